@@ -1,0 +1,105 @@
+# mmops - one non-recursive GNU make.  Sources are found by wildcard, so a new
+# lib/ module, src/cmd_*.c, tests/unit/test_*.c or fuzz/fuzz_*.c needs no edit
+# here.  Build output goes to $(O) (build/ by default, build-san/ for
+# SANITIZE=...), so a normal and a sanitizer build can sit side by side.
+include config.mk
+
+ifneq ($(SANITIZE),)
+O ?= build-san
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O ?= build
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -iquote lib -DMMOPS_VERSION='"$(VERSION)"' \
+	     $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
+CMD_SRC  := $(wildcard src/*.c)
+CMD_OBJ  := $(CMD_SRC:%.c=$(O)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(O)/fuzz/replay_%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+
+LIBMMOPS = $(O)/libmmops.a
+MMOPS    = $(O)/mmops
+
+.PHONY: all check check-build demo deps fuzz install clean bench unit cases
+all: $(MMOPS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBMMOPS): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(MMOPS): $(CMD_OBJ) $(LIBMMOPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBMMOPS) $(LIBS)
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBMMOPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMMOPS) $(CMOCKA_LIBS) $(LIBS)
+
+# Corpus replay: the fuzz target linked with a plain main(), built by the
+# normal compiler, so `make check` replays every corpus without clang.
+$(O)/fuzz/replay_%: $(O)/fuzz/%.o $(O)/fuzz/replay.o $(LIBMMOPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/fuzz/replay.o $(LIBMMOPS) $(LIBS)
+
+$(O)/bench/%: $(O)/bench/%.o $(LIBMMOPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMMOPS) $(LIBS)
+
+check-build: $(MMOPS) $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+# The README's test command: every suite, then one closing count line.
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@O=$(O) scripts/check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@O=$(O) scripts/demo
+
+unit: check-build
+	@O=$(O) scripts/check unit
+
+cases: check-build
+	@O=$(O) scripts/check cases
+
+bench: $(MMOPS) $(BENCH_BIN)
+	@O=$(O) bench/run-all
+
+# libFuzzer binaries (clang): make fuzz; then build-fuzz/fuzz_X fuzz/corpus/X
+FUZZ_O = build-fuzz
+FUZZ_CFLAGS = $(CSTD) -O1 -g -iquote lib -DMMOPS_VERSION='"$(VERSION)"' $(PKG_CFLAGS) \
+	      -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+fuzz:
+	@mkdir -p $(FUZZ_O)
+	@for f in $(FUZZ_SRC); do \
+		n=$$(basename $$f .c); \
+		echo "clang $$n"; \
+		clang $(FUZZ_CFLAGS) -o $(FUZZ_O)/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lpthread -lm || exit 1; \
+	done
+
+install: $(MMOPS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mmops
+	install -m 755 $(MMOPS) $(DESTDIR)$(PREFIX)/bin/mmops
+	cp -R deploy $(DESTDIR)$(PREFIX)/share/mmops/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,193 @@
+/*
+ * http.c - HTTP requests through libcurl's easy interface, with the
+ * project's safety rails applied to every request: timeouts, a response
+ * cap enforced while receiving (a hostile server can make us refuse, never
+ * make us buffer), TLS verification on, no redirects, http(s) only, and no
+ * signals (curl's resolver must not use SIGALRM in a threaded program).
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "xalloc.h"
+
+#define HTTP_MAX_HEADER_LINE 8192
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void
+global_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void
+http_global_init(void)
+{
+	pthread_once(&global_once, global_init_once);
+}
+
+int
+http_is_url(const char *s)
+{
+	return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
+}
+
+void
+http_response_init(struct http_response *r)
+{
+	r->status = 0;
+	buf_init(&r->body, HTTP_DEFAULT_MAX_BODY);
+	r->content_type = NULL;
+}
+
+void
+http_response_release(struct http_response *r)
+{
+	if (!r)
+		return;
+	buf_release(&r->body);
+	free(r->content_type);
+	r->content_type = NULL;
+	r->status = 0;
+}
+
+struct sink {
+	struct buf *b;
+	int too_big;
+};
+
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+	size_t n = size * nmemb;
+
+	if (buf_add(s->b, ptr, n) < 0) {
+		s->too_big = 1;
+		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static long
+to_ms(double seconds)
+{
+	if (seconds <= 0)
+		return 0;
+	if (seconds > 86400.0 * 7)
+		seconds = 86400.0 * 7;
+	return (long)(seconds * 1000.0 + 0.5);
+}
+
+int
+http_do(const struct http_request *req, struct http_response *resp, struct mm_err *err)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *hdrs = NULL;
+	const char *method = req->method ? req->method : "GET";
+	double timeout = req->timeout > 0 ? req->timeout : HTTP_DEFAULT_TIMEOUT;
+	double ctimeout = req->connect_timeout;
+	size_t cap = req->max_body ? req->max_body : HTTP_DEFAULT_MAX_BODY;
+	struct sink sink;
+	CURLcode rc;
+	CURL *c;
+	char *ct = NULL;
+	size_t i;
+	int ret = -1;
+
+	http_response_init(resp);
+	buf_init(&resp->body, cap);
+	if (!req->url || !http_is_url(req->url))
+		return mm_errf(err, MM_E_USAGE, "not an http(s) URL: '%s'",
+			       req->url ? req->url : "");
+	if (ctimeout <= 0)
+		ctimeout = timeout < HTTP_MAX_CONNECT_TIMEOUT ? timeout : HTTP_MAX_CONNECT_TIMEOUT;
+	http_global_init();
+	if (!(c = curl_easy_init()))
+		return mm_errf(err, MM_E_RUNTIME, "cannot create a curl handle");
+
+	sink.b = &resp->body;
+	sink.too_big = 0;
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, to_ms(timeout));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, to_ms(ctimeout));
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "mmops/" MMOPS_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
+	/* Accept gzip like Prometheus does; the cap applies to the decoded bytes. */
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	if (strcmp(method, "GET") == 0 && !req->body) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else {
+		if (req->body) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		}
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	}
+	for (i = 0; i < req->nheaders; i++) {
+		char line[HTTP_MAX_HEADER_LINE];
+		int n = snprintf(line, sizeof(line), "%s: %s", req->headers[i].name,
+				 req->headers[i].value);
+		struct curl_slist *t;
+
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			mm_errf(err, MM_E_LIMIT, "header '%s' is longer than %d bytes",
+				req->headers[i].name, HTTP_MAX_HEADER_LINE);
+			goto out;
+		}
+		if (!(t = curl_slist_append(hdrs, line))) {
+			mm_errf(err, MM_E_RUNTIME, "cannot build request headers");
+			goto out;
+		}
+		hdrs = t;
+	}
+	/* curl sends "Expect: 100-continue" for big bodies; servers here answer directly. */
+	if (req->body) {
+		struct curl_slist *t = curl_slist_append(hdrs, "Expect:");
+
+		if (t)
+			hdrs = t;
+	}
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
+			mm_errf(err, MM_E_LIMIT, "%s %s: response larger than the limit of %zu bytes",
+				method, req->url, cap);
+		else
+			mm_errf(err, MM_E_NET, "%s %s: %s", method, req->url,
+				errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		resp->content_type = xstrdup(ct);
+	if (!resp->body.data)
+		buf_add(&resp->body, "", 0);
+	ret = 0;
+out:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (ret < 0) {
+		/* keep the struct safe to release and to inspect */
+		resp->status = 0;
+	}
+	return ret;
+}

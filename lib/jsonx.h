@@ -1,0 +1,49 @@
+/*
+ * jsonx.h - jansson helpers shared by every command.
+ *
+ * Loading refuses duplicate keys and NaN/Infinity and reports
+ * "file:line:col: what"; dumping is the project's one canonical form:
+ * sorted keys, two-space indent, a trailing newline, so machine outputs are
+ * byte-for-byte reproducible.
+ */
+#ifndef MM_JSONX_H
+#define MM_JSONX_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define JSONX_MAX_FILE ((size_t)1 << 30)	/* 1 GiB: the most any JSON input may be */
+
+/*
+ * Parse len bytes named name (used in the error position).  Duplicate keys
+ * are an error.  Returns a new reference or NULL and err (MM_E_PARSE, with
+ * name:line:col).
+ */
+json_t *jsonx_loadb(const char *data, size_t len, const char *name, struct mm_err *err);
+
+/* Read and parse a file ("-" is stdin); MM_E_IO when it cannot be read. */
+json_t *jsonx_load_file(const char *path, struct mm_err *err);
+
+/* Canonical text of j: sorted keys, indent 2, trailing newline.  Caller frees. */
+char *jsonx_dumps(const json_t *j);
+
+/* One line, sorted keys, no trailing newline (for JSON lines).  Caller frees. */
+char *jsonx_dumps_compact(const json_t *j);
+
+/* Write the canonical text of j to path atomically (fsx_write_atomic). */
+int jsonx_write_file(const char *path, const json_t *j, struct mm_err *err);
+
+/* A new {"tool":"mmops","version":MMOPS_VERSION} object. */
+json_t *jsonx_tool_meta(void);
+
+/* Borrowed lookups that return a fallback when the key is absent or of another type. */
+const char *jsonx_str(const json_t *obj, const char *key, const char *dflt);
+double jsonx_num(const json_t *obj, const char *key, double dflt);
+int jsonx_bool(const json_t *obj, const char *key, int dflt);
+
+/* A JSON number for v, or null when v is NaN or infinite (JSON has neither). */
+json_t *jsonx_real(double v);
+
+#endif
