@@ -62,7 +62,13 @@ struct readiness_section_conf {
 	long max;		/* 1..100 */
 	char **evidence;	/* file paths, relative to the working directory */
 	size_t nevidence;
-	char **require_alerts;	/* RCHECK_ALERT_RULES only: alert names that must exist */
+	/*
+	 * Alert names.  RCHECK_ALERT_RULES ("require_alerts"): each must be an
+	 * alerting rule with expr, for and labels.severity.
+	 * RCHECK_ROLLBACK_POLICY ("require_hard_alerts"): the policy must roll
+	 * back on each (classify an alert carrying just that alertname as hard).
+	 */
+	char **require_alerts;
 	size_t nrequire;
 };
 
@@ -80,7 +86,16 @@ extern const char readiness_default_yaml[];
 
 /*
  * Load a configuration from a YAML file / buffer (name is used in error
- * positions).  Checks every key, the section names (unique, [a-z0-9_]),
+ * positions), the shape of deploy/readiness.yaml:
+ *
+ *   sections:
+ *     - name: tests               # [a-z0-9_], unique: the key in readiness.json
+ *       check: junit              # one of readiness_check_name()
+ *       max: 20                   # 1..100; all maxima add up to 100
+ *       evidence: [a.xml, b.xml]  # a path or a list (one path except for junit)
+ *       require_alerts: [...]     # alert_rules only
+ *       require_hard_alerts: [...]  # rollback_policy only
+ *  Checks every key, the section names (unique, [a-z0-9_]),
  * the checks, the limits above and that the maxima add up to 100.
  * -1 and err (MM_E_CONFIG or MM_E_PARSE with file:line:col, MM_E_IO) on
  * failure, leaving conf empty.  conf must be released with
@@ -122,7 +137,8 @@ json_t *readiness_eval_soak_gates(const char *data, size_t len, const char *name
 json_t *readiness_eval_golden(const char *data, size_t len, const char *name, long max);
 json_t *readiness_eval_alert_rules(const char *data, size_t len, const char *name, long max,
 				   const char *const *required, size_t nrequired);
-json_t *readiness_eval_rollback_policy(const char *data, size_t len, const char *name, long max);
+json_t *readiness_eval_rollback_policy(const char *data, size_t len, const char *name, long max,
+				       const char *const *hard, size_t nhard);
 
 /* Test totals of JUnit XML. */
 struct junit_counts {

@@ -1,0 +1,143 @@
+/*
+ * ledger.h - the watcher's memory: which alert (fingerprint, startsAt) was
+ * decided how, the last rollback and its cooldown, and the jobs (rollbacks,
+ * notifications) decided but not yet finished.  It is what makes the
+ * watcher idempotent across Alertmanager retries, duplicate deliveries from
+ * an Alertmanager cluster and its own restarts.
+ *
+ * On disk (state_dir): state.json, a snapshot written atomically, and
+ * journal.jsonl, one JSON line per decision and per finished job, appended
+ * and fdatasync'ed.  Opening loads the snapshot, replays the journal (a torn
+ * last line from a crash is dropped), writes a fresh snapshot and empties the
+ * journal.  A lock file keeps a second watcher off the same directory.
+ *
+ * Durability uses group commit: ledger_decide() writes the records of a
+ * request (journal and audit log) under the state lock and returns a
+ * sequence number; ledger_commit() waits until one fdatasync pass has covered
+ * it, and whichever caller arrives first does the fdatasync for everyone
+ * waiting.  A duplicate only waits for the record of the decision it
+ * repeats.  After a write or fdatasync failure the ledger is "failed": every
+ * later call returns MM_E_IO, so the watcher answers 500 and Alertmanager
+ * retries, until a restart replays what is really on disk.
+ *
+ * All functions are thread-safe.
+ */
+#ifndef MM_LEDGER_H
+#define MM_LEDGER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "err.h"
+#include "policy.h"
+
+#define LEDGER_MAX_ENTRIES 200000	/* remembered alerts before the oldest are forgotten */
+#define LEDGER_COMPACT_LINES 20000	/* journal lines that trigger a compaction */
+#define LEDGER_RECENT 50		/* decisions kept for /status */
+#define LEDGER_STATE_FORMAT 1
+
+struct ledger_opts {
+	const char *state_dir;	/* NULL: memory only (nothing survives a restart) */
+	int read_only;		/* load state_dir when it exists, never write or lock it (dry-run) */
+	const char *audit_path;	/* NULL: no audit log */
+	size_t max_entries;	/* 0 = LEDGER_MAX_ENTRIES */
+};
+
+/* A rollback or notification to run, decided and durable. */
+struct ledger_job {
+	long id;
+	enum decision_kind kind;	/* DECISION_ROLLBACK or DECISION_NOTIFY */
+	long rollback_id;		/* 0 for a notification */
+	enum gate gate;
+	struct alert alert;
+	char *receiver, *external_url, *group_key;
+	double decided_at;
+	int resumed;			/* 1: found unfinished at start-up */
+};
+void ledger_job_free(struct ledger_job *j);
+
+/* The decision for one alert. */
+struct ledger_verdict {
+	enum decision_kind kind;
+	enum gate gate;
+	char reason[320];
+	long rollback_id;		/* rollback: its id; cooldown: the rollback that blocks */
+	struct ledger_job *job;		/* owned by the caller: run it after ledger_commit() */
+};
+
+struct ledger;
+
+/*
+ * Open (creating state_dir unless read_only) and load.  now is used for the
+ * snapshot's time.  NULL and err: MM_E_IO (cannot create, read or lock;
+ * "state dir 'D' is in use by another mmops watch"), MM_E_PARSE (a corrupt
+ * state file, with file:line).
+ */
+struct ledger *ledger_open(const struct ledger_opts *o, double now, struct mm_err *err);
+/* Write a final snapshot (unless read-only or failed) and free.  Accepts NULL. */
+void ledger_close(struct ledger *l, double now);
+
+/*
+ * Decide every alert of p at time now with policy pol (hard/soft classes,
+ * cooldown).  dry_run: decide and remember in memory, but create no jobs;
+ * a dry-run rollback counts as finished at once (so cooldown still shows).
+ * Fills out[0..p->nalerts) and *seq for ledger_commit().  -1 and err
+ * (MM_E_IO) when the ledger has failed or a record cannot be written.
+ */
+int ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_payload *p,
+		  double now, int dry_run, struct ledger_verdict *out, uint64_t *seq,
+		  struct mm_err *err);
+
+/* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_IO). */
+int ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err);
+
+/*
+ * Job j finished with results (a JSON array of action results, borrowed):
+ * recorded in the journal and the audit log and synced; a rollback stops
+ * being "in progress" and becomes the last rollback's outcome.
+ */
+int ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *results,
+		    double now, struct mm_err *err);
+
+/* Append one audit record (borrowed; "ts" is added) and, when sync, fdatasync it. */
+int ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct mm_err *err);
+
+/*
+ * The jobs found unfinished when the ledger was opened (their decision is
+ * on disk, their completion is not).  The caller owns the returned array and
+ * the jobs; later calls return 0.
+ */
+size_t ledger_take_pending(struct ledger *l, struct ledger_job ***jobs);
+
+/*
+ * Status for GET /status (new reference): last_rollback, cooldown_remaining_seconds,
+ * rollback_in_progress, pending_jobs, remembered_alerts, recent_decisions.
+ */
+json_t *ledger_status(struct ledger *l, const struct policy *pol, double now);
+
+/* Seconds of cooldown left at now (0 when none); *in_progress set when a rollback runs. */
+double ledger_cooldown_remaining(struct ledger *l, const struct policy *pol, double now,
+				 int *in_progress);
+
+/* 1 when the journal is long or the table full enough for ledger_compact(). */
+int ledger_needs_compact(struct ledger *l);
+
+/*
+ * Forget alerts not seen for retention seconds (and the oldest past
+ * max_entries), write a snapshot and empty the journal.  No-op when
+ * read-only or memory-only.
+ */
+int ledger_compact(struct ledger *l, double now, double retention, struct mm_err *err);
+
+/*
+ * Reopen the audit log by its path (after logrotate moved it): the old file
+ * is synced and closed, later records go to a new file at the path.
+ */
+int ledger_reopen_audit(struct ledger *l, struct mm_err *err);
+
+/* Remembered alerts (for tests and metrics). */
+size_t ledger_entries(struct ledger *l);
+
+#endif

@@ -1,0 +1,1748 @@
+/*
+ * readiness.c - release readiness: the scoring configuration, one scorer per
+ * kind of evidence (soak gates summary, golden report, JUnit XML, alert
+ * rules, rollback policy), the readiness.json they add up to, and the
+ * validator of such a file.  Scorers never fail: whatever is wrong with a
+ * piece of evidence becomes its section's status and reason, because a
+ * release gate must explain a HOLD, not crash on it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libxml/xmlreader.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "jsonx.h"
+#include "policy.h"
+#include "readiness.h"
+#include "xalloc.h"
+#include "yaml.h"
+
+#define REASON_MAX 2048		/* a section's reason line is cut (at a whole item) past this */
+#define LIST_MAX 64		/* items listed per evidence array (gates, alerts, files) */
+#define JUNIT_MAX_DEPTH 256	/* nested <testsuite> elements */
+#define JUNIT_MAX_COUNT 1000000000000L	/* per-attribute and total cap: 10^12 */
+
+/* The built-in configuration: deploy/readiness.yaml, byte for byte. */
+const char readiness_default_yaml[] =
+	"# deploy/readiness.yaml - what `mmops readiness score` scores, and how much\n"
+	"# each section is worth.  This file is the built-in default: running the\n"
+	"# scorer without --config gives exactly the sections below.\n"
+	"#\n"
+	"# Each section earns its `max` when its evidence proves its criterion and 0\n"
+	"# otherwise; the maxima must add up to 100 and the verdict is GO only at 100.\n"
+	"# Evidence paths are relative to the working directory; the command-line\n"
+	"# flags (--gates-summary, --golden-report, --junit, --alert-rules, --policy)\n"
+	"# replace the evidence of every section of their check.\n"
+	"#\n"
+	"# checks:\n"
+	"#   soak_gates       gates summary of `mmops soak --gate-summary`: every hard\n"
+	"#                    gate passed (soft failures are reported, not scored)\n"
+	"#   golden           `mmops golden --format json` report: no drift\n"
+	"#   junit            JUnit XML files: at least one test, no failure or error\n"
+	"#   alert_rules      Prometheus rule file: groups/rules structure, and every\n"
+	"#                    alert in require_alerts with expr, for and labels.severity\n"
+	"#   rollback_policy  rollback policy of `mmops watch`: loads and validates\n"
+	"sections:\n"
+	"  - name: soak_gates\n"
+	"    check: soak_gates\n"
+	"    max: 30\n"
+	"    evidence: artifacts/reports/gates_summary.json\n"
+	"  - name: golden\n"
+	"    check: golden\n"
+	"    max: 20\n"
+	"    evidence: artifacts/reports/golden.json\n"
+	"  - name: tests\n"
+	"    check: junit\n"
+	"    max: 20\n"
+	"    evidence:\n"
+	"      - artifacts/reports/junit.xml\n"
+	"  - name: alert_rules\n"
+	"    check: alert_rules\n"
+	"    max: 15\n"
+	"    evidence: deploy/prometheus/alerts_soak.yml\n"
+	"    require_alerts:\n"
+	"      - SoakLatencyP95High\n"
+	"      - SoakDeadlineMissRate\n"
+	"      - SoakEdgeDegradation\n"
+	"      - SoakMDCacheHitRatio\n"
+	"      - SoakCircuitBreakerOpen\n"
+	"      - SoakGuardTrip\n"
+	"      - SoakMakerTakerImbalance\n"
+	"      - SoakWSLagHigh\n"
+	"  - name: rollback_policy\n"
+	"    check: rollback_policy\n"
+	"    max: 15\n"
+	"    evidence: deploy/policies/rollback.yaml\n";
+
+static const char *const check_names[RCHECK_COUNT] = {
+	[RCHECK_SOAK_GATES] = "soak_gates",
+	[RCHECK_GOLDEN] = "golden",
+	[RCHECK_JUNIT] = "junit",
+	[RCHECK_ALERT_RULES] = "alert_rules",
+	[RCHECK_ROLLBACK_POLICY] = "rollback_policy",
+};
+
+const char *
+readiness_check_name(enum readiness_check c)
+{
+	return (unsigned)c < RCHECK_COUNT ? check_names[c] : NULL;
+}
+
+int
+readiness_check_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < RCHECK_COUNT; i++)
+		if (strcmp(check_names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/*
+ * A JSON string of s.  Paths come from argv and may not be UTF-8, which
+ * jansson refuses: such bytes become '?' rather than losing the value.
+ */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+	char *copy;
+	size_t i;
+
+	if (!s)
+		return json_null();
+	if ((j = json_string(s)))
+		return j;
+	copy = xstrdup(s);
+	for (i = 0; copy[i]; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j ? j : json_string("");
+}
+
+static void
+set_str(json_t *obj, const char *key, const char *val)
+{
+	json_object_set_new(obj, key, jstr(val));
+}
+
+static void
+set_int(json_t *obj, const char *key, long v)
+{
+	json_object_set_new(obj, key, json_integer((json_int_t)v));
+}
+
+static long
+sat_add(long a, long b)
+{
+	return a > JUNIT_MAX_COUNT - b ? JUNIT_MAX_COUNT : a + b;
+}
+
+enum sstatus { ST_PASS, ST_FAIL, ST_MISSING, ST_INVALID, ST_COUNT };
+
+static const char *const status_names[ST_COUNT] = { "pass", "fail", "missing", "invalid" };
+
+/*
+ * The section object: points are the maximum for a pass and 0 otherwise.
+ * Takes evidence.  The reason is cut at REASON_MAX (callers build it with
+ * buf_addf, whose all-or-nothing appends never split a UTF-8 sequence).
+ */
+static json_t *
+section_new(enum readiness_check c, long max, enum sstatus st, json_t *evidence,
+	    const char *fmt, ...)
+{
+	char reason[REASON_MAX];
+	json_t *s = json_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	set_str(s, "check", readiness_check_name(c));
+	set_int(s, "max", max);
+	set_int(s, "points", st == ST_PASS ? max : 0);
+	set_str(s, "status", status_names[st]);
+	set_str(s, "reason", reason);
+	json_object_set_new(s, "evidence", evidence ? evidence : json_object());
+	return s;
+}
+
+/* An evidence object {"path": name}. */
+static json_t *
+evidence_new(const char *name)
+{
+	json_t *e = json_object();
+
+	set_str(e, "path", name);
+	return e;
+}
+
+/*
+ * Append ", item" (or "item" first) to a capped list text.  An item that
+ * does not fit is replaced by a single ", ..." so the text says it was cut.
+ */
+static void
+list_add(struct buf *b, const char *fmt, ...)
+{
+	char item[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(item, sizeof(item), fmt, ap);
+	va_end(ap);
+	if (b->len >= 3 && strcmp(b->data + b->len - 3, "...") == 0)
+		return;
+	if (buf_addf(b, "%s%s", b->len ? ", " : "", item) < 0)
+		buf_adds(b, b->len ? ", ..." : "...");
+}
+
+/*
+ * Read one evidence file.  0 on success; otherwise -1 with *st MISSING (the
+ * file does not exist) or INVALID (unreadable, too big) and why filled.
+ */
+static int
+read_evidence(const char *path, struct buf *b, enum sstatus *st, char *why, size_t n)
+{
+	struct mm_err err;
+	struct stat sb;
+
+	buf_init(b, READINESS_MAX_FILE);
+	if (strcmp(path, "-") != 0 && stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		*st = ST_MISSING;
+		snprintf(why, n, "'%s' does not exist", path);
+		return -1;
+	}
+	mm_err_init(&err);
+	if (buf_read_file(b, path, &err) < 0) {
+		*st = ST_INVALID;
+		snprintf(why, n, "%s", err.msg);
+		buf_release(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static void
+section_conf_release(struct readiness_section_conf *s)
+{
+	size_t i;
+
+	free(s->name);
+	for (i = 0; i < s->nevidence; i++)
+		free(s->evidence[i]);
+	free(s->evidence);
+	for (i = 0; i < s->nrequire; i++)
+		free(s->require_alerts[i]);
+	free(s->require_alerts);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+readiness_conf_release(struct readiness_conf *conf)
+{
+	size_t i;
+
+	if (!conf)
+		return;
+	for (i = 0; i < conf->n; i++)
+		section_conf_release(&conf->sections[i]);
+	free(conf->sections);
+	conf->sections = NULL;
+	conf->n = 0;
+}
+
+/* A string or a list of strings, into a fresh array of at most max copies. */
+static int
+load_strings(const struct ynode *n, const char *key, size_t max, char ***out, size_t *nout,
+	     struct mm_err *err)
+{
+	const char *s;
+	size_t i;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (ynode_str(n, &s, err) < 0)
+			return -1;
+		if (!*s)
+			return ynode_errf(n, err, "%s: empty path", key);
+		*out = xcalloc(1, sizeof(char *));
+		(*out)[0] = xstrdup(s);
+		*nout = 1;
+		return 0;
+	}
+	if (n->kind != YNODE_SEQ)
+		return ynode_errf(n, err, "%s: expected a string or a list of strings", key);
+	if (n->n > max)
+		return ynode_errf(n, err, "%s: %zu entries, at most %zu allowed", key, n->n, max);
+	*out = xcalloc(n->n ? n->n : 1, sizeof(char *));
+	*nout = 0;
+	for (i = 0; i < n->n; i++) {
+		if (ynode_str(n->items[i], &s, err) < 0)
+			return -1;
+		if (!*s)
+			return ynode_errf(n->items[i], err, "%s: empty entry", key);
+		(*out)[(*nout)++] = xstrdup(s);
+	}
+	return 0;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t i;
+
+	if (!*s || strlen(s) > READINESS_MAX_NAME)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+load_section(const struct ynode *n, struct readiness_section_conf *s, struct mm_err *err)
+{
+	static const char *const keys[] = { "name", "check", "max", "evidence", "require_alerts",
+					    "require_hard_alerts", NULL };
+	const struct ynode *v;
+	const char *str;
+	int c;
+
+	if (ynode_check_keys(n, keys, err) < 0)
+		return -1;
+	if (!(v = ynode_get(n, "name")))
+		return ynode_errf(n, err, "section without 'name'");
+	if (ynode_str(v, &str, err) < 0)
+		return -1;
+	if (!valid_name(str))
+		return ynode_errf(v, err, "section name '%s' must be 1..%d of [a-z0-9_]", str,
+				  READINESS_MAX_NAME);
+	s->name = xstrdup(str);
+	if (!(v = ynode_get(n, "check")))
+		return ynode_errf(n, err, "section '%s' without 'check'", s->name);
+	if (ynode_str(v, &str, err) < 0)
+		return -1;
+	if ((c = readiness_check_parse(str)) < 0)
+		return ynode_errf(v, err, "unknown check '%s' (expected one of: soak_gates, golden, "
+				  "junit, alert_rules, rollback_policy)", str);
+	s->check = (enum readiness_check)c;
+	if (!(v = ynode_get(n, "max")))
+		return ynode_errf(n, err, "section '%s' without 'max'", s->name);
+	if (ynode_long(v, 1, READINESS_TOTAL, &s->max, err) < 0)
+		return -1;
+	if ((v = ynode_get(n, "evidence")) && !ynode_is_null(v)) {
+		if (load_strings(v, "evidence", READINESS_MAX_EVIDENCE, &s->evidence, &s->nevidence,
+				 err) < 0)
+			return -1;
+		if (s->check != RCHECK_JUNIT && s->nevidence > 1)
+			return ynode_errf(v, err, "a %s section reads one file, not %zu",
+					  check_names[s->check], s->nevidence);
+	}
+	if ((v = ynode_get(n, "require_alerts")) && s->check != RCHECK_ALERT_RULES)
+		return ynode_errf(v, err, "require_alerts belongs to alert_rules sections only");
+	if (!v && (v = ynode_get(n, "require_hard_alerts")) && s->check != RCHECK_ROLLBACK_POLICY)
+		return ynode_errf(v, err, "require_hard_alerts belongs to rollback_policy sections only");
+	if (v) {
+		if (v->kind != YNODE_SEQ)
+			return ynode_errf(v, err, "expected a list of alert names");
+		if (load_strings(v, "alert names", READINESS_MAX_REQUIRED, &s->require_alerts,
+				 &s->nrequire, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_conf(struct readiness_conf *conf, const struct ydoc *doc, struct mm_err *err)
+{
+	static const char *const keys[] = { "sections", NULL };
+	const struct ynode *root = doc->root, *secs;
+	long total = 0;
+	size_t i, j;
+
+	if (!root)
+		return mm_errf_at(err, MM_E_CONFIG, doc->file, 1, 1, "empty configuration");
+	if (ynode_check_keys(root, keys, err) < 0)
+		return -1;
+	if (!(secs = ynode_get(root, "sections")))
+		return ynode_errf(root, err, "no 'sections'");
+	if (secs->kind != YNODE_SEQ || secs->n == 0)
+		return ynode_errf(secs, err, "sections: expected a non-empty list");
+	if (secs->n > READINESS_MAX_SECTIONS)
+		return ynode_errf(secs, err, "%zu sections, at most %d allowed", secs->n,
+				  READINESS_MAX_SECTIONS);
+	conf->sections = xcalloc(secs->n, sizeof(*conf->sections));
+	for (i = 0; i < secs->n; i++) {
+		conf->n = i + 1;
+		if (load_section(secs->items[i], &conf->sections[i], err) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->sections[j].name, conf->sections[i].name) == 0)
+				return ynode_errf(secs->items[i], err, "section '%s' is defined twice",
+						  conf->sections[i].name);
+		total += conf->sections[i].max;
+	}
+	if (total != READINESS_TOTAL)
+		return ynode_errf(secs, err, "the section maxima add up to %ld, not %d", total,
+				  READINESS_TOTAL);
+	return 0;
+}
+
+int
+readiness_conf_loadb(struct readiness_conf *conf, const char *data, size_t len, const char *name,
+		     struct mm_err *err)
+{
+	struct ydoc *doc;
+	int r;
+
+	conf->sections = NULL;
+	conf->n = 0;
+	if (!(doc = yaml_loadb(data, len, name, err)))
+		return -1;
+	r = load_conf(conf, doc, err);
+	if (r < 0)
+		readiness_conf_release(conf);
+	ydoc_free(doc);
+	return r;
+}
+
+int
+readiness_conf_load(struct readiness_conf *conf, const char *path, struct mm_err *err)
+{
+	struct buf b = BUF_INIT(YAML_MAX_FILE);
+	int r;
+
+	conf->sections = NULL;
+	conf->n = 0;
+	if (buf_read_file(&b, path, err) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	r = readiness_conf_loadb(conf, b.data ? b.data : "", b.len, path, err);
+	buf_release(&b);
+	return r;
+}
+
+void
+readiness_conf_default(struct readiness_conf *conf)
+{
+	struct mm_err err;
+
+	/* The text is ours and a unit test loads it: failing here is a build bug. */
+	if (readiness_conf_loadb(conf, readiness_default_yaml, strlen(readiness_default_yaml),
+				 "<built-in readiness.yaml>", &err) < 0)
+		abort();
+}
+
+size_t
+readiness_conf_set_evidence(struct readiness_conf *conf, enum readiness_check c,
+			    const char *const *paths, size_t n)
+{
+	size_t i, j, changed = 0;
+
+	for (i = 0; i < conf->n; i++) {
+		struct readiness_section_conf *s = &conf->sections[i];
+
+		if (s->check != c)
+			continue;
+		for (j = 0; j < s->nevidence; j++)
+			free(s->evidence[j]);
+		free(s->evidence);
+		s->evidence = xcalloc(n ? n : 1, sizeof(char *));
+		for (j = 0; j < n; j++)
+			s->evidence[j] = xstrdup(paths[j]);
+		s->nevidence = n;
+		changed++;
+	}
+	return changed;
+}
+
+/* ---- soak gates summary ------------------------------------------------ */
+
+enum gverdict { GV_PASS, GV_FAIL, GV_NO_DATA, GV_ERROR, GV_UNKNOWN };
+
+static const char *const gverdict_names[] = { "pass", "fail", "no_data", "error", "unknown" };
+
+struct word {
+	const char *w;
+	int v;
+};
+
+static int
+word_lookup(const struct word *tab, const char *s, int dflt)
+{
+	for (; tab->w; tab++)
+		if (strcasecmp(tab->w, s) == 0)
+			return tab->v;
+	return dflt;
+}
+
+/* The spellings of a gate verdict that mmops soak and the seed's runner use. */
+static const struct word gate_words[] = {
+	{ "pass", GV_PASS }, { "passed", GV_PASS }, { "ok", GV_PASS }, { "success", GV_PASS },
+	{ "fail", GV_FAIL }, { "failed", GV_FAIL }, { "breach", GV_FAIL }, { "breached", GV_FAIL },
+	{ "no_data", GV_NO_DATA }, { "nodata", GV_NO_DATA }, { "no data", GV_NO_DATA },
+	{ "no-data", GV_NO_DATA }, { "error", GV_ERROR }, { "query_error", GV_ERROR },
+	{ NULL, 0 },
+};
+
+static enum gverdict
+gate_verdict(const json_t *g)
+{
+	static const char *const str_keys[] = { "verdict", "status", "result", NULL };
+	static const char *const bool_keys[] = { "pass", "passed", "ok", NULL };
+	size_t i;
+
+	for (i = 0; str_keys[i]; i++) {
+		json_t *v = json_object_get(g, str_keys[i]);
+
+		if (json_is_string(v))
+			return word_lookup(gate_words, json_string_value(v), GV_UNKNOWN);
+		if (json_is_boolean(v))
+			return json_is_true(v) ? GV_PASS : GV_FAIL;
+	}
+	for (i = 0; bool_keys[i]; i++) {
+		json_t *v = json_object_get(g, bool_keys[i]);
+
+		if (json_is_boolean(v))
+			return json_is_true(v) ? GV_PASS : GV_FAIL;
+	}
+	return GV_UNKNOWN;
+}
+
+static const struct word hard_words[] = {
+	{ "hard", 1 }, { "critical", 1 }, { "soft", 0 }, { "warning", 0 }, { "warn", 0 },
+	{ NULL, 0 },
+};
+
+/* 1 hard, 0 soft, -1 when the gate does not say (dflt comes from the list it is in). */
+static int
+gate_hardness(const json_t *g, int dflt)
+{
+	static const char *const keys[] = { "kind", "type", "severity", "class", NULL };
+	json_t *v = json_object_get(g, "hard");
+	size_t i;
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	v = json_object_get(g, "soft");
+	if (json_is_boolean(v))
+		return !json_is_true(v);
+	for (i = 0; keys[i]; i++) {
+		v = json_object_get(g, keys[i]);
+		if (json_is_string(v))
+			return word_lookup(hard_words, json_string_value(v), dflt);
+	}
+	return dflt;
+}
+
+struct gate_tally {
+	long gates, hard, hard_passed, soft, soft_passed, unknown_kind, malformed;
+	json_t *hard_not_passed, *soft_not_passed;
+	struct buf hard_list, soft_list;
+};
+
+static void
+tally_gate(struct gate_tally *t, const char *name, const json_t *g, int dflt_hard)
+{
+	static const char *const copy_keys[] = { "value", "threshold", "op", NULL };
+	enum gverdict v;
+	json_t *item;
+	int hard;
+	size_t i;
+
+	if (!json_is_object(g)) {
+		t->malformed++;
+		return;
+	}
+	t->gates++;
+	if (!name) {
+		name = jsonx_str(g, "name", NULL);
+		if (!name)
+			name = jsonx_str(g, "gate", NULL);
+		if (!name)
+			name = jsonx_str(g, "id", "(unnamed)");
+	}
+	hard = gate_hardness(g, dflt_hard);
+	if (hard < 0) {
+		/* A gate that does not say what it is counts as hard: HOLD rather than guess. */
+		t->unknown_kind++;
+		hard = 1;
+	}
+	v = gate_verdict(g);
+	if (hard)
+		t->hard++;
+	else
+		t->soft++;
+	if (v == GV_PASS) {
+		if (hard)
+			t->hard_passed++;
+		else
+			t->soft_passed++;
+		return;
+	}
+	item = json_object();
+	set_str(item, "name", name);
+	set_str(item, "verdict", gverdict_names[v]);
+	for (i = 0; copy_keys[i]; i++) {
+		json_t *x = json_object_get(g, copy_keys[i]);
+
+		if (x && (json_is_number(x) || json_is_string(x) || json_is_null(x)))
+			json_object_set(item, copy_keys[i], x);
+	}
+	if (hard) {
+		if (json_array_size(t->hard_not_passed) < LIST_MAX)
+			json_array_append_new(t->hard_not_passed, item);
+		else
+			json_decref(item);
+		list_add(&t->hard_list, "%s (%s)", name, gverdict_names[v]);
+	} else {
+		if (json_array_size(t->soft_not_passed) < LIST_MAX)
+			json_array_append_new(t->soft_not_passed, item);
+		else
+			json_decref(item);
+		list_add(&t->soft_list, "%s (%s)", name, gverdict_names[v]);
+	}
+}
+
+/* "gates" (and the seed-style "hard_gates"/"soft_gates") as a list or a map by name. */
+static void
+tally_list(struct gate_tally *t, const json_t *list, int dflt_hard)
+{
+	const char *key;
+	json_t *g;
+	size_t i;
+
+	if (json_is_array(list)) {
+		json_array_foreach(list, i, g)
+			tally_gate(t, NULL, g, dflt_hard);
+	} else if (json_is_object(list)) {
+		json_object_foreach((json_t *)list, key, g)
+			tally_gate(t, jsonx_str(g, "name", key), g, dflt_hard);
+	} else if (list) {
+		t->malformed++;
+	}
+}
+
+static const struct word summary_words[] = {
+	{ "pass", GV_PASS }, { "passed", GV_PASS }, { "ok", GV_PASS }, { "success", GV_PASS },
+	{ "warn", GV_PASS }, { "warning", GV_PASS }, { "pass_with_warnings", GV_PASS },
+	{ NULL, 0 },
+};
+
+json_t *
+readiness_eval_soak_gates(const char *data, size_t len, const char *name, long max)
+{
+	const enum readiness_check c = RCHECK_SOAK_GATES;
+	struct gate_tally t = { 0 };
+	json_t *doc, *ev = evidence_new(name), *res;
+	const char *verdict;
+	struct mm_err err;
+	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+
+	mm_err_init(&err);
+	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+		mm_err_format(&err, pos, sizeof(pos));
+		set_str(ev, "error", pos);
+		return section_new(c, max, ST_INVALID, ev, "gates summary is not JSON: %s", pos);
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return section_new(c, max, ST_INVALID, ev, "gates summary '%s' is not a JSON object",
+				   name);
+	}
+	t.hard_not_passed = json_array();
+	t.soft_not_passed = json_array();
+	buf_init(&t.hard_list, 1024);
+	buf_init(&t.soft_list, 1024);
+	tally_list(&t, json_object_get(doc, "gates"), -1);
+	tally_list(&t, json_object_get(doc, "hard_gates"), 1);
+	tally_list(&t, json_object_get(doc, "soft_gates"), 0);
+	verdict = jsonx_str(doc, "verdict", NULL);
+	if (verdict)
+		set_str(ev, "summary_verdict", verdict);
+	set_int(ev, "gates", t.gates);
+	set_int(ev, "hard", t.hard);
+	set_int(ev, "hard_passed", t.hard_passed);
+	set_int(ev, "soft", t.soft);
+	set_int(ev, "soft_passed", t.soft_passed);
+	json_object_set_new(ev, "hard_not_passed", t.hard_not_passed);
+	json_object_set_new(ev, "soft_not_passed", t.soft_not_passed);
+	if (t.unknown_kind)
+		set_int(ev, "gates_without_kind", t.unknown_kind);
+
+	if (t.malformed)
+		res = section_new(c, max, ST_INVALID, ev,
+				  "gates summary has %ld malformed gate entr%s (expected objects)",
+				  t.malformed, t.malformed == 1 ? "y" : "ies");
+	else if (t.gates == 0)
+		res = section_new(c, max, ST_INVALID, ev, "gates summary lists no gates");
+	else if (t.hard == 0)
+		res = section_new(c, max, ST_FAIL, ev, "gates summary has no hard gate");
+	else if (t.hard_passed < t.hard)
+		res = section_new(c, max, ST_FAIL, ev, "%ld of %ld hard gates not passed: %s",
+				  t.hard - t.hard_passed, t.hard, t.hard_list.data);
+	else if (verdict && word_lookup(summary_words, verdict, GV_FAIL) != GV_PASS)
+		res = section_new(c, max, ST_FAIL, ev,
+				  "every hard gate passed but the summary's verdict is '%s'", verdict);
+	else if (t.soft_passed < t.soft)
+		res = section_new(c, max, ST_PASS, ev,
+				  "all %ld hard gates passed; soft gates not passed: %s", t.hard,
+				  t.soft_list.data);
+	else
+		res = section_new(c, max, ST_PASS, ev, "all %ld hard gates passed", t.hard);
+	buf_release(&t.hard_list);
+	buf_release(&t.soft_list);
+	json_decref(doc);
+	return res;
+}
+
+/* ---- golden report ----------------------------------------------------- */
+
+json_t *
+readiness_eval_golden(const char *data, size_t len, const char *name, long max)
+{
+	static const char *const copy_keys[] = { "baseline", "actual", NULL };
+	const enum readiness_check c = RCHECK_GOLDEN;
+	json_t *doc, *ev = evidence_new(name), *drift, *count, *res, *list;
+	struct mm_err err;
+	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+	json_int_t n = -1;
+	size_t i;
+
+	mm_err_init(&err);
+	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+		mm_err_format(&err, pos, sizeof(pos));
+		set_str(ev, "error", pos);
+		return section_new(c, max, ST_INVALID, ev, "golden report is not JSON: %s", pos);
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return section_new(c, max, ST_INVALID, ev, "golden report '%s' is not a JSON object",
+				   name);
+	}
+	for (i = 0; copy_keys[i]; i++)
+		if (json_is_string(json_object_get(doc, copy_keys[i])))
+			json_object_set(ev, copy_keys[i], json_object_get(doc, copy_keys[i]));
+	drift = json_object_get(doc, "drift");
+	count = json_object_get(doc, "drift_count");
+	if (json_is_integer(count))
+		n = json_integer_value(count);
+	if (!json_is_boolean(drift)) {
+		res = section_new(c, max, ST_INVALID, ev,
+				  "golden report has no boolean 'drift' (is it `mmops golden --format json`?)");
+		goto out;
+	}
+	json_object_set(ev, "drift", drift);
+	if (count && (!json_is_integer(count) || n < 0)) {
+		res = section_new(c, max, ST_INVALID, ev,
+				  "golden report's 'drift_count' is not a non-negative integer");
+		goto out;
+	}
+	if (count)
+		set_int(ev, "drift_count", (long)n);
+	/* The first few drifting pointers, so a HOLD says where to look. */
+	list = json_object_get(doc, "drifts");
+	if (json_is_array(list) && json_array_size(list)) {
+		json_t *ptrs = json_array(), *d;
+
+		json_array_foreach(list, i, d) {
+			const char *p = jsonx_str(d, "pointer", jsonx_str(d, "path", NULL));
+
+			if (json_array_size(ptrs) >= 10)
+				break;
+			if (p)
+				json_array_append_new(ptrs, jstr(p));
+		}
+		json_object_set_new(ev, "first_drifts", ptrs);
+	}
+	if (json_is_true(drift) && n > 0)
+		res = section_new(c, max, ST_FAIL, ev, "golden report shows %lld drift%s",
+				  (long long)n, n == 1 ? "" : "s");
+	else if (json_is_true(drift))
+		res = section_new(c, max, ST_FAIL, ev, "golden report shows drift");
+	else if (n > 0)
+		res = section_new(c, max, ST_FAIL, ev,
+				  "golden report says no drift but counts %lld drifts", (long long)n);
+	else
+		res = section_new(c, max, ST_PASS, ev, "no drift from the golden baseline");
+out:
+	json_decref(doc);
+	return res;
+}
+
+/* ---- JUnit XML --------------------------------------------------------- */
+
+struct xml_error {
+	int set;
+	int line, col;
+	char msg[256];
+};
+
+#if LIBXML_VERSION >= 21200
+static void
+on_xml_error(void *ctx, const xmlError *e)
+#else
+static void
+on_xml_error(void *ctx, xmlErrorPtr e)
+#endif
+{
+	struct xml_error *xe = ctx;
+	size_t n;
+
+	if (xe->set || !e || e->level < XML_ERR_ERROR)
+		return;
+	xe->set = 1;
+	xe->line = e->line;
+	xe->col = e->int2;
+	snprintf(xe->msg, sizeof(xe->msg), "%s", e->message ? e->message : "malformed XML");
+	n = strlen(xe->msg);
+	while (n && (xe->msg[n - 1] == '\n' || xe->msg[n - 1] == ' '))
+		xe->msg[--n] = '\0';
+}
+
+struct junit_frame {
+	int depth;
+	int has_attrs, has_child_suite;
+	long tc, tc_fail, tc_err, tc_skip;		/* from the <testcase> children */
+	long a_tests, a_fail, a_err, a_skip;		/* from the attributes */
+};
+
+enum { CASE_FAIL = 1, CASE_ERR = 2, CASE_SKIP = 4 };
+
+/* Read a count attribute: 0 absent (*v = 0), 1 read, -1 malformed. */
+static int
+count_attr(xmlTextReaderPtr r, const char *attr, long *v)
+{
+	xmlChar *s = xmlTextReaderGetAttribute(r, (const xmlChar *)attr);
+	const char *p;
+	char *end;
+	long x;
+	int ret = -1;
+
+	*v = 0;
+	if (!s)
+		return 0;
+	p = (const char *)s;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	errno = 0;
+	x = strtol(p, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (end != p && !*end && !errno && x >= 0 && x <= JUNIT_MAX_COUNT) {
+		*v = x;
+		ret = 1;
+	}
+	xmlFree(s);
+	return ret;
+}
+
+static int
+suite_attrs(xmlTextReaderPtr r, struct junit_frame *f, const char *name, struct mm_err *err)
+{
+	static const char *const attrs[] = { "tests", "failures", "errors", "skipped" };
+	long *dst[] = { &f->a_tests, &f->a_fail, &f->a_err, &f->a_skip };
+	size_t i;
+	int got;
+
+	for (i = 0; i < 4; i++) {
+		if ((got = count_attr(r, attrs[i], dst[i])) < 0)
+			return mm_errf_at(err, MM_E_PARSE, name,
+					  (unsigned long)xmlTextReaderGetParserLineNumber(r),
+					  (unsigned long)xmlTextReaderGetParserColumnNumber(r),
+					  "attribute '%s' of <%s> is not a count", attrs[i],
+					  (const char *)xmlTextReaderConstLocalName(r));
+		if (got)
+			f->has_attrs = 1;
+	}
+	return 0;
+}
+
+static void
+add_case(struct junit_counts *out, struct junit_frame *f, int flags)
+{
+	long *tc = f ? &f->tc : &out->tests;
+	long *fail = f ? &f->tc_fail : &out->failures;
+	long *er = f ? &f->tc_err : &out->errors;
+	long *skip = f ? &f->tc_skip : &out->skipped;
+
+	*tc = sat_add(*tc, 1);
+	if (flags & CASE_ERR)
+		*er = sat_add(*er, 1);
+	else if (flags & CASE_FAIL)
+		*fail = sat_add(*fail, 1);
+	else if (flags & CASE_SKIP)
+		*skip = sat_add(*skip, 1);
+}
+
+static long
+lmax(long a, long b)
+{
+	return a > b ? a : b;
+}
+
+/* A suite is closed: add what it shows to the totals. */
+static void
+close_suite(struct junit_counts *out, const struct junit_frame *f)
+{
+	out->suites = sat_add(out->suites, 1);
+	if (f->tc > 0 || f->has_child_suite) {
+		/*
+		 * Trust the test cases; but a suite whose attributes claim more
+		 * failures than its cases show is counted at its word.  A parent of
+		 * other suites aggregates them in its attributes, so only leaves do.
+		 */
+		int leaf = !f->has_child_suite;
+
+		out->tests = sat_add(out->tests, f->tc);
+		out->failures = sat_add(out->failures, leaf ? lmax(f->tc_fail, f->a_fail) : f->tc_fail);
+		out->errors = sat_add(out->errors, leaf ? lmax(f->tc_err, f->a_err) : f->tc_err);
+		out->skipped = sat_add(out->skipped, leaf ? lmax(f->tc_skip, f->a_skip) : f->tc_skip);
+		return;
+	}
+	if (f->has_attrs) {
+		out->tests = sat_add(out->tests, f->a_tests);
+		out->failures = sat_add(out->failures, f->a_fail);
+		out->errors = sat_add(out->errors, f->a_err);
+		out->skipped = sat_add(out->skipped, f->a_skip);
+		out->from_attributes = 1;
+	}
+}
+
+int
+junit_count(const char *data, size_t len, const char *name, struct junit_counts *out,
+	    struct mm_err *err)
+{
+	struct junit_frame *stack = NULL, root_attrs = { 0 };
+	struct junit_counts c = { 0 };
+	struct xml_error xe = { 0 };
+	xmlTextReaderPtr r = NULL;
+	size_t nstack = 0;
+	int in_case = 0, case_depth = 0, case_flags = 0, root_seen = 0, root_is_suites = 0;
+	int rc, ret = -1;
+
+	if (len > INT_MAX)
+		return mm_errf(err, MM_E_LIMIT, "'%s' is too large for the XML parser", name);
+	xmlInitParser();
+	/* No network, no DTD loading, no entity substitution: the file is data. */
+	r = xmlReaderForMemory(data, (int)len, NULL, NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!r)
+		return mm_errf_at(err, MM_E_PARSE, name, 1, 1, "not XML");
+	xmlTextReaderSetStructuredErrorHandler(r, on_xml_error, &xe);
+	stack = xcalloc(JUNIT_MAX_DEPTH, sizeof(*stack));
+	while ((rc = xmlTextReaderRead(r)) == 1) {
+		int type = xmlTextReaderNodeType(r);
+		int depth = xmlTextReaderDepth(r);
+		const char *local = (const char *)xmlTextReaderConstLocalName(r);
+		struct junit_frame *top = nstack ? &stack[nstack - 1] : NULL;
+
+		if (!local)
+			continue;
+		if (type == XML_READER_TYPE_ELEMENT) {
+			int empty = xmlTextReaderIsEmptyElement(r);
+
+			if (depth == 0) {
+				root_seen = 1;
+				root_is_suites = strcmp(local, "testsuites") == 0;
+				if (!root_is_suites && strcmp(local, "testsuite") != 0) {
+					mm_errf_at(err, MM_E_PARSE, name,
+						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
+						   "root element is <%.64s>, not <testsuites> or <testsuite>",
+						   local);
+					goto out;
+				}
+				if (root_is_suites && suite_attrs(r, &root_attrs, name, err) < 0)
+					goto out;
+			}
+			if (in_case) {
+				if (depth == case_depth + 1) {
+					if (strcmp(local, "failure") == 0)
+						case_flags |= CASE_FAIL;
+					else if (strcmp(local, "error") == 0)
+						case_flags |= CASE_ERR;
+					else if (strcmp(local, "skipped") == 0)
+						case_flags |= CASE_SKIP;
+				}
+			} else if (strcmp(local, "testsuite") == 0) {
+				struct junit_frame *f;
+
+				if (nstack >= JUNIT_MAX_DEPTH) {
+					mm_errf_at(err, MM_E_LIMIT, name,
+						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
+						   "<testsuite> nested deeper than %d", JUNIT_MAX_DEPTH);
+					goto out;
+				}
+				if (top)
+					top->has_child_suite = 1;
+				f = &stack[nstack++];
+				memset(f, 0, sizeof(*f));
+				f->depth = depth;
+				if (suite_attrs(r, f, name, err) < 0)
+					goto out;
+				if (empty)
+					close_suite(&c, &stack[--nstack]);
+			} else if (strcmp(local, "testcase") == 0) {
+				in_case = 1;
+				case_depth = depth;
+				case_flags = 0;
+				if (empty) {
+					add_case(&c, top, 0);
+					in_case = 0;
+				}
+			}
+		} else if (type == XML_READER_TYPE_END_ELEMENT) {
+			if (in_case) {
+				if (depth == case_depth) {
+					add_case(&c, top, case_flags);
+					in_case = 0;
+				}
+			} else if (top && depth == top->depth && strcmp(local, "testsuite") == 0) {
+				close_suite(&c, top);
+				nstack--;
+			}
+		}
+	}
+	if (rc < 0 || xe.set) {
+		if (xe.set)
+			mm_errf_at(err, MM_E_PARSE, name, xe.line > 0 ? (unsigned long)xe.line : 1,
+				   xe.col > 0 ? (unsigned long)xe.col : 1, "%s", xe.msg);
+		else
+			mm_errf_at(err, MM_E_PARSE, name, 1, 1, "malformed XML");
+		goto out;
+	}
+	if (!root_seen) {
+		mm_errf_at(err, MM_E_PARSE, name, 1, 1, "no root element");
+		goto out;
+	}
+	/* A bare <testsuites tests=...> with neither suites nor cases speaks for itself. */
+	if (c.suites == 0 && c.tests == 0 && root_attrs.has_attrs) {
+		c.tests = root_attrs.a_tests;
+		c.failures = root_attrs.a_fail;
+		c.errors = root_attrs.a_err;
+		c.skipped = root_attrs.a_skip;
+		c.from_attributes = 1;
+	}
+	out->suites = sat_add(out->suites, c.suites);
+	out->tests = sat_add(out->tests, c.tests);
+	out->failures = sat_add(out->failures, c.failures);
+	out->errors = sat_add(out->errors, c.errors);
+	out->skipped = sat_add(out->skipped, c.skipped);
+	out->from_attributes |= c.from_attributes;
+	ret = 0;
+out:
+	free(stack);
+	xmlFreeTextReader(r);
+	return ret;
+}
+
+static json_t *
+eval_junit_files(const struct readiness_section_conf *s)
+{
+	const enum readiness_check c = RCHECK_JUNIT;
+	struct junit_counts total = { 0 };
+	json_t *ev = json_object(), *files = json_array();
+	struct buf bad = BUF_INIT(1024);
+	enum sstatus worst = ST_PASS;
+	char why[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+	json_t *res;
+	size_t i;
+
+	json_object_set_new(ev, "files", files);
+	if (s->nevidence == 0) {
+		json_decref(ev);
+		return section_new(c, s->max, ST_MISSING, json_object(),
+				   "no JUnit XML file given (--junit FILE)");
+	}
+	for (i = 0; i < s->nevidence; i++) {
+		const char *path = s->evidence[i];
+		struct junit_counts one = { 0 };
+		json_t *f = evidence_new(path);
+		enum sstatus st;
+		struct mm_err err;
+		struct buf b;
+
+		json_array_append_new(files, f);
+		if (read_evidence(path, &b, &st, why, sizeof(why)) < 0) {
+			set_str(f, "error", why);
+			if (st == ST_INVALID || worst == ST_PASS)
+				worst = st;
+			list_add(&bad, "%s", why);
+			continue;
+		}
+		mm_err_init(&err);
+		if (junit_count(b.data ? b.data : "", b.len, path, &one, &err) < 0) {
+			mm_err_format(&err, why, sizeof(why));
+			set_str(f, "error", why);
+			worst = ST_INVALID;
+			list_add(&bad, "%s", why);
+		} else {
+			set_int(f, "suites", one.suites);
+			set_int(f, "tests", one.tests);
+			set_int(f, "failures", one.failures);
+			set_int(f, "errors", one.errors);
+			set_int(f, "skipped", one.skipped);
+			if (one.from_attributes)
+				json_object_set_new(f, "from_attributes", json_true());
+			total.suites = sat_add(total.suites, one.suites);
+			total.tests = sat_add(total.tests, one.tests);
+			total.failures = sat_add(total.failures, one.failures);
+			total.errors = sat_add(total.errors, one.errors);
+			total.skipped = sat_add(total.skipped, one.skipped);
+		}
+		buf_release(&b);
+	}
+	set_int(ev, "tests", total.tests);
+	set_int(ev, "failures", total.failures);
+	set_int(ev, "errors", total.errors);
+	set_int(ev, "skipped", total.skipped);
+	if (worst != ST_PASS)
+		res = section_new(c, s->max, worst, ev, "test results %s: %s",
+				  worst == ST_MISSING ? "missing" : "unusable", bad.data);
+	else if (total.failures || total.errors)
+		res = section_new(c, s->max, ST_FAIL, ev, "%ld of %ld tests failed, %ld errored",
+				  total.failures, total.tests, total.errors);
+	else if (total.tests == 0)
+		res = section_new(c, s->max, ST_FAIL, ev, "the JUnit results hold no test");
+	else
+		res = section_new(c, s->max, ST_PASS, ev, "%ld tests, 0 failures, 0 errors (%ld skipped)",
+				  total.tests, total.skipped);
+	buf_release(&bad);
+	return res;
+}
+
+/* ---- alert rules ------------------------------------------------------- */
+
+/* Why an alerting rule falls short of the contract, or NULL when it does not. */
+static const char *
+rule_shortfall(const struct ynode *rule, char *buf, size_t n)
+{
+	const struct ynode *v, *labels;
+	struct mm_err err;
+	double secs;
+
+	v = ynode_get(rule, "expr");
+	if (!v || v->kind != YNODE_SCALAR || ynode_is_null(v))
+		return "no expr";
+	v = ynode_get(rule, "for");
+	if (!v)
+		return "no for";
+	if (ynode_duration(v, &secs, &err) < 0) {
+		snprintf(buf, n, "for: %s", err.msg);
+		return buf;
+	}
+	labels = ynode_get(rule, "labels");
+	if (!labels || labels->kind != YNODE_MAP)
+		return "no labels";
+	v = ynode_get(labels, "severity");
+	if (!v || v->kind != YNODE_SCALAR || ynode_is_null(v))
+		return "no labels.severity";
+	return NULL;
+}
+
+/* A structural problem "line:col: what" into the evidence list and the reason text. */
+static void
+rule_problem(json_t *list, struct buf *text, const struct ynode *n, const char *fmt, ...)
+{
+	char what[256], line[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%lu:%lu: %s", n ? n->line : 1, n ? n->col : 1, what);
+	if (json_array_size(list) < LIST_MAX)
+		json_array_append_new(list, jstr(line));
+	list_add(text, "%s", line);
+}
+
+json_t *
+readiness_eval_alert_rules(const char *data, size_t len, const char *name, long max,
+			   const char *const *required, size_t nrequired)
+{
+	const enum readiness_check c = RCHECK_ALERT_RULES;
+	json_t *ev = evidence_new(name), *problems = json_array(), *missing = json_array();
+	json_t *incomplete = json_array(), *res;
+	struct buf ptext = BUF_INIT(1024), mtext = BUF_INIT(1024);
+	const struct ynode *root, *groups;
+	const struct ynode **found;
+	const char **why;
+	struct ydoc *doc;
+	struct mm_err err;
+	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+	long nrules = 0, nalerts = 0;
+	size_t i, j, k;
+
+	found = xcalloc(nrequired ? nrequired : 1, sizeof(*found));
+	why = xcalloc(nrequired ? nrequired : 1, sizeof(*why));
+	mm_err_init(&err);
+	if (!(doc = yaml_loadb(data, len, name, &err))) {
+		mm_err_format(&err, pos, sizeof(pos));
+		set_str(ev, "error", pos);
+		res = section_new(c, max, ST_INVALID, ev, "alert rules are not YAML: %s", pos);
+		goto out;
+	}
+	root = doc->root;
+	groups = ynode_get(root, "groups");
+	if (!groups || groups->kind != YNODE_SEQ) {
+		res = section_new(c, max, ST_INVALID, ev,
+				  "'%s' has no 'groups' list (not a Prometheus rule file)", name);
+		goto out;
+	}
+	for (i = 0; i < groups->n; i++) {
+		const struct ynode *g = groups->items[i], *gname, *rules;
+
+		if (g->kind != YNODE_MAP) {
+			rule_problem(problems, &ptext, g, "group is not a mapping");
+			continue;
+		}
+		gname = ynode_get(g, "name");
+		if (!gname || gname->kind != YNODE_SCALAR || ynode_is_null(gname))
+			rule_problem(problems, &ptext, g, "group without a name");
+		rules = ynode_get(g, "rules");
+		if (!rules || rules->kind != YNODE_SEQ) {
+			rule_problem(problems, &ptext, g, "group without a 'rules' list");
+			continue;
+		}
+		for (j = 0; j < rules->n; j++) {
+			const struct ynode *r = rules->items[j], *an;
+			char buf[MM_ERR_MSG_MAX + 16];
+			const char *short_of;
+
+			if (r->kind != YNODE_MAP) {
+				rule_problem(problems, &ptext, r, "rule is not a mapping");
+				continue;
+			}
+			nrules++;
+			an = ynode_get(r, "alert");
+			if (!an) {
+				if (!ynode_get(r, "record"))
+					rule_problem(problems, &ptext, r, "rule is neither 'alert' nor 'record'");
+				continue;
+			}
+			if (an->kind != YNODE_SCALAR || ynode_is_null(an)) {
+				rule_problem(problems, &ptext, an, "alert name is not a string");
+				continue;
+			}
+			nalerts++;
+			short_of = rule_shortfall(r, buf, sizeof(buf));
+			for (k = 0; k < nrequired; k++) {
+				if (strcmp(required[k], an->str) != 0)
+					continue;
+				/* Several rules may share a name: one complete rule is enough. */
+				if (!found[k] || why[k]) {
+					found[k] = r;
+					free((char *)why[k]);
+					why[k] = short_of ? xstrdup(short_of) : NULL;
+				}
+			}
+		}
+	}
+	for (k = 0; k < nrequired; k++) {
+		if (!found[k]) {
+			json_array_append_new(missing, jstr(required[k]));
+			list_add(&mtext, "%s missing", required[k]);
+		} else if (why[k]) {
+			json_t *item = json_object();
+
+			set_str(item, "alert", required[k]);
+			set_str(item, "problem", why[k]);
+			snprintf(pos, sizeof(pos), "%lu:%lu", found[k]->line, found[k]->col);
+			set_str(item, "at", pos);
+			json_array_append_new(incomplete, item);
+			list_add(&mtext, "%s: %s", required[k], why[k]);
+		}
+	}
+	set_int(ev, "groups", (long)groups->n);
+	set_int(ev, "rules", nrules);
+	set_int(ev, "alerts", nalerts);
+	set_int(ev, "required", (long)nrequired);
+	json_object_set(ev, "missing", missing);
+	json_object_set(ev, "incomplete", incomplete);
+	json_object_set(ev, "problems", problems);
+	if (json_array_size(problems))
+		res = section_new(c, max, ST_INVALID, ev, "rule file structure: %s", ptext.data);
+	else if (mtext.len)
+		res = section_new(c, max, ST_FAIL, ev, "%s", mtext.data);
+	else if (nrequired == 0 && nalerts == 0)
+		res = section_new(c, max, ST_FAIL, ev, "no alerting rules");
+	else
+		res = section_new(c, max, ST_PASS, ev,
+				  "all %zu required alerts present with expr, for and labels.severity",
+				  nrequired);
+out:
+	for (k = 0; k < nrequired; k++)
+		free((char *)why[k]);
+	free(why);
+	free(found);
+	json_decref(problems);
+	json_decref(missing);
+	json_decref(incomplete);
+	buf_release(&ptext);
+	buf_release(&mtext);
+	ydoc_free(doc);
+	return res;
+}
+
+/* ---- rollback policy --------------------------------------------------- */
+
+/* Would the policy roll back on an alert that carries only this alertname? */
+static int
+rolls_back(const struct policy *p, const char *alertname, char *why, size_t n)
+{
+	struct alert_label l = { (char *)"alertname", (char *)alertname };
+	struct alert a;
+
+	memset(&a, 0, sizeof(a));
+	a.status = ALERT_FIRING;
+	a.labels.v = &l;
+	a.labels.n = 1;
+	return policy_classify(p, &a, why, n) == GATE_HARD;
+}
+
+json_t *
+readiness_eval_rollback_policy(const char *data, size_t len, const char *name, long max,
+			       const char *const *hard, size_t nhard)
+{
+	const enum readiness_check c = RCHECK_ROLLBACK_POLICY;
+	json_t *ev = evidence_new(name), *not_hard, *res;
+	struct buf text = BUF_INIT(1024);
+	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32], why[256];
+	struct policy *p;
+	struct mm_err err;
+	size_t i, nroll;
+
+	mm_err_init(&err);
+	set_str(ev, "validated_by", "lib/policy (the loader of mmops watch)");
+	if (!(p = policy_loadb(data, len, name, &err))) {
+		mm_err_format(&err, pos, sizeof(pos));
+		set_str(ev, "error", pos);
+		return section_new(c, max, ST_INVALID, ev, "rollback policy does not load: %s", pos);
+	}
+	nroll = policy_count_actions(p, DECISION_ROLLBACK);
+	set_str(ev, "cooldown", clock_format_duration(p->cooldown, why, sizeof(why)));
+	set_int(ev, "actions", (long)p->nactions);
+	set_int(ev, "rollback_actions", (long)nroll);
+	set_int(ev, "notify_actions", (long)policy_count_actions(p, DECISION_NOTIFY));
+	set_int(ev, "hard_alertnames", (long)p->hard.nnames);
+	set_int(ev, "hard_matchers", (long)p->hard.ngroups);
+	set_int(ev, "soft_alertnames", (long)p->soft.nnames);
+	set_int(ev, "soft_matchers", (long)p->soft.ngroups);
+	not_hard = json_array();
+	for (i = 0; i < nhard; i++) {
+		if (rolls_back(p, hard[i], why, sizeof(why)))
+			continue;
+		if (json_array_size(not_hard) < LIST_MAX)
+			json_array_append_new(not_hard, jstr(hard[i]));
+		list_add(&text, "%s", hard[i]);
+	}
+	set_int(ev, "required_hard", (long)nhard);
+	json_object_set_new(ev, "not_rolled_back", not_hard);
+	if (p->hard.nnames == 0 && p->hard.ngroups == 0)
+		res = section_new(c, max, ST_FAIL, ev, "rollback policy names no hard alert");
+	else if (nroll == 0)
+		res = section_new(c, max, ST_FAIL, ev, "rollback policy has no action on rollback");
+	else if (text.len)
+		res = section_new(c, max, ST_FAIL, ev, "hard alerts the policy would not roll back: %s",
+				  text.data);
+	else
+		res = section_new(c, max, ST_PASS, ev,
+				  "policy loads; %zu rollback action%s, cooldown %s%s", nroll,
+				  nroll == 1 ? "" : "s", jsonx_str(ev, "cooldown", "?"),
+				  nhard ? "; every required hard alert rolls back" : "");
+	buf_release(&text);
+	policy_free(p);
+	return res;
+}
+
+/* ---- scoring ----------------------------------------------------------- */
+
+json_t *
+readiness_score_section(const struct readiness_section_conf *s)
+{
+	char why[MM_ERR_MSG_MAX + 64];
+	const char *path;
+	enum sstatus st;
+	struct buf b;
+	json_t *res;
+
+	if (s->check == RCHECK_JUNIT)
+		return eval_junit_files(s);
+	if (s->nevidence == 0)
+		return section_new(s->check, s->max, ST_MISSING, json_object(),
+				   "no evidence file given");
+	path = s->evidence[0];
+	if (read_evidence(path, &b, &st, why, sizeof(why)) < 0) {
+		json_t *ev = evidence_new(path);
+
+		set_str(ev, "error", why);
+		return section_new(s->check, s->max, st, ev, "%s", why);
+	}
+	switch (s->check) {
+	case RCHECK_SOAK_GATES:
+		res = readiness_eval_soak_gates(b.data ? b.data : "", b.len, path, s->max);
+		break;
+	case RCHECK_GOLDEN:
+		res = readiness_eval_golden(b.data ? b.data : "", b.len, path, s->max);
+		break;
+	case RCHECK_ALERT_RULES:
+		res = readiness_eval_alert_rules(b.data ? b.data : "", b.len, path, s->max,
+						 (const char *const *)s->require_alerts, s->nrequire);
+		break;
+	case RCHECK_ROLLBACK_POLICY:
+	default:
+		res = readiness_eval_rollback_policy(b.data ? b.data : "", b.len, path, s->max,
+						     (const char *const *)s->require_alerts,
+						     s->nrequire);
+		break;
+	}
+	buf_release(&b);
+	return res;
+}
+
+json_t *
+readiness_score(const struct readiness_conf *conf, double now)
+{
+	json_t *doc = jsonx_tool_meta(), *sections = json_object(), *runtime = json_object();
+	char utc[CLOCK_RFC3339_MAX];
+	long score = 0;
+	size_t i;
+
+	for (i = 0; i < conf->n; i++) {
+		json_t *s = readiness_score_section(&conf->sections[i]);
+
+		score += (long)json_integer_value(json_object_get(s, "points"));
+		json_object_set_new(sections, conf->sections[i].name, s);
+	}
+	set_str(runtime, "utc", clock_format_rfc3339(now, utc, sizeof(utc)));
+	set_str(runtime, "version", MMOPS_VERSION);
+	json_object_set_new(doc, "runtime", runtime);
+	json_object_set_new(doc, "sections", sections);
+	set_int(doc, "score", score);
+	set_str(doc, "verdict", score == READINESS_TOTAL ? "GO" : "HOLD");
+	return doc;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+void
+readiness_problems_release(struct readiness_problems *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].where);
+		free(p->v[i].what);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+problem(struct readiness_problems *p, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct readiness_problems *p, const char *where, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(8192);
+	va_list ap;
+
+	if (p->n >= READINESS_MAX_PROBLEMS) {
+		p->truncated = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 16;
+		p->v = xreallocarray(p->v, p->alloc, sizeof(*p->v));
+	}
+	p->v[p->n].where = xstrdup(where);
+	p->v[p->n].what = b.data ? buf_detach(&b, NULL) : xstrdup("");
+	p->n++;
+	buf_release(&b);
+}
+
+/* "/sections/<key>" with RFC 6901 escaping of the key. */
+static char *
+section_pointer(const char *key, const char *member)
+{
+	struct buf b = BUF_INIT((size_t)1 << 20);
+	const char *p;
+
+	buf_adds(&b, "/sections/");
+	for (p = key; *p; p++) {
+		if (*p == '~')
+			buf_adds(&b, "~0");
+		else if (*p == '/')
+			buf_adds(&b, "~1");
+		else
+			buf_addc(&b, *p);
+	}
+	if (member)
+		buf_addf(&b, "/%s", member);
+	return b.data ? buf_detach(&b, NULL) : xstrdup("/sections/");
+}
+
+/* Quote a value from the document for a message (short, one line). */
+static const char *
+show(const json_t *v, char *buf, size_t n)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+	size_t len;
+
+	snprintf(buf, n, "%s", s ? s : "?");
+	free(s);
+	len = strlen(buf);
+	if (len + 1 >= n && n > 4) {
+		/* Cut on a UTF-8 boundary, then mark the cut. */
+		size_t cut = n - 4;
+
+		while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
+			cut--;
+		memcpy(buf + cut, "...", 4);
+	}
+	return buf;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	static const char *const names[] = {
+		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+		[JSON_INTEGER] = "a number", [JSON_REAL] = "a number", [JSON_TRUE] = "a boolean",
+		[JSON_FALSE] = "a boolean", [JSON_NULL] = "null",
+	};
+
+	return v ? names[json_typeof(v)] : "missing";
+}
+
+/* Equal within the rounding of adding a few dozen decimal numbers. */
+static int
+same(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+/* Validate one section; adds its points and max to the sums when they are usable. */
+static void
+validate_section(const char *key, const json_t *s, struct readiness_problems *out,
+		 double *points_sum, double *max_sum, int *sums_ok)
+{
+	json_t *max = json_object_get(s, "max"), *points = json_object_get(s, "points");
+	json_t *status = json_object_get(s, "status"), *reason = json_object_get(s, "reason");
+	json_t *evidence = json_object_get(s, "evidence"), *check = json_object_get(s, "check");
+	char *at = section_pointer(key, NULL), *p;
+	char shown[96];
+	double m = 0, pt = 0;
+	int max_ok = 0, points_ok = 0;
+
+	if (!*key)
+		problem(out, at, "section name is empty");
+	if (!json_is_object(s)) {
+		problem(out, at, "expected an object, found %s", type_name(s));
+		*sums_ok = 0;
+		free(at);
+		return;
+	}
+	p = section_pointer(key, "max");
+	if (!max)
+		problem(out, at, "missing required key 'max'");
+	else if (!json_is_number(max))
+		problem(out, p, "expected a number, found %s", type_name(max));
+	else if ((m = json_number_value(max)) <= 0 || m > READINESS_TOTAL)
+		problem(out, p, "%s is out of range (0, %d]", show(max, shown, sizeof(shown)),
+			READINESS_TOTAL);
+	else
+		max_ok = 1;
+	free(p);
+	p = section_pointer(key, "points");
+	if (!points)
+		problem(out, at, "missing required key 'points'");
+	else if (!json_is_number(points))
+		problem(out, p, "expected a number, found %s", type_name(points));
+	else if ((pt = json_number_value(points)) < 0)
+		problem(out, p, "%s is below 0", show(points, shown, sizeof(shown)));
+	else if (max_ok && pt > m && !same(pt, m))
+		problem(out, p, "%s is above the section's max %g", show(points, shown, sizeof(shown)),
+			m);
+	else
+		points_ok = 1;
+	free(p);
+	p = section_pointer(key, "status");
+	if (!status) {
+		problem(out, at, "missing required key 'status'");
+	} else if (!json_is_string(status)) {
+		problem(out, p, "expected a string, found %s", type_name(status));
+	} else {
+		const char *st = json_string_value(status);
+		int i, known = 0;
+
+		for (i = 0; i < ST_COUNT; i++)
+			if (strcmp(st, status_names[i]) == 0)
+				known = 1;
+		if (!known)
+			problem(out, p, "%s is not one of pass, fail, missing, invalid",
+				show(status, shown, sizeof(shown)));
+		else if (max_ok && points_ok && strcmp(st, "pass") == 0 && !same(pt, m))
+			problem(out, p, "\"pass\" but the section has %g of %g points", pt, m);
+		else if (max_ok && points_ok && strcmp(st, "pass") != 0 && same(pt, m))
+			problem(out, p, "%s but the section has all its %g points",
+				show(status, shown, sizeof(shown)), m);
+	}
+	free(p);
+	if (!reason)
+		problem(out, at, "missing required key 'reason'");
+	else if (!json_is_string(reason)) {
+		p = section_pointer(key, "reason");
+		problem(out, p, "expected a string, found %s", type_name(reason));
+		free(p);
+	}
+	if (!evidence)
+		problem(out, at, "missing required key 'evidence'");
+	else if (!json_is_object(evidence)) {
+		p = section_pointer(key, "evidence");
+		problem(out, p, "expected an object, found %s", type_name(evidence));
+		free(p);
+	}
+	if (check && !json_is_string(check)) {
+		p = section_pointer(key, "check");
+		problem(out, p, "expected a string, found %s", type_name(check));
+		free(p);
+	}
+	if (max_ok && points_ok) {
+		*points_sum += pt;
+		*max_sum += m;
+	} else {
+		*sums_ok = 0;
+	}
+	free(at);
+}
+
+/* "2025-10-11T00:00:00Z" or with +00:00: RFC 3339 and actually UTC. */
+static int
+is_rfc3339_utc(const char *s)
+{
+	struct mm_err err;
+	size_t n = strlen(s);
+	double t;
+
+	if (clock_parse_rfc3339(s, &t, &err) < 0)
+		return 0;
+	return (n >= 1 && (s[n - 1] == 'Z' || s[n - 1] == 'z')) ||
+	       (n >= 6 && (strcmp(s + n - 6, "+00:00") == 0 || strcmp(s + n - 6, "-00:00") == 0));
+}
+
+size_t
+readiness_validate(const json_t *doc, struct readiness_problems *out)
+{
+	json_t *score, *verdict, *sections, *runtime, *s;
+	double score_v = 0, points_sum = 0, max_sum = 0;
+	int score_ok = 0, verdict_ok = 0, sums_ok = 1;
+	const char *key, *vs = NULL;
+	char shown[96];
+	size_t before = out->n;
+
+	if (!json_is_object(doc)) {
+		problem(out, "", "expected a JSON object, found %s", type_name(doc));
+		return out->n - before;
+	}
+	score = json_object_get(doc, "score");
+	if (!score)
+		problem(out, "", "missing required key 'score'");
+	else if (!json_is_number(score))
+		problem(out, "/score", "expected a number, found %s", type_name(score));
+	else if ((score_v = json_number_value(score)) < 0 || score_v > READINESS_TOTAL)
+		problem(out, "/score", "%s is out of range 0..%d", show(score, shown, sizeof(shown)),
+			READINESS_TOTAL);
+	else
+		score_ok = 1;
+
+	verdict = json_object_get(doc, "verdict");
+	if (!verdict)
+		problem(out, "", "missing required key 'verdict'");
+	else if (!json_is_string(verdict))
+		problem(out, "/verdict", "expected a string, found %s", type_name(verdict));
+	else if (strcmp((vs = json_string_value(verdict)), "GO") != 0 && strcmp(vs, "HOLD") != 0)
+		problem(out, "/verdict", "%s is neither \"GO\" nor \"HOLD\"",
+			show(verdict, shown, sizeof(shown)));
+	else
+		verdict_ok = 1;
+	if (score_ok && verdict_ok) {
+		int full = same(score_v, READINESS_TOTAL);
+
+		if (full && strcmp(vs, "GO") != 0)
+			problem(out, "/verdict", "\"%s\" but the score is %d: the verdict must be GO",
+				vs, READINESS_TOTAL);
+		else if (!full && strcmp(vs, "GO") == 0)
+			problem(out, "/verdict", "\"GO\" but the score is %s, not %d",
+				show(score, shown, sizeof(shown)), READINESS_TOTAL);
+	}
+
+	sections = json_object_get(doc, "sections");
+	if (!sections) {
+		problem(out, "", "missing required key 'sections'");
+		sums_ok = 0;
+	} else if (!json_is_object(sections)) {
+		problem(out, "/sections", "expected an object, found %s", type_name(sections));
+		sums_ok = 0;
+	} else if (json_object_size(sections) == 0) {
+		problem(out, "/sections", "no sections");
+		sums_ok = 0;
+	} else {
+		json_object_foreach(sections, key, s)
+			validate_section(key, s, out, &points_sum, &max_sum, &sums_ok);
+	}
+	if (sums_ok) {
+		if (!same(max_sum, READINESS_TOTAL))
+			problem(out, "/sections", "the section maxima add up to %g, not %d", max_sum,
+				READINESS_TOTAL);
+		if (score_ok && !same(points_sum, score_v))
+			problem(out, "/score", "%s but the sections' points add up to %g",
+				show(score, shown, sizeof(shown)), points_sum);
+	}
+
+	runtime = json_object_get(doc, "runtime");
+	if (!runtime) {
+		problem(out, "", "missing required key 'runtime'");
+	} else if (!json_is_object(runtime)) {
+		problem(out, "/runtime", "expected an object, found %s", type_name(runtime));
+	} else {
+		json_t *utc = json_object_get(runtime, "utc"), *ver = json_object_get(runtime, "version");
+
+		if (!utc)
+			problem(out, "/runtime", "missing required key 'utc'");
+		else if (!json_is_string(utc))
+			problem(out, "/runtime/utc", "expected a string, found %s", type_name(utc));
+		else if (!is_rfc3339_utc(json_string_value(utc)))
+			problem(out, "/runtime/utc", "%s is not an RFC 3339 UTC time",
+				show(utc, shown, sizeof(shown)));
+		if (!ver)
+			problem(out, "/runtime", "missing required key 'version'");
+		else if (!json_is_string(ver))
+			problem(out, "/runtime/version", "expected a string, found %s", type_name(ver));
+		else if (!*json_string_value(ver))
+			problem(out, "/runtime/version", "is empty");
+	}
+	return out->n - before;
+}

@@ -1,0 +1,118 @@
+/*
+ * report.h - the soak's reports: soak_metrics.json, gates_summary.json,
+ * SOAK_RESULTS.md (GitHub-flavoured, fit for $GITHUB_STEP_SUMMARY), one
+ * self-contained HTML page with an SVG chart per gate and series, and JUnit
+ * XML with one testcase per gate.
+ *
+ * The soak engine fills a struct soak_report (everything borrowed from the
+ * engine, valid while it lives); the writers here only render it.  Every
+ * writer is deterministic (no clock read here: generated_at comes in the
+ * model) and writes atomically through fsx.  docs/soak.md documents the JSON
+ * shapes; readiness reads gates_summary.json.
+ */
+#ifndef MM_REPORT_H
+#define MM_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "gates.h"
+
+#define CHART_BUCKETS 600	/* time buckets of a chart (its resolution) */
+
+/* A downsampled time series: per time bucket min, max, mean, breach flag. */
+struct chart_bucket {
+	double min, max, sum;
+	unsigned n;
+	unsigned char breach;	/* a windowed value in this bucket breached */
+};
+
+struct chart {
+	double t0, span;	/* the run's planned time axis */
+	size_t nb;		/* CHART_BUCKETS */
+	struct chart_bucket *b;	/* owned (chart_release) */
+};
+
+void chart_init(struct chart *c, double t0, double span);
+void chart_release(struct chart *c);
+/* Add a value at time t (NaN ignored). */
+void chart_add(struct chart *c, double t, double v, int breach);
+
+/* The aggregates of one series over the soak after warm-up (scaled; NAN = none). */
+struct series_aggs {
+	double p50, p90, p95, p99, p999;
+	double mean, min, max, last, increase, ema1h, ema24h;
+	double count;		/* histograms: observations after warm-up */
+	unsigned long samples;	/* scrapes that had the series */
+	unsigned long resets;	/* counter resets seen */
+};
+
+struct report_series {
+	const char *name;		/* record name, or the gate's name */
+	const struct series_sel *sel;
+	const char *chart_label;	/* "p95 over 5m", "value" */
+	struct series_aggs aggs;
+	const struct chart *chart;
+	const char *error;		/* NULL, or why the series was unusable */
+};
+
+struct report_gate {
+	struct gate_result res;
+	const struct chart *chart;	/* the windowed value over time */
+};
+
+struct report_run {
+	const char *source;		/* "mock", "scrape", "prometheus", "prometheus-range" */
+	const char *target;		/* URL, or "simulator seed 42" */
+	const char *gates_file;
+	double generated_at;		/* clock_now() of the writing, CI_FAKE_UTC-aware */
+	double start, end;		/* soak time axis: first and last evaluation */
+	double planned;			/* planned duration, seconds */
+	double elapsed;			/* soak seconds covered */
+	double interval;		/* seconds between samples (the step for ranges) */
+	double warmup;
+	unsigned long samples, missing;	/* successful and failed scrapes/queries */
+	int complete;			/* ran for the whole planned duration */
+	int interrupted;		/* SIGINT/SIGTERM */
+	int aborted;			/* --abort-on-fail */
+	const char *abort_reason;	/* "" when not aborted */
+	int unreachable;		/* not one successful scrape */
+	const char *last_error;		/* the last scrape error, "" when none */
+	unsigned resumes;		/* times the run was resumed from a checkpoint */
+	unsigned long long seed;	/* mock only */
+	const char *const *faults;	/* mock only */
+	size_t nfaults;
+};
+
+struct soak_report {
+	struct report_run run;
+	size_t ngates;
+	struct report_gate *gates;
+	size_t nseries;
+	struct report_series *series;
+};
+
+/* Overall verdict: "pass", "fail" (a hard gate not passed), "incomplete", "error". */
+const char *report_verdict(const struct soak_report *r);
+/* Counts of hard/soft gates by verdict: counts[hard][verdict]. */
+void report_counts(const struct soak_report *r, unsigned counts[2][4]);
+
+/* The JSON documents (new references). */
+json_t *report_metrics_json(const struct soak_report *r);
+json_t *report_gates_json(const struct soak_report *r);
+
+/* Render into b. -1 only when b's cap is hit. */
+int report_markdown(const struct soak_report *r, struct buf *b);
+int report_html(const struct soak_report *r, struct buf *b);
+int report_junit(const struct soak_report *r, struct buf *b);
+
+/* Write each report atomically (fsx); -1 and err (MM_E_IO). */
+int report_write_metrics(const struct soak_report *r, const char *path, struct mm_err *err);
+int report_write_gates(const struct soak_report *r, const char *path, struct mm_err *err);
+int report_write_markdown(const struct soak_report *r, const char *path, struct mm_err *err);
+int report_write_html(const struct soak_report *r, const char *path, struct mm_err *err);
+int report_write_junit(const struct soak_report *r, const char *path, struct mm_err *err);
+
+#endif

@@ -1,0 +1,620 @@
+/*
+ * test_ledger.c - the watcher's decisions and their persistence: rollback
+ * once per (fingerprint, startsAt), one rollback at a time, the cooldown,
+ * notify, ignored, resolved never undoing, dry-run, the journal replayed
+ * after a crash (no repeat, unfinished jobs resumed), torn and corrupt
+ * journals, the directory lock, the audit log, group commit under threads,
+ * failing closed when the disk refuses, and forgetting old alerts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "jsonx.h"
+#include "ledger.h"
+#include "xalloc.h"
+
+#define T0 1760000000.0
+
+static const char policy_text[] =
+	"cooldown: 10m\n"
+	"hard:\n"
+	"  alertnames: [HardA, HardB]\n"
+	"soft:\n"
+	"  alertnames: [SoftC]\n"
+	"actions:\n"
+	"  - name: stop\n"
+	"    http: {url: 'http://127.0.0.1:1/admin/scale'}\n"
+	"  - name: tell\n"
+	"    on: [rollback, notify]\n"
+	"    http: {url: 'http://127.0.0.1:1/notify'}\n";
+
+struct fx {
+	struct policy *pol;
+	char dir[64];
+};
+
+static void
+rm_rf(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *p;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			rm_rf(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	struct mm_err err;
+
+	f->pol = policy_loadb(policy_text, strlen(policy_text), "p.yaml", &err);
+	assert_non_null(f->pol);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mmops-ledger-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	rm_rf(f->dir);
+	policy_free(f->pol);
+	free(f);
+	return 0;
+}
+
+static char *
+path_in(struct fx *f, const char *name)
+{
+	return xasprintf("%s/%s", f->dir, name);
+}
+
+static struct ledger *
+open_l(const char *dir, const char *audit, int read_only)
+{
+	struct ledger_opts o;
+	struct mm_err err;
+	struct ledger *l;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = dir;
+	o.audit_path = audit;
+	o.read_only = read_only;
+	l = ledger_open(&o, T0, &err);
+	if (!l)
+		fail_msg("ledger_open: %s:%lu: %s", err.file, err.line, err.msg);
+	return l;
+}
+
+/* Decide one alert (name, status, startsAt, fingerprint) and commit; returns the verdict kind. */
+static enum decision_kind
+decide1(struct fx *f, struct ledger *l, const char *name, const char *status, const char *starts,
+	const char *fp, double now, int dry_run, struct ledger_verdict *keep)
+{
+	char *body = xasprintf("{\"alerts\":[{\"status\":\"%s\",\"labels\":{\"alertname\":\"%s\"},"
+			       "\"startsAt\":\"%s\",\"fingerprint\":\"%s\"}]}",
+			       status, name, starts, fp);
+	struct alert_payload p;
+	struct ledger_verdict v;
+	struct mm_err err;
+	uint64_t seq;
+
+	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
+	if (ledger_decide(l, f->pol, &p, now, dry_run, &v, &seq, &err) < 0)
+		fail_msg("decide: %s", err.msg);
+	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	alert_payload_release(&p);
+	free(body);
+	if (keep)
+		*keep = v;
+	else
+		ledger_job_free(v.job);
+	return v.kind;
+}
+
+static void
+finish(struct ledger *l, struct ledger_job *j, double now)
+{
+	struct mm_err err;
+	json_t *res = json_pack("[{s:s, s:s}]", "name", "stop", "result", "ok");
+
+	assert_int_equal(ledger_job_done(l, j, res, now, &err), 0);
+	json_decref(res);
+	ledger_job_free(j);
+}
+
+static void
+test_hard_alert_rolls_back_once(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_verdict v;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	assert_int_equal(v.rollback_id, 1);
+	assert_int_equal(v.gate, GATE_HARD);
+	assert_non_null(v.job);
+	assert_int_equal(v.job->kind, DECISION_ROLLBACK);
+	assert_string_equal(alert_name(&v.job->alert), "HardA");
+	/* Alertmanager retries, repeats, a second Alertmanager: all duplicates */
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0,
+				 NULL), DECISION_DUPLICATE);
+	finish(l, v.job, T0 + 2);
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa",
+				 T0 + 3600 * 5, 0, NULL), DECISION_DUPLICATE);
+	ledger_close(l, T0);
+}
+
+static void
+test_one_rollback_at_a_time_then_cooldown(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_verdict v, v2;
+	int in_progress;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	/* another hard alert while the rollback runs */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 0,
+				 &v2), DECISION_COOLDOWN);
+	assert_non_null(strstr(v2.reason, "rollback 1 is in progress"));
+	assert_null(v2.job);
+	ledger_cooldown_remaining(l, f->pol, T0 + 1, &in_progress);
+	assert_true(in_progress);
+	finish(l, v.job, T0 + 5);
+	ledger_cooldown_remaining(l, f->pol, T0 + 6, &in_progress);
+	assert_false(in_progress);
+	/* finished, but within the 10m cooldown */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:01:00Z", "bbbb", T0 + 60, 0,
+				 &v2), DECISION_COOLDOWN);
+	assert_non_null(strstr(v2.reason, "within the cooldown of rollback 1 (540s left)"));
+	assert_float_equal(ledger_cooldown_remaining(l, f->pol, T0 + 60, NULL), 540, 0.001);
+	/* after the cooldown a new alert rolls back again */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:11:00Z", "bbbb", T0 + 601,
+				 0, &v2), DECISION_ROLLBACK);
+	assert_int_equal(v2.rollback_id, 2);
+	ledger_job_free(v2.job);
+	ledger_close(l, T0);
+}
+
+static void
+test_soft_notifies_unknown_is_ignored(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_verdict v;
+
+	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
+			 DECISION_NOTIFY);
+	assert_non_null(v.job);
+	assert_int_equal(v.job->kind, DECISION_NOTIFY);
+	assert_int_equal(v.job->rollback_id, 0);
+	ledger_job_free(v.job);
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0, &v),
+			 DECISION_IGNORED);
+	assert_null(v.job);
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0,
+				 NULL), DECISION_DUPLICATE);
+	ledger_close(l, T0);
+}
+
+static void
+test_resolved_is_recorded_and_never_undoes(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_verdict v, r;
+	json_t *st;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	assert_int_equal(decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 10,
+				 0, &r), DECISION_IGNORED);
+	assert_non_null(strstr(r.reason, "never undone"));
+	assert_null(r.job);
+	/* the rollback is still in progress and still the last one */
+	st = ledger_status(l, f->pol, T0 + 11);
+	assert_true(json_is_true(json_object_get(st, "rollback_in_progress")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "last_rollback"),
+							     "id")), 1);
+	json_decref(st);
+	assert_int_equal(decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 20,
+				 0, NULL), DECISION_DUPLICATE);
+	/* a late firing copy from another Alertmanager */
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 30, 0,
+				 NULL), DECISION_DUPLICATE);
+	/* a resolution of an alert never seen firing is recorded too */
+	assert_int_equal(decide1(f, l, "HardB", "resolved", "2025-10-11T09:00:00Z", "bbbb", T0 + 40,
+				 0, NULL), DECISION_IGNORED);
+	finish(l, v.job, T0 + 50);
+	ledger_close(l, T0);
+}
+
+static void
+test_dry_run_creates_no_job_and_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+	char *dir = path_in(f, "never-created");
+	struct ledger *l = open_l(dir, NULL, 1);
+	struct ledger_verdict v;
+	struct stat st;
+	json_t *s;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 1, &v),
+			 DECISION_ROLLBACK);
+	assert_null(v.job);
+	/* a dry-run rollback counts as done at once, so the cooldown shows */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 1,
+				 &v), DECISION_COOLDOWN);
+	assert_non_null(strstr(v.reason, "within the cooldown"));
+	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 1, &v),
+			 DECISION_NOTIFY);
+	assert_null(v.job);
+	s = ledger_status(l, f->pol, T0 + 2);
+	assert_true(json_is_true(json_object_get(json_object_get(s, "last_rollback"), "dry_run")));
+	json_decref(s);
+	ledger_close(l, T0);
+	assert_int_equal(stat(dir, &st), -1);
+	free(dir);
+}
+
+static void
+test_dry_run_reads_but_never_writes_existing_state(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0), *dry;
+	char *snap = path_in(f, "state.json");
+	struct buf before = BUF_INIT(1 << 20), after = BUF_INIT(1 << 20);
+	struct mm_err err;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
+				 NULL), DECISION_ROLLBACK);
+	ledger_close(l, T0 + 1);
+	assert_int_equal(buf_read_file(&before, snap, &err), 0);
+	dry = open_l(f->dir, NULL, 1);
+	/* the real watcher's decision is known to the dry run */
+	assert_int_equal(decide1(f, dry, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 2,
+				 1, NULL), DECISION_DUPLICATE);
+	assert_int_equal(decide1(f, dry, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 2,
+				 1, NULL), DECISION_COOLDOWN);
+	ledger_close(dry, T0 + 3);
+	assert_int_equal(buf_read_file(&after, snap, &err), 0);
+	assert_int_equal(before.len, after.len);
+	assert_memory_equal(before.data, after.data, before.len);
+	buf_release(&before);
+	buf_release(&after);
+	free(snap);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	struct buf b = BUF_INIT(1 << 24);
+	struct mm_err err;
+
+	assert_int_equal(buf_read_file(&b, from, &err), 0);
+	assert_int_equal(fsx_write_atomic(to, b.data ? b.data : "", b.len, &err), 0);
+	buf_release(&b);
+}
+
+/* Copy the on-disk state as a crash would leave it (no final snapshot). */
+static char *
+crash_copy(struct fx *f, const char *name)
+{
+	char *dir = path_in(f, name), *a, *b;
+	struct mm_err err;
+
+	assert_int_equal(fsx_mkdir_p(dir, 0755, &err), 0);
+	a = path_in(f, "state.json");
+	b = xasprintf("%s/state.json", dir);
+	copy_file(a, b);
+	free(a);
+	free(b);
+	a = path_in(f, "journal.jsonl");
+	b = xasprintf("%s/journal.jsonl", dir);
+	copy_file(a, b);
+	free(a);
+	free(b);
+	return dir;
+}
+
+static void
+test_crash_restart_neither_repeats_nor_forgets(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0), *l2;
+	struct ledger_verdict v;
+	struct ledger_job **jobs, **again;
+	char *dir;
+	size_t n;
+	json_t *st;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	ledger_job_free(v.job);
+	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
+			 DECISION_NOTIFY);
+	finish(l, v.job, T0 + 1);
+	/* crash now: the rollback's actions never finished */
+	dir = crash_copy(f, "crashed");
+	l2 = open_l(dir, NULL, 0);
+	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 5, 0,
+				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(decide1(f, l2, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0 + 5, 0,
+				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 5, 0,
+				 NULL), DECISION_COOLDOWN);
+	n = ledger_take_pending(l2, &jobs);
+	assert_int_equal(n, 1);
+	assert_int_equal(jobs[0]->kind, DECISION_ROLLBACK);
+	assert_int_equal(jobs[0]->rollback_id, 1);
+	assert_true(jobs[0]->resumed);
+	assert_string_equal(alert_name(&jobs[0]->alert), "HardA");
+	assert_int_equal(ledger_take_pending(l2, &again), 0);
+	finish(l2, jobs[0], T0 + 6);
+	free(jobs);
+	st = ledger_status(l2, f->pol, T0 + 7);
+	assert_false(json_is_true(json_object_get(st, "rollback_in_progress")));
+	assert_int_equal(json_integer_value(json_object_get(st, "pending_jobs")), 0);
+	json_decref(st);
+	ledger_close(l2, T0 + 8);
+	/* and a clean restart from the snapshot alone */
+	l2 = open_l(dir, NULL, 0);
+	assert_int_equal(ledger_take_pending(l2, &jobs), 0);
+	assert_int_equal(ledger_entries(l2), 3);
+	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 9, 0,
+				 NULL), DECISION_DUPLICATE);
+	ledger_close(l2, T0 + 10);
+	ledger_close(l, T0);
+	free(dir);
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	struct mm_err err;
+
+	assert_int_equal(fsx_write_atomic(path, text, strlen(text), &err), 0);
+}
+
+static void
+test_torn_last_record_is_dropped_corrupt_one_is_an_error(void **state)
+{
+	struct fx *f = *state;
+	char *j = path_in(f, "journal.jsonl");
+	struct ledger_opts o;
+	struct mm_err err;
+	struct ledger *l;
+
+	write_text(j, "{\"type\":\"decision\",\"t\":1,\"fingerprint\":\"aaaa\",\"startsAt\":\"\","
+		      "\"status\":\"firing\",\"decision\":\"ignored\"}\n{\"type\":\"deci");
+	l = open_l(f->dir, NULL, 0);
+	assert_int_equal(ledger_entries(l), 1);
+	ledger_close(l, T0);
+
+	write_text(j, "{\"type\":\"decision\",\"t\":1,\"fingerprint\":\"aaaa\",\"startsAt\":\"\","
+		      "\"status\":\"firing\",\"decision\":\"ignored\"}\nnot json\n{}\n");
+	memset(&o, 0, sizeof(o));
+	o.state_dir = f->dir;
+	assert_null(ledger_open(&o, T0, &err));
+	assert_int_equal(err.code, MM_E_PARSE);
+	assert_non_null(strstr(err.file, "journal.jsonl"));
+	assert_int_equal(err.line, 2);
+	free(j);
+}
+
+static void
+test_second_watcher_on_the_same_dir_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_opts o;
+	struct mm_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = f->dir;
+	assert_null(ledger_open(&o, T0, &err));
+	assert_int_equal(err.code, MM_E_IO);
+	assert_non_null(strstr(err.msg, "in use by another mmops watch"));
+	ledger_close(l, T0);
+}
+
+static void
+test_audit_log_has_a_line_per_decision_and_result(void **state)
+{
+	struct fx *f = *state;
+	char *audit = path_in(f, "audit.jsonl");
+	struct ledger *l = open_l(f->dir, audit, 0);
+	struct ledger_verdict v;
+	struct buf b = BUF_INIT(1 << 20);
+	struct mm_err err;
+	json_t *rec;
+	char *p, *nl;
+	size_t lines = 0;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
+				 NULL), DECISION_DUPLICATE);
+	rec = json_pack("{s:s, s:s}", "event", "action", "action", "stop");
+	assert_int_equal(ledger_audit(l, rec, T0 + 1, 1, &err), 0);
+	json_decref(rec);
+	finish(l, v.job, T0 + 2);
+	assert_int_equal(buf_read_file(&b, audit, &err), 0);
+	for (p = b.data; (nl = strchr(p, '\n')); p = nl + 1) {
+		json_t *j = jsonx_loadb(p, (size_t)(nl - p), "audit", &err);
+
+		assert_non_null(j);
+		assert_non_null(json_object_get(j, "ts"));
+		if (lines == 0) {
+			assert_string_equal(jsonx_str(j, "event", ""), "decision");
+			assert_string_equal(jsonx_str(j, "decision", ""), "rollback");
+			assert_string_equal(jsonx_str(j, "alertname", ""), "HardA");
+			assert_string_equal(jsonx_str(j, "ts", ""), "2025-10-09T08:53:20Z");
+		}
+		if (lines == 1)
+			assert_string_equal(jsonx_str(j, "decision", ""), "duplicate");
+		if (lines == 2)
+			assert_string_equal(jsonx_str(j, "event", ""), "action");
+		if (lines == 3)
+			assert_string_equal(jsonx_str(j, "event", ""), "job_done");
+		json_decref(j);
+		lines++;
+	}
+	assert_int_equal(lines, 4);
+	buf_release(&b);
+	ledger_close(l, T0);
+	free(audit);
+}
+
+struct thr {
+	struct fx *f;
+	struct ledger *l;
+	int id;
+};
+
+static void *
+decide_many(void *arg)
+{
+	struct thr *t = arg;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		char fp[32];
+
+		snprintf(fp, sizeof(fp), "t%dn%d", t->id, i);
+		if (decide1(t->f, t->l, "Other", "firing", "2025-10-11T10:00:00Z", fp, T0, 0, NULL) !=
+		    DECISION_IGNORED)
+			abort();
+	}
+	return NULL;
+}
+
+static void
+test_concurrent_decisions_are_all_durable(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0), *l2;
+	pthread_t th[4];
+	struct thr t[4];
+	char *dir;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t[i].f = f;
+		t[i].l = l;
+		t[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, decide_many, &t[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(ledger_entries(l), 200);
+	dir = crash_copy(f, "crashed");
+	l2 = open_l(dir, NULL, 0);
+	assert_int_equal(ledger_entries(l2), 200);
+	ledger_close(l2, T0);
+	ledger_close(l, T0);
+	free(dir);
+}
+
+static void
+test_write_failure_fails_closed(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, "/dev/full", 0);
+	static const char body[] =
+		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"}}]}";
+	struct alert_payload p;
+	struct ledger_verdict v;
+	struct mm_err err;
+	uint64_t seq;
+	json_t *st;
+
+	(void)state;
+	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), -1);
+	assert_int_equal(err.code, MM_E_IO);
+	assert_non_null(strstr(err.msg, "audit log"));
+	assert_null(v.job);
+	/* and it stays failed: no decision without the audit record */
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), -1);
+	st = ledger_status(l, f->pol, T0);
+	assert_true(json_is_true(json_object_get(st, "ledger_failed")));
+	json_decref(st);
+	alert_payload_release(&p);
+	ledger_close(l, T0);
+}
+
+static void
+test_old_alerts_are_forgotten_after_retention(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct mm_err err;
+
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "old", T0, 0, NULL),
+			 DECISION_IGNORED);
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7200, 0,
+				 NULL), DECISION_IGNORED);
+	assert_int_equal(ledger_compact(l, T0 + 7300, 3600, &err), 0);
+	assert_int_equal(ledger_entries(l), 1);
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7400, 0,
+				 NULL), DECISION_DUPLICATE);
+	ledger_close(l, T0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hard_alert_rolls_back_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_rollback_at_a_time_then_cooldown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_soft_notifies_unknown_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolved_is_recorded_and_never_undoes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_creates_no_job_and_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_reads_but_never_writes_existing_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_restart_neither_repeats_nor_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_last_record_is_dropped_corrupt_one_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_watcher_on_the_same_dir_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log_has_a_line_per_decision_and_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_decisions_are_all_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_alerts_are_forgotten_after_retention, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
