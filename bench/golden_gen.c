@@ -8,7 +8,11 @@
  * two-space indents like Python's json.dump(indent=2).  Deterministic: the
  * same arguments give byte-identical files.
  *
- * usage: golden_gen BASELINE ACTUAL [MEGABYTES (50)] [SEED (1)]
+ * With "reorder", the actual file lists each fill's keys in reverse order
+ * (as another JSON writer might), which golden compare must not count as
+ * drift: that exercises its by-key path instead of the lockstep one.
+ *
+ * usage: golden_gen BASELINE ACTUAL [MEGABYTES (50)] [SEED (1)] [reorder]
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRIFT_EVERY 20011	/* a prime, so drift kinds rotate */
+#define DRIFT_EVERY 20011 /* a prime, so drift kinds rotate */
 
 static uint64_t rng_state;
+static int reorder; /* write the actual file's fill keys in reverse order */
 
 static uint64_t
 rng(void)
@@ -37,8 +42,8 @@ unif(void)
 	return (double)(rng() >> 11) / 9007199254740992.0;
 }
 
-static const char *const symbols[] = { "BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT",
-				       "DOGE-USDT", "ADA-USDT", "AVAX-USDT", "LINK-USDT" };
+static const char *const symbols[] = {"BTC-USDT",  "ETH-USDT", "SOL-USDT",  "XRP-USDT",
+				      "DOGE-USDT", "ADA-USDT", "AVAX-USDT", "LINK-USDT"};
 #define NSYM (sizeof(symbols) / sizeof(symbols[0]))
 
 struct out {
@@ -53,64 +58,71 @@ put2(struct out *a, struct out *b, const char *s)
 	fputs(s, b->f);
 }
 
+#define NFIELDS 12
+
+/* Write one fill's fields to f in the order given, as a pretty-printed object. */
+static void
+put_fill(FILE *f, char field[NFIELDS][256], const int *order, int last)
+{
+	int i, n = 0, k;
+
+	for (i = 0; i < NFIELDS; i++)
+		if (field[order[i]][0])
+			n++;
+	fputs("    {\n", f);
+	for (i = 0, k = 0; i < NFIELDS; i++) {
+		if (!field[order[i]][0])
+			continue;
+		fprintf(f, "      %s%s\n", field[order[i]], ++k < n ? "," : "");
+	}
+	fprintf(f, "    }%s\n", last ? "" : ",");
+}
+
 static void
 fill(struct out *base, struct out *act, unsigned long i, int last)
 {
-	char common[512], tail[256];
+	static const int in_order[NFIELDS] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+	static const int reversed[NFIELDS] = {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+	char b[NFIELDS][256], a[NFIELDS][256];
 	const char *sym = symbols[rng() % NSYM];
 	double price = 100.0 + unif() * 60000.0, qty = unif() * 3.0, edge = unif() * 6.0 - 1.0;
-	double pa = price, ea = edge;
 	int drift = i % DRIFT_EVERY == DRIFT_EVERY - 1 ? (int)((i / DRIFT_EVERY) % 4) + 1 : 0;
 	unsigned long ms = 1714564800000UL + i * 137UL;
+	int f;
 
+	snprintf(b[0], sizeof(b[0]), "\"id\": %lu", i);
+	snprintf(b[1], sizeof(b[1]), "\"ts\": \"2024-05-01T%02lu:%02lu:%02lu.%03luZ\"",
+		 (ms / 3600000) % 24, (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000);
+	snprintf(b[2], sizeof(b[2]), "\"symbol\": \"%s\"", sym);
+	snprintf(b[3], sizeof(b[3]), "\"side\": \"%s\"", rng() & 1 ? "buy" : "sell");
+	snprintf(b[4], sizeof(b[4]), "\"price\": %.8f", price);
+	snprintf(b[5], sizeof(b[5]), "\"qty\": %.6f", qty);
+	snprintf(b[6], sizeof(b[6]), "\"edge_bps\": %.17g", edge);
+	snprintf(b[7], sizeof(b[7]),
+		 "\"fees\": {\n        \"maker\": %.6f,\n        \"taker\": %.6f\n      }",
+		 -0.0001 * unif(), 0.0004 * unif());
+	snprintf(b[8], sizeof(b[8]),
+		 "\"latency_ms\": [\n        %.3f,\n        %.3f,\n        %.3f\n      ]",
+		 unif() * 20, unif() * 50, unif() * 150);
+	snprintf(b[9], sizeof(b[9]), "\"maker\": %s", rng() % 10 ? "true" : "false");
+	snprintf(b[10], sizeof(b[10]), "\"note\": null");
+	b[11][0] = '\0';
+	for (f = 0; f < NFIELDS; f++)
+		memcpy(a[f], b[f], sizeof(a[f]));
 	/* Floats re-computed by the new build: off by far less than the tolerance. */
 	if (i % 3 == 0)
-		ea = edge + 1e-12;
+		snprintf(a[6], sizeof(a[6]), "\"edge_bps\": %.17g", edge + 1e-12);
+	/* One real drift every DRIFT_EVERY fills, of four kinds in turn. */
 	if (drift == 1)
-		pa = price * 1.001;
-	snprintf(common, sizeof(common),
-		 "    {\n"
-		 "      \"id\": %lu,\n"
-		 "      \"ts\": \"2024-05-01T%02lu:%02lu:%02lu.%03luZ\",\n"
-		 "      \"symbol\": \"%s\",\n"
-		 "      \"side\": \"%s\",\n",
-		 i, (ms / 3600000) % 24, (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000, sym,
-		 rng() & 1 ? "buy" : "sell");
-	put2(base, act, common);
-	fprintf(base->f, "      \"price\": %.8f,\n", price);
-	fprintf(act->f, "      \"price\": %.8f,\n", pa);
-	snprintf(common, sizeof(common), "      \"qty\": %.6f,\n", qty);
-	put2(base, act, common);
-	fprintf(base->f, "      \"edge_bps\": %.17g,\n", edge);
-	fprintf(act->f, "      \"edge_bps\": %.17g,\n", ea);
-	snprintf(common, sizeof(common),
-		 "      \"fees\": {\n"
-		 "        \"maker\": %.6f,\n"
-		 "        \"taker\": %.6f\n"
-		 "      },\n"
-		 "      \"latency_ms\": [\n"
-		 "        %.3f,\n"
-		 "        %.3f,\n"
-		 "        %.3f\n"
-		 "      ],\n",
-		 -0.0001 * unif(), 0.0004 * unif(), unif() * 20, unif() * 50, unif() * 150);
-	put2(base, act, common);
-	snprintf(tail, sizeof(tail), "      \"maker\": %s,\n      \"note\": null\n    }%s\n",
-		 rng() % 10 ? "true" : "false", last ? "" : ",");
-	if (drift == 2) {
-		/* the new build dropped "maker" */
-		fputs(tail, base->f);
-		fprintf(act->f, "      \"note\": null\n    }%s\n", last ? "" : ",");
-	} else if (drift == 3) {
-		fputs(tail, base->f);
-		fprintf(act->f, "      \"maker\": true,\n      \"note\": null,\n      \"venue\": \"x\"\n    }%s\n",
-			last ? "" : ",");
-	} else if (drift == 4) {
-		fputs(tail, base->f);
-		fprintf(act->f, "      \"maker\": \"true\",\n      \"note\": null\n    }%s\n", last ? "" : ",");
-	} else {
-		put2(base, act, tail);
-	}
+		snprintf(a[4], sizeof(a[4]), "\"price\": %.8f", price * 1.001);
+	else if (drift == 2)
+		a[9][0] = '\0'; /* the new build dropped "maker" */
+	else if (drift == 3)
+		snprintf(a[11], sizeof(a[11]), "\"venue\": \"x\"");
+	else if (drift == 4)
+		snprintf(a[9], sizeof(a[9]), "\"maker\": \"true\"");
+	put_fill(base->f, b, in_order, last);
+	put_fill(act->f, a, reorder ? reversed : in_order, last);
 }
 
 int
@@ -120,8 +132,8 @@ main(int argc, char **argv)
 	unsigned long i, n, mb = 50;
 	char *end;
 
-	if (argc < 3 || argc > 5) {
-		fprintf(stderr, "usage: golden_gen BASELINE ACTUAL [MEGABYTES] [SEED]\n");
+	if (argc < 3 || argc > 6) {
+		fprintf(stderr, "usage: golden_gen BASELINE ACTUAL [MEGABYTES] [SEED] [reorder]\n");
 		return 2;
 	}
 	if (argc > 3) {
@@ -133,6 +145,7 @@ main(int argc, char **argv)
 		}
 	}
 	rng_state = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
+	reorder = argc > 5 && strcmp(argv[5], "reorder") == 0;
 	base.path = argv[1];
 	act.path = argv[2];
 	base.f = fopen(base.path, "w");
@@ -157,7 +170,8 @@ main(int argc, char **argv)
 		char s[256];
 
 		snprintf(s, sizeof(s),
-			 "    \"%s\": {\n      \"edge_bps_ema1h\": %.10f,\n      \"edge_bps_ema24h\": %.10f,\n"
+			 "    \"%s\": {\n      \"edge_bps_ema1h\": %.10f,\n      "
+			 "\"edge_bps_ema24h\": %.10f,\n"
 			 "      \"fills\": %lu\n    }%s\n",
 			 symbols[i], 2.0 + unif(), 2.0 + unif(), n / NSYM, i + 1 < NSYM ? "," : "");
 		put2(&base, &act, s);

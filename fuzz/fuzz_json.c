@@ -24,8 +24,11 @@
 
 /* jansson refusals of JSON that mmops accepts by design. */
 static const char *const jansson_only[] = {
-	"too big integer", "too big negative integer", "real number overflow",
-	"NUL byte in object key not supported", "maximum parsing depth reached",
+    "too big integer",
+    "too big negative integer",
+    "real number overflow",
+    "NUL byte in object key not supported",
+    "maximum parsing depth reached",
 };
 
 static int
@@ -50,7 +53,7 @@ differential(const char *data, size_t size)
 	mm_err_init(&err);
 	ours = jsonscan_validate(data, size, "fuzz.json", &err) == 0;
 	if (!ours && (!err.msg[0] || !err.line || !err.col))
-		abort();	/* every refusal has a position and a reason */
+		abort(); /* every refusal has a position and a reason */
 	j = json_loadb(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	theirs = j != NULL;
 	json_decref(j);
@@ -108,7 +111,7 @@ compare(const char *x, size_t nx, const char *y, size_t ny, const struct golden_
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const ign[] = { "/a/*", "/*/0", "/x~1y" };
+	static const char *const ign[] = {"/a/*", "/*/0", "/x~1y"};
 	const char *s = (const char *)data;
 	struct golden_result r1, r2;
 	struct golden_opts o;
@@ -136,13 +139,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int b = compare(s + cut, size - cut, s + 1, cut - 1, &o, &r2);
 
 		if (a != b)
-			abort();	/* both documents are validated either way */
+			abort(); /* both documents are validated either way */
 		if (a == 0 && (r1.drift_count != r2.drift_count ||
 			       r1.kind_count[GOLDEN_MISSING] != r2.kind_count[GOLDEN_EXTRA] ||
 			       r1.kind_count[GOLDEN_VALUE] != r2.kind_count[GOLDEN_VALUE] ||
 			       r1.kind_count[GOLDEN_TYPE] != r2.kind_count[GOLDEN_TYPE] ||
 			       r1.kind_count[GOLDEN_LENGTH] != r2.kind_count[GOLDEN_LENGTH])) {
-			fprintf(stderr, "asymmetric: %zu vs %zu drifts\n", r1.drift_count, r2.drift_count);
+			fprintf(stderr, "asymmetric: %zu vs %zu drifts\n", r1.drift_count,
+				r2.drift_count);
 			abort();
 		}
 	}

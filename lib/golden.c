@@ -30,23 +30,14 @@
 #endif
 
 static const char *const kind_names[GOLDEN_NKINDS] = {
-	[GOLDEN_VALUE] = "value",
-	[GOLDEN_TYPE] = "type",
-	[GOLDEN_MISSING] = "missing",
-	[GOLDEN_EXTRA] = "extra",
-	[GOLDEN_LENGTH] = "length",
+    [GOLDEN_VALUE] = "value", [GOLDEN_TYPE] = "type",	  [GOLDEN_MISSING] = "missing",
+    [GOLDEN_EXTRA] = "extra", [GOLDEN_LENGTH] = "length",
 };
 
 /* The JSON type of each scanner type: true and false are both booleans. */
 static const unsigned char json_type[] = {
-	[JSONSCAN_ERROR] = 0,
-	[JSONSCAN_NULL] = 1,
-	[JSONSCAN_FALSE] = 2,
-	[JSONSCAN_TRUE] = 2,
-	[JSONSCAN_NUMBER] = 3,
-	[JSONSCAN_STRING] = 4,
-	[JSONSCAN_ARRAY] = 5,
-	[JSONSCAN_OBJECT] = 6,
+    [JSONSCAN_ERROR] = 0,  [JSONSCAN_NULL] = 1,	  [JSONSCAN_FALSE] = 2, [JSONSCAN_TRUE] = 2,
+    [JSONSCAN_NUMBER] = 3, [JSONSCAN_STRING] = 4, [JSONSCAN_ARRAY] = 5, [JSONSCAN_OBJECT] = 6,
 };
 
 const char *
@@ -66,10 +57,10 @@ golden_opts_init(struct golden_opts *o)
 /* ---- ignore patterns ---- */
 
 struct pseg {
-	char *s;		/* unescaped */
+	char *s; /* unescaped */
 	size_t len;
-	int wild;		/* exactly "*" */
-	long long index;	/* the array index it names, or -1 */
+	int wild;	 /* exactly "*" */
+	long long index; /* the array index it names, or -1 */
 };
 
 struct pattern {
@@ -120,7 +111,8 @@ pattern_parse(const char *ptr, struct pattern *pat, struct mm_err *err)
 				}
 				sg->len = n;
 				return mm_errf(err, MM_E_USAGE,
-					       "--ignore: '~' must be followed by 0 or 1 in '%s'", ptr);
+					       "--ignore: '~' must be followed by 0 or 1 in '%s'",
+					       ptr);
 			}
 			sg->s[n++] = p[i];
 		}
@@ -188,7 +180,7 @@ doc_map(struct golden_doc *d, const char *path, struct mm_err *err)
 	int fd, ret = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;	/* buf_read_file() reports it */
+		return 0; /* buf_read_file() reports it */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < GOLDEN_MAP_MIN)
 		goto out;
 	if ((size_t)st.st_size > GOLDEN_MAX_FILE) {
@@ -198,7 +190,7 @@ doc_map(struct golden_doc *d, const char *path, struct mm_err *err)
 	}
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	if (m == MAP_FAILED)
-		goto out;	/* fall back to reading */
+		goto out; /* fall back to reading */
 	(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
 	d->map = m;
 	d->maplen = (size_t)st.st_size;
@@ -259,13 +251,13 @@ golden_result_release(struct golden_result *r)
 struct dec {
 	const char *s;
 	size_t istart, intlen;	/* integer digits */
-	size_t fstart, fraclen;	/* fraction digits */
+	size_t fstart, fraclen; /* fraction digits */
 	size_t first, ndig;	/* significant digits in the int+fraction sequence */
 	long long exp10;
 	int neg, zero, integer;
 };
 
-#define DEC_EXP_SAT 1000000000000000LL	/* exponents saturate here: 1e15 */
+#define DEC_EXP_SAT 1000000000000000LL /* exponents saturate here: 1e15 */
 
 static char
 dec_digit(const struct dec *d, size_t k)
@@ -328,7 +320,7 @@ dec_equal(const struct dec *a, const struct dec *b)
 	size_t k;
 
 	if (a->zero || b->zero)
-		return a->zero && b->zero;	/* -0 == 0 */
+		return a->zero && b->zero; /* -0 == 0 */
 	if (a->neg != b->neg || a->exp10 != b->exp10 || a->ndig != b->ndig)
 		return 0;
 	for (k = 0; k < a->ndig; k++)
@@ -387,7 +379,7 @@ golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen, dou
 		return 1;
 	if (da.integer && db.integer) {
 		if (!dec_int64(&da, alen, &ia) || !dec_int64(&db, blen, &ib))
-			return 0;	/* beyond 64 bits: exact only */
+			return 0; /* beyond 64 bits: exact only */
 		/* The exact difference when it cannot overflow; else it is huge anyway. */
 		if ((ia < 0) == (ib < 0))
 			x = fabs((double)(ia - ib));
@@ -395,7 +387,8 @@ golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen, dou
 			x = fabs((double)ia - (double)ib);
 		return within(x, (double)ia, (double)ib, tolerance, rel_tolerance);
 	}
-	if ((da.integer && !dec_int64(&da, alen, &ia)) || (db.integer && !dec_int64(&db, blen, &ib)))
+	if ((da.integer && !dec_int64(&da, alen, &ia)) ||
+	    (db.integer && !dec_int64(&db, blen, &ib)))
 		return 0;
 	ca = num_cstr(a, alen, ta, sizeof(ta));
 	cb = num_cstr(b, blen, tb, sizeof(tb));
@@ -406,7 +399,7 @@ golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen, dou
 	if (cb != tb)
 		free(cb);
 	if (!isfinite(x) || !isfinite(y))
-		return 0;	/* beyond a double: exact only */
+		return 0; /* beyond a double: exact only */
 	eq = within(fabs(x - y), x, y, tolerance, rel_tolerance);
 	return eq;
 }
@@ -414,7 +407,7 @@ golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen, dou
 /* ---- the walk ---- */
 
 struct seg {
-	const char *key;	/* NULL: an array index */
+	const char *key; /* NULL: an array index */
 	size_t len;
 	size_t index;
 };
@@ -426,11 +419,13 @@ struct run {
 	struct golden_result *r;
 	struct pattern *pats;
 	size_t npats;
-	struct seg *path;	/* path[0..depth): the segments below the root */
+	struct seg *path; /* path[0..depth): the segments below the root */
 	size_t depth;
-	char *sa, *sb;		/* unescaped strings */
+	char *sa, *sb; /* unescaped strings */
 	size_t asa, asb;
 	size_t adrifts;
+	struct kframe *kframes; /* one per nested by-key comparison */
+	size_t nkeyed;
 };
 
 static int cmp_value(struct run *g, uint64_t mask);
@@ -672,19 +667,26 @@ out:
 	return ret;
 }
 
-/* A member collected for the by-key comparison. */
+/* A member of the actual document's object, collected for the by-key comparison. */
 struct member {
-	size_t koff, klen;	/* key bytes in the collection's key buffer */
+	size_t koff, klen; /* key bytes in the frame's key buffer */
 	uint32_t hash;
 	int matched;
-	struct jsonscan_tok val;
+	struct jsonscan_tok val; /* found by jsonscan_skip_lazy(): validated when read */
 };
 
-struct members {
+/*
+ * The buffers of one by-key comparison, reused by the next one at the same
+ * nesting of by-key comparisons (never moved while their frame is active, as
+ * the path points into keys).
+ */
+struct kframe {
 	struct member *m;
 	size_t n, alloc;
 	char *keys;
 	size_t klen, kalloc;
+	uint32_t *tab;
+	size_t tabsz;
 };
 
 static uint32_t
@@ -698,116 +700,150 @@ hash_bytes(const char *s, size_t n)
 	return h;
 }
 
+/* The member of f whose key is (k, n), or NULL. */
+static struct member *
+kframe_find(struct kframe *f, const char *k, size_t n)
+{
+	uint32_t h = hash_bytes(k, n);
+	size_t i = h & (f->tabsz - 1);
+
+	for (; f->tab[i]; i = (i + 1) & (f->tabsz - 1)) {
+		struct member *c = &f->m[f->tab[i] - 1];
+
+		if (c->hash == h && c->klen == n && same_bytes(f->keys + c->koff, k, n))
+			return c;
+	}
+	return NULL;
+}
+
 /*
- * Collect the members left in the open object of scanner s: the one whose
- * key was just read (when r == 1) and all that follow, closing the object.
+ * Collect what is left of the actual document's open object (the member
+ * whose key was just read when rb == 1, and all that follow), closing it.
+ * Values are only skipped lazily here; each one is validated when it is
+ * compared or reported.
  */
 static int
-collect(struct jsonscan *s, int r, struct jsonscan_key *k, struct members *ms)
+collect(struct run *g, struct kframe *f, int rb, struct jsonscan_key *k)
 {
-	if (!ms->keys) {
-		ms->kalloc = 256;
-		ms->keys = xmalloc(ms->kalloc);
-	}
-	while (r == 1) {
-		struct member *m;
+	size_t i, sz;
 
-		if (ms->n == ms->alloc) {
-			ms->alloc = ms->alloc ? ms->alloc * 2 : 16;
-			ms->m = xreallocarray(ms->m, ms->alloc, sizeof(*ms->m));
+	f->n = 0;
+	f->klen = 0;
+	if (!f->keys) {
+		f->kalloc = 256;
+		f->keys = xmalloc(f->kalloc);
+	}
+	while (rb == 1) {
+		struct member *m;
+		size_t voff;
+
+		if (f->n == f->alloc) {
+			f->alloc = f->alloc ? f->alloc * 2 : 16;
+			f->m = xreallocarray(f->m, f->alloc, sizeof(*f->m));
 		}
-		if (ms->kalloc - ms->klen < k->len) {
-			while (ms->kalloc - ms->klen < k->len)
-				ms->kalloc = ms->kalloc ? ms->kalloc * 2 : 256;
-			ms->keys = xrealloc(ms->keys, ms->kalloc);
+		if (f->kalloc - f->klen < k->len) {
+			while (f->kalloc - f->klen < k->len)
+				f->kalloc *= 2;
+			f->keys = xrealloc(f->keys, f->kalloc);
 		}
-		m = &ms->m[ms->n++];
-		m->koff = ms->klen;
+		m = &f->m[f->n++];
+		m->koff = f->klen;
 		m->klen = k->len;
-		memcpy(ms->keys + ms->klen, k->s, k->len);
-		ms->klen += k->len;
+		memcpy(f->keys + f->klen, k->s, k->len);
+		f->klen += k->len;
 		m->hash = hash_bytes(k->s, k->len);
 		m->matched = 0;
-		if (jsonscan_skip(s, &m->val) < 0)
+		voff = jsonscan_tell(&g->b);
+		if (jsonscan_skip_lazy(&g->b, &m->val) < 0) {
+			/* say what is wrong, not just that the input ended */
+			jsonscan_seek(&g->b, voff);
+			(void)jsonscan_skip(&g->b, NULL);
 			return -1;
-		r = jsonscan_obj_next(s, k);
+		}
+		rb = jsonscan_obj_next(&g->b, k);
 	}
-	return r;
+	if (rb < 0)
+		return -1;
+	for (sz = 16; sz < f->n * 2; sz *= 2)
+		;
+	if (sz > f->tabsz) {
+		free(f->tab);
+		f->tab = xmalloc(sz * sizeof(*f->tab));
+		f->tabsz = sz;
+	}
+	memset(f->tab, 0, f->tabsz * sizeof(*f->tab));
+	for (i = 0; i < f->n; i++) {
+		size_t h = f->m[i].hash & (f->tabsz - 1);
+
+		while (f->tab[h])
+			h = (h + 1) & (f->tabsz - 1);
+		f->tab[h] = (uint32_t)(i + 1);
+	}
+	return 0;
 }
 
 /*
  * Finish an object by key, from the first member where the two documents'
- * keys diverge (ra/ka and rb/kb are what jsonscan_obj_next() returned).
+ * keys diverge (ra/ka and rb/kb are what jsonscan_obj_next() returned).  The
+ * actual document's remaining members are collected; the baseline's are
+ * then read in order, each compared with its namesake by seeking the actual
+ * document's scanner to it.
  */
 static int
 cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonscan_key *ka, int rb,
 	  struct jsonscan_key *kb)
 {
-	struct members ma = { 0 }, mb = { 0 };
 	struct seg *sg = &g->path[g->depth - 1];
-	uint32_t *tab = NULL;
-	size_t i, j, sz = 16, enda, endb;
-	int ret = -1;
+	struct jsonscan_tok t;
+	struct kframe *f;
+	size_t i, endb;
+	int ignored;
 
-	if (collect(&g->a, ra, ka, &ma) < 0 || collect(&g->b, rb, kb, &mb) < 0)
-		goto out;
-	enda = jsonscan_tell(&g->a);
+	if (!g->kframes)
+		g->kframes = xcalloc(JSONSCAN_MAX_DEPTH + 1, sizeof(*g->kframes));
+	f = &g->kframes[g->nkeyed++];
+	if (collect(g, f, rb, kb) < 0)
+		return -1;
 	endb = jsonscan_tell(&g->b);
-	while (sz < mb.n * 2)
-		sz *= 2;
-	tab = xcalloc(sz, sizeof(*tab));
-	for (j = 0; j < mb.n; j++) {
-		size_t h = mb.m[j].hash & (sz - 1);
+	for (; ra == 1; ra = jsonscan_obj_next(&g->a, ka)) {
+		struct member *y = kframe_find(f, ka->s, ka->len);
 
-		while (tab[h])
-			h = (h + 1) & (sz - 1);
-		tab[h] = (uint32_t)(j + 1);
-	}
-	for (i = 0; i < ma.n; i++) {
-		const struct member *x = &ma.m[i];
-		struct member *y = NULL;
-		size_t h = x->hash & (sz - 1);
-
-		for (; tab[h]; h = (h + 1) & (sz - 1)) {
-			struct member *c = &mb.m[tab[h] - 1];
-
-			if (c->hash == x->hash && c->klen == x->klen &&
-			    same_bytes(mb.keys + c->koff, ma.keys + x->koff, x->klen)) {
-				y = c;
-				break;
+		sg->key = ka->s;
+		sg->len = ka->len;
+		ignored = path_ignored(g, mask);
+		if (y) {
+			y->matched = 1;
+			jsonscan_seek(&g->b, y->val.off);
+			if (ignored) {
+				if (jsonscan_skip(&g->a, NULL) < 0 ||
+				    jsonscan_skip(&g->b, NULL) < 0)
+					return -1;
+			} else if (cmp_child(g, mask) < 0) {
+				return -1;
 			}
-		}
-		sg->key = ma.keys + x->koff;
-		sg->len = x->klen;
-		if (!y) {
-			if (!path_ignored(g, mask))
-				add_drift(g, GOLDEN_MISSING, &x->val, NULL);
 			continue;
 		}
-		y->matched = 1;
-		jsonscan_seek(&g->a, x->val.off);
-		jsonscan_seek(&g->b, y->val.off);
-		if (cmp_child(g, mask) < 0)
-			goto out;
+		if (jsonscan_skip(&g->a, &t) < 0)
+			return -1;
+		if (!ignored)
+			add_drift(g, GOLDEN_MISSING, &t, NULL);
 	}
-	for (j = 0; j < mb.n; j++) {
-		if (mb.m[j].matched)
+	if (ra < 0)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		if (f->m[i].matched)
 			continue;
-		sg->key = mb.keys + mb.m[j].koff;
-		sg->len = mb.m[j].klen;
+		sg->key = f->keys + f->m[i].koff;
+		sg->len = f->m[i].klen;
+		jsonscan_seek(&g->b, f->m[i].val.off);
+		if (jsonscan_skip(&g->b, &t) < 0)
+			return -1;
 		if (!path_ignored(g, mask))
-			add_drift(g, GOLDEN_EXTRA, NULL, &mb.m[j].val);
+			add_drift(g, GOLDEN_EXTRA, NULL, &t);
 	}
-	jsonscan_seek(&g->a, enda);
 	jsonscan_seek(&g->b, endb);
-	ret = 0;
-out:
-	free(tab);
-	free(ma.m);
-	free(ma.keys);
-	free(mb.m);
-	free(mb.keys);
-	return ret;
+	g->nkeyed--;
+	return 0;
 }
 
 static int
@@ -917,6 +953,12 @@ out:
 	free(g.path);
 	free(g.sa);
 	free(g.sb);
+	for (i = 0; g.kframes && i <= JSONSCAN_MAX_DEPTH; i++) {
+		free(g.kframes[i].m);
+		free(g.kframes[i].keys);
+		free(g.kframes[i].tab);
+	}
+	free(g.kframes);
 	return ret;
 }
 
@@ -1013,7 +1055,8 @@ add_counts_text(struct buf *out, const struct golden_result *r)
 	for (k = 0; k < GOLDEN_NKINDS; k++) {
 		if (!r->kind_count[k])
 			continue;
-		if (buf_addf(out, "%s%zu %s", first ? "" : ", ", r->kind_count[k], kind_names[k]) < 0)
+		if (buf_addf(out, "%s%zu %s", first ? "" : ", ", r->kind_count[k], kind_names[k]) <
+		    0)
 			return -1;
 		first = 0;
 	}
@@ -1026,12 +1069,19 @@ doc_type(const struct golden_doc *d, size_t off)
 	unsigned char c = (unsigned char)d->data[off];
 
 	switch (c) {
-	case '{': return "object";
-	case '[': return "array";
-	case '"': return "string";
-	case 't': case 'f': return "boolean";
-	case 'n': return "null";
-	default: return "number";
+	case '{':
+		return "object";
+	case '[':
+		return "array";
+	case '"':
+		return "string";
+	case 't':
+	case 'f':
+		return "boolean";
+	case 'n':
+		return "null";
+	default:
+		return "number";
 	}
 }
 
@@ -1057,14 +1107,17 @@ golden_render_text(const struct golden_doc *base, const struct golden_doc *act,
 	size_t i;
 
 	if (!r->drift_count) {
-		if (buf_addf(out, "golden: no drift: '%s' matches '%s' (%zu values compared, tolerance %g",
-			     act->name, base->name, r->compared, o->tolerance) < 0)
+		if (buf_addf(
+			out,
+			"golden: no drift: '%s' matches '%s' (%zu values compared, tolerance %g",
+			act->name, base->name, r->compared, o->tolerance) < 0)
 			return -1;
 		if (o->rel_tolerance > 0 && buf_addf(out, ", relative %g", o->rel_tolerance) < 0)
 			return -1;
 		return buf_adds(out, ")\n");
 	}
-	if (buf_addf(out, "golden: %zu drift%s (", r->drift_count, r->drift_count == 1 ? "" : "s") < 0 ||
+	if (buf_addf(out, "golden: %zu drift%s (", r->drift_count, r->drift_count == 1 ? "" : "s") <
+		0 ||
 	    add_counts_text(out, r) < 0 ||
 	    buf_addf(out, ") in '%s' against '%s' (%zu values compared, tolerance %g", act->name,
 		     base->name, r->compared, o->tolerance) < 0)
@@ -1077,12 +1130,12 @@ golden_render_text(const struct golden_doc *base, const struct golden_doc *act,
 		const struct golden_drift *d = &r->drifts[i];
 		int typed = d->kind == GOLDEN_TYPE;
 
-		if (buf_addf(out, "%-8s ", kind_names[d->kind]) < 0 || add_text_pointer(out, d) < 0 ||
-		    buf_adds(out, ": ") < 0)
+		if (buf_addf(out, "%-8s ", kind_names[d->kind]) < 0 ||
+		    add_text_pointer(out, d) < 0 || buf_adds(out, ": ") < 0)
 			return -1;
 		if (d->kind == GOLDEN_LENGTH) {
-			if (buf_addf(out, "baseline %zu element%s, actual %zu element%s\n", d->base_count,
-				     d->base_count == 1 ? "" : "s", d->act_count,
+			if (buf_addf(out, "baseline %zu element%s, actual %zu element%s\n",
+				     d->base_count, d->base_count == 1 ? "" : "s", d->act_count,
 				     d->act_count == 1 ? "" : "s") < 0)
 				return -1;
 			continue;
@@ -1186,7 +1239,7 @@ golden_render_json(const struct golden_doc *base, const struct golden_doc *act,
 	/* the kinds in sorted order */
 	{
 		static const enum golden_kind sorted[GOLDEN_NKINDS] = {
-			GOLDEN_EXTRA, GOLDEN_LENGTH, GOLDEN_MISSING, GOLDEN_TYPE, GOLDEN_VALUE,
+		    GOLDEN_EXTRA, GOLDEN_LENGTH, GOLDEN_MISSING, GOLDEN_TYPE, GOLDEN_VALUE,
 		};
 
 		for (k = 0; k < GOLDEN_NKINDS; k++)
@@ -1228,8 +1281,8 @@ golden_render_json(const struct golden_doc *base, const struct golden_doc *act,
 			return -1;
 	}
 	if (jdouble(out, 1, "rel_tolerance", o->rel_tolerance, 1) < 0 ||
-	    jdouble(out, 1, "tolerance", o->tolerance, 1) < 0 || jstr(out, 1, "tool", "mmops", 1) < 0 ||
-	    jkey(out, 1, "truncated") < 0 ||
+	    jdouble(out, 1, "tolerance", o->tolerance, 1) < 0 ||
+	    jstr(out, 1, "tool", "mmops", 1) < 0 || jkey(out, 1, "truncated") < 0 ||
 	    buf_adds(out, r->ndrifts < r->drift_count ? "true,\n" : "false,\n") < 0 ||
 	    jsize(out, 1, "values_compared", r->compared, 1) < 0 ||
 	    jstr(out, 1, "version", MMOPS_VERSION, 0) < 0)

@@ -37,18 +37,18 @@
 #include "buf.h"
 #include "err.h"
 
-#define GOLDEN_DEFAULT_TOLERANCE 1e-9	/* the seed's default */
-#define GOLDEN_DEFAULT_MAX_DRIFTS 1000	/* drifts kept for the report; all are counted */
-#define GOLDEN_MAX_IGNORE 64		/* --ignore pointers */
-#define GOLDEN_MAX_FILE ((size_t)1 << 30)	/* 1 GiB per document */
-#define GOLDEN_TEXT_VALUE_MAX 72	/* bytes of a value shown in the text report */
-#define GOLDEN_MAP_MIN ((size_t)1 << 20)	/* files this big are mapped, not read */
-#define GOLDEN_MAX_REPORT ((size_t)1 << 31)	/* cap of a rendered report */
+#define GOLDEN_DEFAULT_TOLERANCE  1e-9 /* the seed's default */
+#define GOLDEN_DEFAULT_MAX_DRIFTS 1000 /* drifts kept for the report; all are counted */
+#define GOLDEN_MAX_IGNORE	  64   /* --ignore pointers */
+#define GOLDEN_MAX_FILE		  ((size_t)1 << 30) /* 1 GiB per document */
+#define GOLDEN_TEXT_VALUE_MAX	  72		    /* bytes of a value shown in the text report */
+#define GOLDEN_MAP_MIN		  ((size_t)1 << 20) /* files this big are mapped, not read */
+#define GOLDEN_MAX_REPORT	  ((size_t)1 << 31) /* cap of a rendered report */
 
 enum golden_kind {
 	GOLDEN_VALUE,	/* same type, different value */
 	GOLDEN_TYPE,	/* different JSON types */
-	GOLDEN_MISSING,	/* in the baseline, not in the actual document */
+	GOLDEN_MISSING, /* in the baseline, not in the actual document */
 	GOLDEN_EXTRA,	/* in the actual document, not in the baseline */
 	GOLDEN_LENGTH,	/* arrays of different lengths */
 };
@@ -58,11 +58,11 @@ enum golden_kind {
 const char *golden_kind_name(enum golden_kind k);
 
 struct golden_opts {
-	double tolerance;		/* absolute, >= 0 */
-	double rel_tolerance;		/* relative, >= 0; 0 = off */
-	const char *const *ignore;	/* JSON Pointers, '*' segments; borrowed */
-	size_t nignore;			/* <= GOLDEN_MAX_IGNORE */
-	size_t max_drifts;		/* drifts kept in golden_result.drifts */
+	double tolerance;	   /* absolute, >= 0 */
+	double rel_tolerance;	   /* relative, >= 0; 0 = off */
+	const char *const *ignore; /* JSON Pointers, '*' segments; borrowed */
+	size_t nignore;		   /* <= GOLDEN_MAX_IGNORE */
+	size_t max_drifts;	   /* drifts kept in golden_result.drifts */
 };
 
 /* Defaults: tolerance 1e-9, no relative tolerance, nothing ignored. */
@@ -73,11 +73,11 @@ int golden_opts_check(const struct golden_opts *o, struct mm_err *err);
 
 /* A document in memory.  name appears in errors ("name:line:col: what") and reports. */
 struct golden_doc {
-	const char *name;	/* borrowed */
+	const char *name; /* borrowed */
 	const char *data;
 	size_t len;
-	struct buf owned;	/* golden_doc_load()'s copy of a small file or a pipe */
-	void *map;		/* golden_doc_load()'s mapping of a big regular file */
+	struct buf owned; /* golden_doc_load()'s copy of a small file or a pipe */
+	void *map;	  /* golden_doc_load()'s mapping of a big regular file */
 	size_t maplen;
 };
 
@@ -97,19 +97,19 @@ void golden_doc_release(struct golden_doc *d);
 
 struct golden_drift {
 	enum golden_kind kind;
-	char *pointer;		/* RFC 6901, escaped; owned; NUL-terminated */
-	size_t pointer_len;	/* may be less than strlen: keys can hold "\u0000" */
+	char *pointer;	    /* RFC 6901, escaped; owned; NUL-terminated */
+	size_t pointer_len; /* may be less than strlen: keys can hold "\u0000" */
 	/* Spans of the two values in their documents; len 0 = that side has none. */
 	size_t base_off, base_len;
 	size_t act_off, act_len;
-	size_t base_count, act_count;	/* GOLDEN_LENGTH: the two array lengths */
+	size_t base_count, act_count; /* GOLDEN_LENGTH: the two array lengths */
 };
 
 struct golden_result {
-	size_t drift_count;			/* every drift found */
+	size_t drift_count; /* every drift found */
 	size_t kind_count[GOLDEN_NKINDS];
-	size_t compared;			/* value pairs compared */
-	struct golden_drift *drifts;		/* the first min(drift_count, max_drifts), in order */
+	size_t compared;	     /* value pairs compared */
+	struct golden_drift *drifts; /* the first min(drift_count, max_drifts), in order */
 	size_t ndrifts;
 };
 
@@ -127,8 +127,8 @@ void golden_result_release(struct golden_result *r);
  * Whether two valid JSON number texts are equal under the tolerances (the
  * rules above).  Exposed for the tests.
  */
-int golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen,
-			 double tolerance, double rel_tolerance);
+int golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen, double tolerance,
+			 double rel_tolerance);
 
 /*
  * The report for a person: a summary line with the counts, then one line
@@ -136,8 +136,7 @@ int golden_numbers_equal(const char *a, size_t alen, const char *b, size_t blen,
  * GOLDEN_TEXT_VALUE_MAX bytes).  Appends to out; -1 past out's cap.
  */
 int golden_render_text(const struct golden_doc *base, const struct golden_doc *act,
-		       const struct golden_opts *o, const struct golden_result *r,
-		       struct buf *out);
+		       const struct golden_opts *o, const struct golden_result *r, struct buf *out);
 
 /*
  * The report for a program (the shape is in docs/golden.md): sorted keys,
@@ -146,7 +145,6 @@ int golden_render_text(const struct golden_doc *base, const struct golden_doc *a
  * integers keep every digit.  Appends to out; -1 past out's cap.
  */
 int golden_render_json(const struct golden_doc *base, const struct golden_doc *act,
-		       const struct golden_opts *o, const struct golden_result *r,
-		       struct buf *out);
+		       const struct golden_opts *o, const struct golden_result *r, struct buf *out);
 
 #endif

@@ -19,9 +19,9 @@
 #include "jsonscan.h"
 #include "xalloc.h"
 
-#define JSONSCAN_LINEAR_KEYS 16		/* up to this many keys: no hash table */
-#define JSONSCAN_KEEP_TABLE 1024	/* bigger tables are freed when their object ends */
-#define CHUNK_MIN 4096
+#define JSONSCAN_LINEAR_KEYS 16	  /* up to this many keys: no hash table */
+#define JSONSCAN_KEEP_TABLE  1024 /* bigger tables are freed when their object ends */
+#define CHUNK_MIN	     4096
 
 /* Decoded keys that had escapes live in chunks that never move. */
 struct chunk {
@@ -37,14 +37,14 @@ struct keyent {
 };
 
 struct jsonscan_level {
-	unsigned char kind;	/* '{' or '[' */
-	unsigned char first;	/* no member read yet */
-	unsigned char hashed;	/* keys are in tab */
-	uint64_t bloom;		/* small objects: one bit per key, to skip most scans */
+	unsigned char kind;   /* '{' or '[' */
+	unsigned char first;  /* no member read yet */
+	unsigned char hashed; /* keys are in tab */
+	uint64_t bloom;	      /* small objects: one bit per key, to skip most scans */
 	struct keyent *keys;
 	size_t nkeys, akeys;
-	uint32_t *tab;		/* index + 1 into keys, 0 = empty */
-	size_t tabsz;		/* power of two */
+	uint32_t *tab; /* index + 1 into keys, 0 = empty */
+	size_t tabsz;  /* power of two */
 	struct chunk *arena;
 };
 
@@ -76,7 +76,10 @@ str_special(uint64_t w)
 }
 
 static const unsigned char ws_tab[256] = {
-	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+    [' '] = 1,
+    ['\t'] = 1,
+    ['\n'] = 1,
+    ['\r'] = 1,
 };
 
 static inline const unsigned char *
@@ -100,8 +103,7 @@ skip_ws(const unsigned char *p, const unsigned char *end)
 }
 
 void
-jsonscan_position(const char *buf, size_t len, size_t off, unsigned long *line,
-		  unsigned long *col)
+jsonscan_position(const char *buf, size_t len, size_t off, unsigned long *line, unsigned long *col)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	unsigned long l = 1, c = 1;
@@ -121,9 +123,8 @@ jsonscan_position(const char *buf, size_t len, size_t off, unsigned long *line,
 	*col = c;
 }
 
-static int
-fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
@@ -156,8 +157,7 @@ describe(const struct jsonscan *s, const unsigned char *p, char *tmp, size_t n)
 }
 
 void
-jsonscan_init(struct jsonscan *s, const char *buf, size_t len, const char *name,
-	      struct mm_err *err)
+jsonscan_init(struct jsonscan *s, const char *buf, size_t len, const char *name, struct mm_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->buf = (const unsigned char *)(buf ? buf : "");
@@ -255,11 +255,11 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
 	if (c == 0xE0)
 		lo = 0xA0;
 	else if (c == 0xED)
-		hi = 0x9F;	/* no UTF-16 surrogates */
+		hi = 0x9F; /* no UTF-16 surrogates */
 	else if (c == 0xF0)
 		lo = 0x90;
 	else if (c == 0xF4)
-		hi = 0x8F;	/* nothing past U+10FFFF */
+		hi = 0x8F; /* nothing past U+10FFFF */
 	if ((size_t)(end - p) < n)
 		return 0;
 	if (p[1] < lo || p[1] > hi)
@@ -307,7 +307,14 @@ scan_string(struct jsonscan *s, const unsigned char *p, int *escaped)
 			if (end - p < 2)
 				return fail_at(s, open, "unterminated string"), NULL;
 			switch (p[1]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				p += 2;
 				continue;
 			case 'u':
@@ -317,24 +324,28 @@ scan_string(struct jsonscan *s, const unsigned char *p, int *escaped)
 
 				return fail_at(s, p, "invalid escape '\\%s' in string",
 					       p[1] >= 0x21 && p[1] < 0x7f
-						       ? (snprintf(tmp, sizeof(tmp), "%c", p[1]), tmp)
-						       : "?"),
+						   ? (snprintf(tmp, sizeof(tmp), "%c", p[1]), tmp)
+						   : "?"),
 				       NULL;
 			}
 			}
 			long u = end - p >= 6 ? hex4(p + 2) : -1;
 
 			if (u < 0)
-				return fail_at(s, p, "invalid \\u escape (needs four hex digits)"), NULL;
+				return fail_at(s, p, "invalid \\u escape (needs four hex digits)"),
+				       NULL;
 			if (u >= 0xDC00 && u <= 0xDFFF)
-				return fail_at(s, p, "lone low surrogate '\\u%04lx' in string", u), NULL;
+				return fail_at(s, p, "lone low surrogate '\\u%04lx' in string", u),
+				       NULL;
 			if (u >= 0xD800 && u <= 0xDBFF) {
 				long lo = -1;
 
 				if (end - p >= 12 && p[6] == '\\' && p[7] == 'u')
 					lo = hex4(p + 8);
 				if (lo < 0xDC00 || lo > 0xDFFF)
-					return fail_at(s, p, "lone high surrogate '\\u%04lx' in string", u),
+					return fail_at(s, p,
+						       "lone high surrogate '\\u%04lx' in string",
+						       u),
 					       NULL;
 				p += 12;
 			} else {
@@ -343,7 +354,8 @@ scan_string(struct jsonscan *s, const unsigned char *p, int *escaped)
 			continue;
 		}
 		if (c < 0x20)
-			return fail_at(s, p, "control character 0x%02x in string (escape it)", c), NULL;
+			return fail_at(s, p, "control character 0x%02x in string (escape it)", c),
+			       NULL;
 		if (c < 0x80) {
 			p++;
 			continue;
@@ -399,11 +411,21 @@ jsonscan_unescape(const char *raw, size_t rawlen, char *out)
 		if (p >= end || end - p < 2)
 			break;
 		switch (p[1]) {
-		case 'b': out[n++] = '\b'; break;
-		case 'f': out[n++] = '\f'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 'r': out[n++] = '\r'; break;
-		case 't': out[n++] = '\t'; break;
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
 		case 'u': {
 			unsigned long cp = end - p >= 6 ? (unsigned long)hex4(p + 2) : 0xFFFD;
 
@@ -417,7 +439,9 @@ jsonscan_unescape(const char *raw, size_t rawlen, char *out)
 			p += 6;
 			continue;
 		}
-		default: out[n++] = (char)p[1]; break;
+		default:
+			out[n++] = (char)p[1];
+			break;
 		}
 		p += 2;
 	}
@@ -443,9 +467,11 @@ scan_number(struct jsonscan *s, const unsigned char *p, int *integer)
 		p++;
 	if (p >= end || !is_digit(*p)) {
 		if (end - p >= 8 && memcmp(p, "Infinity", 8) == 0)
-			return fail_at(s, start, "'-Infinity' is not valid JSON (numbers must be finite)"),
+			return fail_at(s, start,
+				       "'-Infinity' is not valid JSON (numbers must be finite)"),
 			       NULL;
-		return fail_at(s, p, "expected a digit after '-', got %s", describe(s, p, tmp, sizeof(tmp))),
+		return fail_at(s, p, "expected a digit after '-', got %s",
+			       describe(s, p, tmp, sizeof(tmp))),
 		       NULL;
 	}
 	if (*p == '0') {
@@ -482,8 +508,8 @@ scan_number(struct jsonscan *s, const unsigned char *p, int *integer)
 }
 
 /* The words people write where JSON has none: named in the error. */
-static const char *const non_json_words[] = { "NaN", "Infinity", "nan", "inf", "undefined", "None",
-					      "True", "False" };
+static const char *const non_json_words[] = {"NaN",	  "Infinity", "nan",  "inf",
+					     "undefined", "None",     "True", "False"};
 
 static int
 bad_value(struct jsonscan *s, const unsigned char *p)
@@ -498,7 +524,8 @@ bad_value(struct jsonscan *s, const unsigned char *p)
 
 		if ((size_t)(s->end - p) >= n && memcmp(p, non_json_words[i], n) == 0) {
 			if (i < 4)
-				return fail_at(s, p, "'%s' is not valid JSON (numbers must be finite)",
+				return fail_at(s, p,
+					       "'%s' is not valid JSON (numbers must be finite)",
 					       non_json_words[i]);
 			return fail_at(s, p, "'%s' is not valid JSON", non_json_words[i]);
 		}
@@ -509,12 +536,12 @@ bad_value(struct jsonscan *s, const unsigned char *p)
 }
 
 static const enum jsonscan_type first_type[256] = {
-	['{'] = JSONSCAN_OBJECT, ['['] = JSONSCAN_ARRAY, ['"'] = JSONSCAN_STRING,
-	['-'] = JSONSCAN_NUMBER, ['0'] = JSONSCAN_NUMBER, ['1'] = JSONSCAN_NUMBER,
-	['2'] = JSONSCAN_NUMBER, ['3'] = JSONSCAN_NUMBER, ['4'] = JSONSCAN_NUMBER,
-	['5'] = JSONSCAN_NUMBER, ['6'] = JSONSCAN_NUMBER, ['7'] = JSONSCAN_NUMBER,
-	['8'] = JSONSCAN_NUMBER, ['9'] = JSONSCAN_NUMBER, ['t'] = JSONSCAN_TRUE,
-	['f'] = JSONSCAN_FALSE, ['n'] = JSONSCAN_NULL,
+    ['{'] = JSONSCAN_OBJECT, ['['] = JSONSCAN_ARRAY,  ['"'] = JSONSCAN_STRING,
+    ['-'] = JSONSCAN_NUMBER, ['0'] = JSONSCAN_NUMBER, ['1'] = JSONSCAN_NUMBER,
+    ['2'] = JSONSCAN_NUMBER, ['3'] = JSONSCAN_NUMBER, ['4'] = JSONSCAN_NUMBER,
+    ['5'] = JSONSCAN_NUMBER, ['6'] = JSONSCAN_NUMBER, ['7'] = JSONSCAN_NUMBER,
+    ['8'] = JSONSCAN_NUMBER, ['9'] = JSONSCAN_NUMBER, ['t'] = JSONSCAN_TRUE,
+    ['f'] = JSONSCAN_FALSE,  ['n'] = JSONSCAN_NULL,
 };
 
 enum jsonscan_type
@@ -562,7 +589,8 @@ jsonscan_scalar(struct jsonscan *s, struct jsonscan_tok *tok)
 		break;
 	case JSONSCAN_ARRAY:
 	case JSONSCAN_OBJECT:
-		return fail_at(s, p, "expected a scalar, got %s", t == JSONSCAN_ARRAY ? "an array" : "an object");
+		return fail_at(s, p, "expected a scalar, got %s",
+			       t == JSONSCAN_ARRAY ? "an array" : "an object");
 	default:
 		return bad_value(s, p);
 	}
@@ -584,7 +612,8 @@ jsonscan_begin(struct jsonscan *s)
 	if (p >= s->end || (*p != '{' && *p != '['))
 		return bad_value(s, p);
 	if (s->depth >= JSONSCAN_MAX_DEPTH)
-		return fail_at(s, p, "nesting deeper than %d arrays and objects", JSONSCAN_MAX_DEPTH);
+		return fail_at(s, p, "nesting deeper than %d arrays and objects",
+			       JSONSCAN_MAX_DEPTH);
 	if (s->depth == s->nlevels) {
 		unsigned n = s->nlevels ? s->nlevels * 2 : 16;
 
@@ -703,7 +732,10 @@ key_add(struct jsonscan_level *lv, const char *k, size_t n)
 	uint32_t h;
 
 	if (!lv->hashed) {
-		uint64_t bit = (uint64_t)1 << ((n ? (unsigned char)k[0] * 7u + (unsigned char)k[n - 1] * 13u + n : 0) & 63);
+		uint64_t bit = (uint64_t)1
+			       << ((n ? (unsigned char)k[0] * 7u + (unsigned char)k[n - 1] * 13u + n
+				      : 0) &
+				   63);
 
 		if (lv->bloom & bit) {
 			for (i = 0; i < lv->nkeys; i++)
@@ -894,6 +926,102 @@ jsonscan_skip(struct jsonscan *s, struct jsonscan_tok *tok)
 	return 0;
 }
 
+/* Past the string whose opening quote is at p, or NULL when it never ends. */
+static const unsigned char *
+lazy_string(const unsigned char *p, const unsigned char *end)
+{
+	p++;
+	for (;;) {
+		while (end - p >= 8) {
+			uint64_t w = load64(p);
+			uint64_t m = has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\'));
+
+			if (m) {
+				p += __builtin_ctzll(m) >> 3;
+				break;
+			}
+			p += 8;
+		}
+		if (p >= end)
+			return NULL;
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && end - p < 2)
+			return NULL;
+		p += *p == '\\' ? 2 : 1;
+	}
+}
+
+/*
+ * Past the array or object opening at p, counting brackets outside strings,
+ * or NULL when it never closes.  '[' and '{' are 0x5B and 0x7B, ']' and '}'
+ * 0x5D and 0x7D: with bit 0x20 set, one compare finds either of a pair.
+ */
+static const unsigned char *
+lazy_container(const unsigned char *p, const unsigned char *end)
+{
+	size_t depth = 0;
+
+	for (;;) {
+		while (end - p >= 8) {
+			uint64_t w = load64(p), v = w | (ONES * 0x20);
+			uint64_t m = has_zero(v ^ (ONES * 0x7B)) | has_zero(v ^ (ONES * 0x7D)) |
+				     has_zero(w ^ (ONES * '"'));
+
+			if (m) {
+				p += __builtin_ctzll(m) >> 3;
+				break;
+			}
+			p += 8;
+		}
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			if (!(p = lazy_string(p, end)))
+				return NULL;
+			continue;
+		case '[':
+		case '{':
+			depth++;
+			break;
+		case ']':
+		case '}':
+			if (--depth == 0)
+				return p + 1;
+			break;
+		default:
+			break;
+		}
+		p++;
+	}
+}
+
+int
+jsonscan_skip_lazy(struct jsonscan *s, struct jsonscan_tok *tok)
+{
+	enum jsonscan_type t = jsonscan_peek(s);
+	const unsigned char *p = s->p, *end = s->end, *q;
+
+	if (t == JSONSCAN_ERROR)
+		return -1;
+	if (t != JSONSCAN_STRING && t != JSONSCAN_ARRAY && t != JSONSCAN_OBJECT)
+		return jsonscan_scalar(s, tok);
+	q = t == JSONSCAN_STRING ? lazy_string(p, end) : lazy_container(p, end);
+	if (!q)
+		return fail_at(s, end, "unexpected end of input (unterminated %s)",
+			       t == JSONSCAN_STRING  ? "string"
+			       : t == JSONSCAN_ARRAY ? "array"
+						     : "object");
+	tok->type = t;
+	tok->off = (size_t)(p - s->buf);
+	tok->len = (size_t)(q - p);
+	tok->escaped = 0;
+	tok->integer = 0;
+	s->p = q;
+	return 0;
+}
+
 int
 jsonscan_finish(struct jsonscan *s)
 {
@@ -985,13 +1113,27 @@ jsonscan_quote(const char *str, size_t len, struct buf *out)
 			continue;
 		}
 		switch (*p) {
-		case '"': memcpy(e, "\\\"", 3); break;
-		case '\\': memcpy(e, "\\\\", 3); break;
-		case '\n': memcpy(e, "\\n", 3); break;
-		case '\r': memcpy(e, "\\r", 3); break;
-		case '\t': memcpy(e, "\\t", 3); break;
-		case '\b': memcpy(e, "\\b", 3); break;
-		case '\f': memcpy(e, "\\f", 3); break;
+		case '"':
+			memcpy(e, "\\\"", 3);
+			break;
+		case '\\':
+			memcpy(e, "\\\\", 3);
+			break;
+		case '\n':
+			memcpy(e, "\\n", 3);
+			break;
+		case '\r':
+			memcpy(e, "\\r", 3);
+			break;
+		case '\t':
+			memcpy(e, "\\t", 3);
+			break;
+		case '\b':
+			memcpy(e, "\\b", 3);
+			break;
+		case '\f':
+			memcpy(e, "\\f", 3);
+			break;
 		default:
 			e[0] = '\\';
 			e[1] = 'u';

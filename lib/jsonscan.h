@@ -37,10 +37,10 @@
 #include "buf.h"
 #include "err.h"
 
-#define JSONSCAN_MAX_DEPTH 2048	/* open arrays and objects, as jansson's JSON_PARSER_MAX_DEPTH */
+#define JSONSCAN_MAX_DEPTH 2048 /* open arrays and objects, as jansson's JSON_PARSER_MAX_DEPTH */
 
 enum jsonscan_type {
-	JSONSCAN_ERROR = 0,	/* the scanner's error was filled */
+	JSONSCAN_ERROR = 0, /* the scanner's error was filled */
 	JSONSCAN_NULL,
 	JSONSCAN_FALSE,
 	JSONSCAN_TRUE,
@@ -55,8 +55,8 @@ struct jsonscan_tok {
 	enum jsonscan_type type;
 	size_t off;
 	size_t len;
-	int escaped;		/* strings: contains at least one backslash escape */
-	int integer;		/* numbers: no fraction and no exponent */
+	int escaped; /* strings: contains at least one backslash escape */
+	int integer; /* numbers: no fraction and no exponent */
 };
 
 /*
@@ -72,13 +72,13 @@ struct jsonscan_key {
 struct jsonscan_level;
 
 struct jsonscan {
-	const unsigned char *buf;	/* borrowed; must outlive the scanner */
-	const unsigned char *p;		/* next byte to read */
+	const unsigned char *buf; /* borrowed; must outlive the scanner */
+	const unsigned char *p;	  /* next byte to read */
 	const unsigned char *end;
-	const char *name;		/* for error messages; borrowed */
-	struct mm_err *err;		/* may be NULL */
-	unsigned depth;			/* open containers */
-	unsigned nlevels;		/* allocated levels */
+	const char *name;   /* for error messages; borrowed */
+	struct mm_err *err; /* may be NULL */
+	unsigned depth;	    /* open containers */
+	unsigned nlevels;   /* allocated levels */
 	struct jsonscan_level *levels;
 };
 
@@ -100,6 +100,16 @@ int jsonscan_scalar(struct jsonscan *s, struct jsonscan_tok *tok);
 
 /* Consume and validate the next value of any type; tok (may be NULL) gets its span. */
 int jsonscan_skip(struct jsonscan *s, struct jsonscan_tok *tok);
+
+/*
+ * Consume the next value finding only where it ends: strings and containers
+ * are not validated (scalars other than strings are).  For a caller that
+ * reads the value again later with the validating calls (jsonscan_seek() to
+ * tok->off), which then report any error in it; when the text is valid the
+ * span is the one jsonscan_skip() gives.  -1 with the error at the end of
+ * input when the value never ends.
+ */
+int jsonscan_skip_lazy(struct jsonscan *s, struct jsonscan_tok *tok);
 
 /* Open the array or object that jsonscan_peek() announced.  0 or -1. */
 int jsonscan_begin(struct jsonscan *s);

@@ -461,8 +461,8 @@ tpl_push(struct tpl *t, int field, struct buf *text, struct buf *shown)
  * when allow_fields.
  */
 static int
-tpl_parse(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
-	  struct tpl *t, struct mm_err *err)
+tpl_parse_ex(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
+	     struct tpl *t, int *used_empty, struct mm_err *err)
 {
 	struct buf text = BUF_INIT((size_t)1 << 22), shown = BUF_INIT((size_t)1 << 22);
 	const char *p = s;
@@ -489,6 +489,8 @@ tpl_parse(const struct ynode *n, const char *s, const struct vars *vs, int allow
 			}
 			buf_adds(&text, v->value);
 			buf_adds(&shown, v->secret ? POLICY_SECRET_MASK : v->value);
+			if (used_empty && !*v->value)
+				*used_empty = 1;
 			p = end + 1;
 		} else if (p[0] == '{' && p[1] == '{') {
 			const char *end = strstr(p + 2, "}}"), *fs, *fe;
@@ -536,6 +538,13 @@ out:
 	if (ret < 0)
 		tpl_release(t);
 	return ret;
+}
+
+static int
+tpl_parse(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
+	  struct tpl *t, struct mm_err *err)
+{
+	return tpl_parse_ex(n, s, vs, allow_fields, t, NULL, err);
 }
 
 int
@@ -748,8 +757,16 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			if (*c || !*pr->key->str)
 				return ynode_errf(pr->key, err, "'%s' is not a valid header name",
 						  pr->key->str);
-			if (ynode_str(pr->val, &s, err) < 0 || tpl_parse(pr->val, s, vs, 0, &t, err) < 0)
+			int empty_var = 0;
+
+			if (ynode_str(pr->val, &s, err) < 0 ||
+			    tpl_parse_ex(pr->val, s, vs, 0, &t, &empty_var, err) < 0)
 				return -1;
+			if (empty_var) {
+				/* "Bearer ${token}" with no token: the header is not sent */
+				tpl_release(&t);
+				continue;
+			}
 			h->name = xstrdup(pr->key->str);
 			h->value = tpl_literal(&t, 0);
 			h->shown = tpl_literal(&t, 1);

@@ -43,6 +43,9 @@
  * default; with none of them the load fails.  A secret variable is shown as
  * "***" wherever the policy is reported (dry-run plans, the audit log).
  *
+ * A header whose value uses an empty variable is not sent ("Authorization:
+ * Bearer ${token}" without a token sends no Authorization header).
+ *
  * Templates: ${var} anywhere; {{field}} only in a body, an argv element
  * after the first, or an env value, where field is one of POLICY_FIELDS or
  * labels.NAME / annotations.NAME.  In a body, substituted alert values are

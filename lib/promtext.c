@@ -81,17 +81,23 @@ struct promtext_famkey {
 #define FK_HELP 0x2
 #define FK_SAMPLES 0x4
 
+/* A multiply-mix hash over 8-byte words; names are short and hashed once per family. */
 static uint64_t
 hash_name(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		p += 8;
+		n -= 8;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	return h ^ (h >> 29);
 }
 
 static struct promtext_famkey *
@@ -128,7 +134,7 @@ famset_get(struct promtext *pp, const char *name, size_t len)
 		struct promtext_famset nf;
 		size_t j;
 
-		nf.cap = fs->cap ? fs->cap * 2 : 64;
+		nf.cap = fs->cap ? fs->cap * 2 : 32;
 		nf.n = 0;
 		nf.slots = xcalloc(nf.cap, sizeof(*nf.slots));
 		for (j = 0; j < fs->cap; j++) {

@@ -50,7 +50,9 @@ const char readiness_default_yaml[] =
 	"#   junit            JUnit XML files: at least one test, no failure or error\n"
 	"#   alert_rules      Prometheus rule file: groups/rules structure, and every\n"
 	"#                    alert in require_alerts with expr, for and labels.severity\n"
-	"#   rollback_policy  rollback policy of `mmops watch`: loads and validates\n"
+	"#   rollback_policy  rollback policy of `mmops watch`: loads with the watcher's\n"
+	"#                    own loader, has rollback actions, and rolls back on every\n"
+	"#                    alert in require_hard_alerts\n"
 	"sections:\n"
 	"  - name: soak_gates\n"
 	"    check: soak_gates\n"
@@ -81,7 +83,14 @@ const char readiness_default_yaml[] =
 	"  - name: rollback_policy\n"
 	"    check: rollback_policy\n"
 	"    max: 15\n"
-	"    evidence: deploy/policies/rollback.yaml\n";
+	"    evidence: deploy/policies/rollback.yaml\n"
+	"    require_hard_alerts:\n"
+	"      - SoakLatencyP95High\n"
+	"      - SoakDeadlineMissRate\n"
+	"      - SoakEdgeDegradation\n"
+	"      - SoakMDCacheHitRatio\n"
+	"      - SoakCircuitBreakerOpen\n"
+	"      - SoakGuardTrip\n";
 
 static const char *const check_names[RCHECK_COUNT] = {
 	[RCHECK_SOAK_GATES] = "soak_gates",
@@ -438,15 +447,11 @@ readiness_conf_load(struct readiness_conf *conf, const char *path, struct mm_err
 	return r;
 }
 
-void
-readiness_conf_default(struct readiness_conf *conf)
+int
+readiness_conf_default(struct readiness_conf *conf, struct mm_err *err)
 {
-	struct mm_err err;
-
-	/* The text is ours and a unit test loads it: failing here is a build bug. */
-	if (readiness_conf_loadb(conf, readiness_default_yaml, strlen(readiness_default_yaml),
-				 "<built-in readiness.yaml>", &err) < 0)
-		abort();
+	return readiness_conf_loadb(conf, readiness_default_yaml, strlen(readiness_default_yaml),
+				    "<built-in readiness.yaml>", err);
 }
 
 size_t
@@ -651,7 +656,8 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 	const enum readiness_check c = RCHECK_SOAK_GATES;
 	struct gate_tally t = { 0 };
 	json_t *doc, *ev = evidence_new(name), *res;
-	const char *verdict;
+	const char *verdict, *source;
+	int mock;
 	struct mm_err err;
 	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
 
@@ -676,6 +682,11 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 	verdict = jsonx_str(doc, "verdict", NULL);
 	if (verdict)
 		set_str(ev, "summary_verdict", verdict);
+	/* Where the soak's data came from: a simulator run is worth saying so. */
+	source = jsonx_str(json_object_get(doc, "run"), "source", NULL);
+	if (source)
+		set_str(ev, "source", source);
+	mock = source && strcmp(source, "mock") == 0;
 	set_int(ev, "gates", t.gates);
 	set_int(ev, "hard", t.hard);
 	set_int(ev, "hard_passed", t.hard_passed);
@@ -702,10 +713,11 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 				  "every hard gate passed but the summary's verdict is '%s'", verdict);
 	else if (t.soft_passed < t.soft)
 		res = section_new(c, max, ST_PASS, ev,
-				  "all %ld hard gates passed; soft gates not passed: %s", t.hard,
-				  t.soft_list.data);
+				  "all %ld hard gates passed%s; soft gates not passed: %s", t.hard,
+				  mock ? " (simulated soak)" : "", t.soft_list.data);
 	else
-		res = section_new(c, max, ST_PASS, ev, "all %ld hard gates passed", t.hard);
+		res = section_new(c, max, ST_PASS, ev, "all %ld hard gates passed%s", t.hard,
+				  mock ? " (simulated soak)" : "");
 	buf_release(&t.hard_list);
 	buf_release(&t.soft_list);
 	json_decref(doc);
@@ -933,6 +945,8 @@ junit_count(const char *data, size_t len, const char *name, struct junit_counts 
 	struct junit_counts c = { 0 };
 	struct xml_error xe = { 0 };
 	xmlTextReaderPtr r = NULL;
+	xmlStructuredErrorFunc old_fn;
+	void *old_ctx;
 	size_t nstack = 0;
 	int in_case = 0, case_depth = 0, case_flags = 0, root_seen = 0, root_is_suites = 0;
 	int rc, ret = -1;
@@ -940,11 +954,21 @@ junit_count(const char *data, size_t len, const char *name, struct junit_counts 
 	if (len > INT_MAX)
 		return mm_errf(err, MM_E_LIMIT, "'%s' is too large for the XML parser", name);
 	xmlInitParser();
+	/*
+	 * Some errors (encoding, I/O) are raised without a parser context and
+	 * would go to libxml2's default handler, which prints: catch them all
+	 * for the length of this call (the handler is per thread).
+	 */
+	old_fn = xmlStructuredError;
+	old_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(&xe, on_xml_error);
 	/* No network, no DTD loading, no entity substitution: the file is data. */
 	r = xmlReaderForMemory(data, (int)len, NULL, NULL,
 			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!r)
-		return mm_errf_at(err, MM_E_PARSE, name, 1, 1, "not XML");
+	if (!r) {
+		mm_errf_at(err, MM_E_PARSE, name, 1, 1, "not XML");
+		goto out;
+	}
 	xmlTextReaderSetStructuredErrorHandler(r, on_xml_error, &xe);
 	stack = xcalloc(JUNIT_MAX_DEPTH, sizeof(*stack));
 	while ((rc = xmlTextReaderRead(r)) == 1) {
@@ -1049,6 +1073,7 @@ junit_count(const char *data, size_t len, const char *name, struct junit_counts 
 out:
 	free(stack);
 	xmlFreeTextReader(r);
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
 	return ret;
 }
 

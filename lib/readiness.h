@@ -104,8 +104,11 @@ extern const char readiness_default_yaml[];
 int readiness_conf_load(struct readiness_conf *conf, const char *path, struct mm_err *err);
 int readiness_conf_loadb(struct readiness_conf *conf, const char *data, size_t len,
 			 const char *name, struct mm_err *err);
-/* The built-in configuration (readiness_default_yaml); cannot fail. */
-void readiness_conf_default(struct readiness_conf *conf);
+/*
+ * The built-in configuration (readiness_default_yaml).  It is tested to load,
+ * so a failure here (reported as for readiness_conf_loadb) is a build bug.
+ */
+int readiness_conf_default(struct readiness_conf *conf, struct mm_err *err);
 void readiness_conf_release(struct readiness_conf *conf);
 
 /*

@@ -686,11 +686,12 @@ static const char html_css[] =
 	".pass{background:#dafbe1;border:1px solid #4ac26b}.fail{background:#ffebe9;border:1px solid #ff8182}"
 	".incomplete,.warn{background:#fff8c5;border:1px solid #d4a72c}.error{background:#f6e8ff;border:1px solid #a475f9}"
 	"table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left}"
-	"th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 	".v-pass{color:#1a7f37;font-weight:600}.v-fail{color:#cf222e;font-weight:600}"
 	".v-soft{color:#9a6700;font-weight:600}.v-no_data{color:#6e7781;font-weight:600}.v-error{color:#8250df;font-weight:600}"
 	".card{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:14px 0}"
 	".card h3{font-size:15px;margin:0 0 2px}.card p{margin:0 0 6px;color:#57606a;font-size:12.5px}"
+	".card p.why{font-size:13px}"
 	"svg{width:100%;height:auto;display:block}"
 	"svg .band{fill:#54aeff;fill-opacity:.25;stroke:none}svg .line{fill:none;stroke:#0969da;stroke-width:1.4}"
 	"svg .th{stroke:#cf222e;stroke-width:1.3;stroke-dasharray:6 4}svg .thl{fill:#cf222e;font-size:11px;text-anchor:end}"
@@ -749,18 +750,18 @@ report_html(const struct soak_report *r, struct buf *b)
 		html_esc(b, u->last_error);
 	}
 	buf_adds(b, "</div>\n<h2>Gates</h2>\n<table><tr><th>Gate</th><th>Kind</th><th>Verdict</th>"
-		    "<th>Value</th><th>Threshold</th><th>Margin</th><th>First breach</th>"
-		    "<th>Longest breach</th><th>Alert (for)</th><th>Why</th></tr>\n");
+		    "<th>Aggregate</th><th>Value</th><th>Threshold</th><th>Margin</th><th>First breach</th>"
+		    "<th>Longest breach</th><th>Alert (for)</th></tr>\n");
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 		const struct gate_def *d = g->def;
 		char val[64], th[64], m[64], fb[32], lg[32], fr[32];
 
 		buf_addf(b, "<tr><td><a href=\"#g-%s\">%s</a></td><td>%s</td><td class=\"%s\">%s</td>"
-			    "<td class=\"n\">%s %s</td><td>%s %s</td><td class=\"n\">%s</td>",
+			    "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s %s</td><td class=\"n\">%s</td>",
 			 d->name, d->name, d->hard ? "hard" : "soft", verdict_class(g->verdict, d->hard),
-			 gates_verdict_name(g->verdict), fmt_val(g->value, d->sel.unit, val, sizeof(val)),
-			 isnan(g->value) ? "" : gates_agg_name(d->agg), op_pretty(d->op),
+			 gates_verdict_name(g->verdict), gates_agg_name(d->agg),
+			 fmt_val(g->value, d->sel.unit, val, sizeof(val)), op_pretty(d->op),
 			 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)),
 			 isnan(g->value) ? "-" : fmt_val(margin(g), d->sel.unit, m, sizeof(m)));
 		if (isnan(g->first_breach))
@@ -769,10 +770,8 @@ report_html(const struct soak_report *r, struct buf *b)
 			buf_addf(b, "<td>+%s</td><td class=\"n\">%s</td>",
 				 fmt_dur(g->first_breach - u->start, fb, sizeof(fb)),
 				 fmt_dur(g->longest, lg, sizeof(lg)));
-		buf_addf(b, "<td>%s (%s)</td><td>", d->alert.name,
+		buf_addf(b, "<td>%s (%s)</td></tr>\n", d->alert.name,
 			 fmt_dur(d->alert.for_s, fr, sizeof(fr)));
-		html_esc(b, g->reason);
-		buf_adds(b, "</td></tr>\n");
 	}
 	buf_adds(b, "</table>\n<h2>Gates over time</h2>\n<div class=\"legend\">"
 		    "<span><i class=\"sw\" style=\"background:#0969da\"></i>windowed value (mean per pixel)</span>"
@@ -798,7 +797,9 @@ report_html(const struct soak_report *r, struct buf *b)
 				 gates_agg_name(d->agg), op_pretty(d->op),
 				 d->agg == AGG_EMA1H || d->agg == AGG_EMA24H ? gates_agg_name(d->agg) : "the value");
 		html_esc(b, gates_selector_str(&d->sel, sel, sizeof(sel)));
-		buf_adds(b, "</code></p>\n");
+		buf_addf(b, "</code></p>\n<p class=\"why %s\">", verdict_class(g->verdict, d->hard));
+		html_esc(b, g->reason);
+		buf_adds(b, "</p>\n");
 		snprintf(aria, sizeof(aria), "%s over time against threshold %s", d->name,
 			 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)));
 		svg_chart(b, r->gates[i].chart, d->sel.unit, 1, d->threshold, u->warmup, aria);

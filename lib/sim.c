@@ -540,16 +540,15 @@ effects_at(struct sim *s, double t, struct effects *e)
 static void
 run_tick(struct sim *s)
 {
-	double t = (double)(s->tick + 1) * SIM_TICK_SECONDS;
+	double t = (double)s->tick * SIM_TICK_SECONDS;	/* this tick's start */
 	double pmiss, fetch, compute, total, lag, hits_frac, edge_sum = 0;
 	unsigned k, hits = 0, nmaker = 0, ntaker = 0, nf;
-	uint64_t sec = (s->tick + 1) / TICKS_PER_SEC;
+	uint64_t sec = s->tick / TICKS_PER_SEC, k5 = s->tick % TICKS_PER_SEC;
 	struct effects e;
 	size_t i, slot;
 	int miss;
 
 	s->tick++;
-	s->now = t;
 	effects_at(s, t, &e);
 	s->breaker_eff = s->breaker_admin || e.breaker;
 	/* The edge fault decays the mean edge towards its factor over ~10 min. */
@@ -557,7 +556,7 @@ run_tick(struct sim *s)
 	if (s->replicas == 0)
 		return;	/* scaled to zero: nothing trades, nothing moves */
 
-	if (s->tick % TICKS_PER_SEC == 0) {
+	if (k5 == 0) {
 		s->miss_drift += -s->a_drift * s->miss_drift +
 				 MISS_DRIFT_SD * s->drift_noise * normal(s);
 		s->edge_drift += -s->a_drift * s->edge_drift +
@@ -662,16 +661,20 @@ run_tick(struct sim *s)
 void
 sim_advance_to(struct sim *s, double t)
 {
-	/* Ticks due at k * SIM_TICK_SECONDS <= t; the epsilon absorbs float drift. */
+	/*
+	 * Tick k starts at k * SIM_TICK_SECONDS; every tick that starts before
+	 * t runs, so [0, 3600) holds 18,000 ticks and a fault window [a, b)
+	 * covers exactly the ticks starting inside it.  The epsilon absorbs
+	 * float drift in t.
+	 */
 	uint64_t target;
 
 	if (!(t > s->now))
 		return;
-	target = (uint64_t)floor(t / SIM_TICK_SECONDS + 1e-9);
+	target = (uint64_t)ceil(t / SIM_TICK_SECONDS - 1e-9);
 	while (s->tick < target)
 		run_tick(s);
-	if (t > s->now)
-		s->now = t;
+	s->now = t;
 }
 
 void
@@ -710,7 +713,7 @@ sim_set_frozen(struct sim *s, int frozen)
 static double
 ws_lag_max(const struct sim *s)
 {
-	uint64_t sec = s->tick / TICKS_PER_SEC;
+	uint64_t sec = s->tick ? (s->tick - 1) / TICKS_PER_SEC : 0;	/* of the last tick */
 	double m = 0;
 	size_t i;
 

@@ -111,6 +111,7 @@ struct soak {
 	double last_t;
 	unsigned long next_i;
 	unsigned long samples, missing;
+	unsigned long failing;		/* consecutive missing samples */
 	char last_error[1024];
 	int aborted, interrupted, complete;
 	char abort_reason[400];
@@ -772,6 +773,9 @@ scrape_end(struct soak *s, double t)
 		if (g->hard && s->o.abort_on_fail && !s->aborted && irreversible(p))
 			set_abort(s, p, t, "the aggregate breached and can only get worse");
 	}
+	if (s->failing)
+		mm_log(MM_LOG_INFO, "samples are back after %lu missing", s->failing);
+	s->failing = 0;
 	s->samples++;
 	s->last_t = t;
 }
@@ -799,6 +803,10 @@ soak_feed_missing(struct soak *s, double t, const char *why)
 	(void)t;
 	s->missing++;
 	snprintf(s->last_error, sizeof(s->last_error), "%s", why ? why : "unknown");
+	/* Say so once when the source starts failing, not at every interval. */
+	if (!s->failing)
+		mm_log(MM_LOG_WARN, "sample missing (retrying every interval): %s", s->last_error);
+	s->failing++;
 }
 
 int
@@ -1009,6 +1017,17 @@ jkey(const json_t *o, const char *k)
 	return jget(json_object_get(o, k));
 }
 
+/* A count from a checkpoint: non-negative and bounded, whatever the file says. */
+static unsigned long
+jcount(const json_t *o, const char *k)
+{
+	double v = jsonx_num(o, k, 0);
+
+	if (!(v >= 0))
+		return 0;
+	return v > 1e15 ? (unsigned long)1e15 : (unsigned long)v;
+}
+
 static json_t *
 jarr(const double *v, size_t n)
 {
@@ -1058,7 +1077,7 @@ hist_load(struct stats_hist *h, const json_t *j)
 	    jarr_get(json_object_get(j, "prev"), h->prev, n) < 0)
 		return -1;
 	h->have_prev = jsonx_bool(j, "have_prev", 0);
-	h->resets = (unsigned long)jsonx_num(j, "resets", 0);
+	h->resets = jcount(j, "resets");
 	return 0;
 }
 
@@ -1079,7 +1098,7 @@ tw_load(struct stats_twmean *m, const json_t *j)
 	m->area = jkey(j, "area");
 	m->known = jkey(j, "known");
 	m->plain_sum = jkey(j, "plain_sum");
-	m->n = (unsigned long)jsonx_num(j, "n", 0);
+	m->n = jcount(j, "n");
 }
 
 static json_t *
@@ -1140,13 +1159,13 @@ tracker_load(struct tracker *tr, const json_t *j)
 	if (!json_is_object(j) || hist_load(&tr->hall, json_object_get(j, "hall")) < 0 ||
 	    hist_load(&tr->hw, json_object_get(j, "hw")) < 0)
 		return -1;
-	tr->layout_gen = (unsigned)jsonx_num(j, "layout_gen", 0);
+	tr->layout_gen = (unsigned)jcount(j, "layout_gen");
 	tw_load(&tr->twall, json_object_get(j, "twall"));
 	tw_load(&tr->tww, json_object_get(j, "tww"));
 	tr->call.last = jkey(c, "last");
 	tr->call.have = jsonx_bool(c, "have", 0);
 	tr->call.increase = jkey(c, "increase");
-	tr->call.resets = (unsigned long)jsonx_num(c, "resets", 0);
+	tr->call.resets = jcount(c, "resets");
 	ema_load(&tr->e1h, json_object_get(j, "e1h"));
 	ema_load(&tr->e24h, json_object_get(j, "e24h"));
 	tr->post = jsonx_bool(j, "post", 0);
@@ -1155,7 +1174,7 @@ tracker_load(struct tracker *tr, const json_t *j)
 	tr->max = jkey(j, "max");
 	tr->last = jkey(j, "last");
 	tr->value = jkey(j, "value");
-	tr->nw = (unsigned long)jsonx_num(j, "nw", 0);
+	tr->nw = jcount(j, "nw");
 	tr->prev_t = jkey(j, "prev_t");
 	tr->prev_v = jkey(j, "prev_v");
 	tr->have_prev = jsonx_bool(j, "have_prev", 0);
@@ -1163,7 +1182,7 @@ tracker_load(struct tracker *tr, const json_t *j)
 	tr->raw = xcalloc(tr->rawcap + 1, sizeof(double));
 	if (jarr_get(raw, tr->raw, tr->nraw) < 0)
 		return -1;
-	tr->samples = (unsigned long)jsonx_num(j, "samples", 0);
+	tr->samples = jcount(j, "samples");
 	tr->error = jsonx_bool(j, "error", 0);
 	snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", jsonx_str(j, "errmsg", ""));
 	return 0;
@@ -1209,7 +1228,7 @@ probe_load(struct probe *p, const json_t *j)
 	const json_t *ring = json_object_get(j, "ring"), *chart = json_object_get(j, "chart");
 	const json_t *e = json_object_get(j, "eval");
 	struct gate_eval *ev = &p->ev;
-	size_t i, k = (size_t)jsonx_num(j, "ring_k", 1);
+	size_t i, k = jcount(j, "ring_k");
 	double v[STATS_MAX_BUCKETS + 1];
 
 	if (!json_is_array(ring) || !json_is_array(chart) || !json_is_object(e) ||
@@ -1222,23 +1241,27 @@ probe_load(struct probe *p, const json_t *j)
 			return -1;
 		ring_push(&p->ring, v[0], v + 1, k);
 	}
-	p->layout_gen = (unsigned)jsonx_num(j, "layout_gen", 0);
+	p->layout_gen = (unsigned)jcount(j, "layout_gen");
 	for (i = 0; i < json_array_size(chart); i++) {
 		const json_t *b = json_array_get(chart, i);
-		size_t bi = (size_t)jget(json_array_get(b, 0));
+		double bd = jget(json_array_get(b, 0));
+		size_t bi;
 
-		if (!json_is_array(b) || json_array_size(b) != 6 || bi >= p->chart.nb)
+		if (!json_is_array(b) || json_array_size(b) != 6 || !(bd >= 0) ||
+		    bd >= (double)p->chart.nb)
 			return -1;
+		bi = (size_t)bd;
 		p->chart.b[bi].min = jget(json_array_get(b, 1));
 		p->chart.b[bi].max = jget(json_array_get(b, 2));
 		p->chart.b[bi].sum = jget(json_array_get(b, 3));
-		p->chart.b[bi].n = (unsigned)jget(json_array_get(b, 4));
+		bd = jget(json_array_get(b, 4));
+		p->chart.b[bi].n = bd >= 0 && bd < 4e9 ? (unsigned)bd : 0;
 		p->chart.b[bi].breach = json_is_true(json_array_get(b, 5));
 	}
 	p->windowed = jkey(j, "windowed");
-	ev->evals = (unsigned long)jsonx_num(e, "evals", 0);
-	ev->nan_evals = (unsigned long)jsonx_num(e, "nan_evals", 0);
-	ev->breach_evals = (unsigned long)jsonx_num(e, "breach_evals", 0);
+	ev->evals = jcount(e, "evals");
+	ev->nan_evals = jcount(e, "nan_evals");
+	ev->breach_evals = jcount(e, "breach_evals");
 	ev->last_t = jkey(e, "last_t");
 	ev->last_value = jkey(e, "last_value");
 	ev->in_streak = jsonx_bool(e, "in_streak", 0);
@@ -1382,6 +1405,8 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	so.stop = rt->stop;
 	so.progress = rt->progress;
 	so.progress_ctx = rt->progress_ctx;
+	if (check_opts(&so, err) < 0)
+		goto fail;
 	gtext = jsonx_str(j, "gates_text", NULL);
 	if (!gtext) {
 		mm_errf(err, MM_E_PARSE, "'%s': the checkpoint has no gates", path);
@@ -1413,14 +1438,14 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 			goto fail;
 		}
 	s->last_t = jkey(j, "last_t");
-	s->next_i = (unsigned long)jsonx_num(j, "next_i", 0);
-	s->samples = (unsigned long)jsonx_num(j, "samples", 0);
-	s->missing = (unsigned long)jsonx_num(j, "missing", 0);
+	s->next_i = jcount(j, "next_i");
+	s->samples = jcount(j, "samples");
+	s->missing = jcount(j, "missing");
 	snprintf(s->last_error, sizeof(s->last_error), "%s", jsonx_str(j, "last_error", ""));
 	s->aborted = jsonx_bool(j, "aborted", 0);
 	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", jsonx_str(j, "abort_reason", ""));
 	s->complete = jsonx_bool(j, "complete", 0);
-	s->resumes = (unsigned)jsonx_num(j, "resumes", 0) + 1;
+	s->resumes = (unsigned)jcount(j, "resumes") + 1;
 	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
 	if (so.source == SOAK_SRC_MOCK) {
 		if (make_sim(s, err) < 0)

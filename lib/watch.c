@@ -586,10 +586,15 @@ handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 
 /* ---- the worker ---- */
 
+struct run_ctx {
+	struct watch *w;
+	const struct ledger_job *job;
+};
+
 static int
 worker_stopping(void *arg)
 {
-	struct watch *w = arg;
+	struct watch *w = ((struct run_ctx *)arg)->w;
 	int s;
 
 	pthread_mutex_lock(&w->qmu);
@@ -597,11 +602,6 @@ worker_stopping(void *arg)
 	pthread_mutex_unlock(&w->qmu);
 	return s;
 }
-
-struct run_ctx {
-	struct watch *w;
-	const struct ledger_job *job;
-};
 
 static void
 on_result(const struct policy_action *a, const json_t *result, void *arg)

@@ -27,35 +27,43 @@ static int fail_on_drift, update;
 static long max_drifts = GOLDEN_DEFAULT_MAX_DRIFTS;
 
 static const struct opt golden_opts[] = {
-	{ "baseline", 0, OPT_STRING, &baseline_path, "FILE", "the golden JSON file (required)", 0, 0 },
-	{ "actual", 0, OPT_STRING, &actual_path, "FILE", "the JSON file to check, '-' for stdin (required)", 0, 0 },
-	{ "tolerance", 0, OPT_DOUBLE, &tolerance, "ABS", "numbers within this absolute difference are equal (default 1e-9)", 0, 0 },
-	{ "rel-tolerance", 0, OPT_DOUBLE, &rel_tolerance, "REL", "...or within REL x max(|a|,|b|) (default 0: off)", 0, 0 },
-	{ "ignore", 0, OPT_LIST, &ignores, "POINTER", "skip this JSON Pointer; '*' matches any key or index (repeatable)", 0, 0 },
-	{ "fail-on-drift", 0, OPT_BOOL, &fail_on_drift, NULL, "exit 1 when there is any drift (default: report, exit 0)", 0, 0 },
-	{ "format", 0, OPT_STRING, &format, "FMT", "report on stdout: text (default) or json", 0, 0 },
-	{ "out-json", 0, OPT_STRING, &out_json, "FILE", "also write the JSON report to FILE (atomically)", 0, 0 },
-	{ "max-drifts", 0, OPT_LONG, &max_drifts, "N", "list at most N drifts; all are counted (default 1000)", 0, 100000000 },
-	{ "update", 0, OPT_BOOL, &update, NULL, "rewrite the baseline from the actual file when they drift (or it is missing)", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"baseline", 0, OPT_STRING, &baseline_path, "FILE", "the golden JSON file (required)", 0, 0},
+    {"actual", 0, OPT_STRING, &actual_path, "FILE",
+     "the JSON file to check, '-' for stdin (required)", 0, 0},
+    {"tolerance", 0, OPT_DOUBLE, &tolerance, "ABS",
+     "numbers within this absolute difference are equal (default 1e-9)", 0, 0},
+    {"rel-tolerance", 0, OPT_DOUBLE, &rel_tolerance, "REL",
+     "...or within REL x max(|a|,|b|) (default 0: off)", 0, 0},
+    {"ignore", 0, OPT_LIST, &ignores, "POINTER",
+     "skip this JSON Pointer; '*' matches any key or index (repeatable)", 0, 0},
+    {"fail-on-drift", 0, OPT_BOOL, &fail_on_drift, NULL,
+     "exit 1 when there is any drift (default: report, exit 0)", 0, 0},
+    {"format", 0, OPT_STRING, &format, "FMT", "report on stdout: text (default) or json", 0, 0},
+    {"out-json", 0, OPT_STRING, &out_json, "FILE",
+     "also write the JSON report to FILE (atomically)", 0, 0},
+    {"max-drifts", 0, OPT_LONG, &max_drifts, "N",
+     "list at most N drifts; all are counted (default 1000)", 0, 100000000},
+    {"update", 0, OPT_BOOL, &update, NULL,
+     "rewrite the baseline from the actual file when they drift (or it is missing)", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help golden_help = {
-	"golden",
-	"--baseline FILE --actual FILE [options]",
-	"Compare a JSON report with its golden baseline.  Numbers compare by value within\n"
-	"the tolerance (1 == 1.0), integers beyond 64 bits exactly; strings, booleans and\n"
-	"null exactly.  Each drift is listed with its RFC 6901 JSON Pointer, its kind\n"
-	"(value, type, missing, extra, length) and both values.  Malformed JSON, NaN or\n"
-	"Infinity and duplicate keys are errors (exit 2, file:line:col).\n"
-	"Exit codes: 0 no drift (or drift without --fail-on-drift), 1 drift with\n"
-	"--fail-on-drift, 2 usage or bad input, 3 cannot write a file.",
-	golden_opts,
-	"  mmops golden --baseline tests/golden/EDGE_REPORT_case1.json \\\n"
-	"    --actual artifacts/golden/EDGE_REPORT_latest.json --fail-on-drift\n"
-	"  mmops golden --baseline B.json --actual A.json --tolerance 1e-6 \\\n"
-	"    --ignore /generated_at --ignore '/records/*/ts' --format json\n"
-	"  mmops golden --baseline tests/golden/out.json --actual out.json --update\n",
+    "golden",
+    "--baseline FILE --actual FILE [options]",
+    "Compare a JSON report with its golden baseline.  Numbers compare by value within\n"
+    "the tolerance (1 == 1.0), integers beyond 64 bits exactly; strings, booleans and\n"
+    "null exactly.  Each drift is listed with its RFC 6901 JSON Pointer, its kind\n"
+    "(value, type, missing, extra, length) and both values.  Malformed JSON, NaN or\n"
+    "Infinity and duplicate keys are errors (exit 2, file:line:col).\n"
+    "Exit codes: 0 no drift (or drift without --fail-on-drift), 1 drift with\n"
+    "--fail-on-drift, 2 usage or bad input, 3 cannot write a file.",
+    golden_opts,
+    "  mmops golden --baseline tests/golden/EDGE_REPORT_case1.json \\\n"
+    "    --actual artifacts/golden/EDGE_REPORT_latest.json --fail-on-drift\n"
+    "  mmops golden --baseline B.json --actual A.json --tolerance 1e-6 \\\n"
+    "    --ignore /generated_at --ignore '/records/*/ts' --format json\n"
+    "  mmops golden --baseline tests/golden/out.json --actual out.json --update\n",
 };
 
 static void
@@ -94,7 +102,8 @@ create_baseline(const struct golden_doc *act)
 		cmd_fail("golden", &err);
 		return 3;
 	}
-	fprintf(stderr, "mmops golden: created baseline '%s' from '%s'\n", baseline_path, act->name);
+	fprintf(stderr, "mmops golden: created baseline '%s' from '%s'\n", baseline_path,
+		act->name);
 	return 0;
 }
 
@@ -102,7 +111,7 @@ static int
 run(void)
 {
 	struct golden_doc base, act;
-	struct golden_result res = { 0 };
+	struct golden_result res = {0};
 	struct golden_opts o;
 	struct buf out = BUF_INIT(GOLDEN_MAX_REPORT);
 	struct mm_err err;
@@ -150,7 +159,8 @@ run(void)
 		if (golden_render_json(&base, &act, &o, &res, &out) < 0 ||
 		    fsx_write_atomic(out_json, out.data, out.len, &err) < 0) {
 			if (!err.msg[0])
-				mm_errf(&err, MM_E_IO, "the report is too large for '%s'", out_json);
+				mm_errf(&err, MM_E_IO, "the report is too large for '%s'",
+					out_json);
 			cmd_fail("golden", &err);
 			ret = 3;
 			goto out;
@@ -162,7 +172,8 @@ run(void)
 			ret = 3;
 			goto out;
 		}
-		fprintf(stderr, "mmops golden: updated baseline '%s' from '%s' (%zu drift%s accepted)\n",
+		fprintf(stderr,
+			"mmops golden: updated baseline '%s' from '%s' (%zu drift%s accepted)\n",
 			baseline_path, act.name, res.drift_count, res.drift_count == 1 ? "" : "s");
 		ret = 0;
 		goto out;
@@ -199,7 +210,8 @@ cmd_golden(int argc, char **argv)
 	else if (!baseline_path || !actual_path)
 		opt_usage_error(&golden_help, "--baseline and --actual are required");
 	else if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-		opt_usage_error(&golden_help, "--format must be 'text' or 'json', not '%s'", format);
+		opt_usage_error(&golden_help, "--format must be 'text' or 'json', not '%s'",
+				format);
 	else if (strcmp(baseline_path, "-") == 0 && (update || strcmp(actual_path, "-") == 0))
 		opt_usage_error(&golden_help, "--baseline cannot be stdin ('-') %s",
 				update ? "with --update" : "when --actual is");

@@ -69,6 +69,23 @@ static const struct cmd_help score_help = {
 	"      --golden-report golden.json --junit unit.xml --junit e2e.xml --fail-on-hold\n",
 };
 
+/* "  name   points/max  status  reason", numbers as "?" when they are not numbers. */
+static void
+section_line(FILE *fp, const char *name, const json_t *points, const json_t *max,
+	     const char *status, const char *reason)
+{
+	char pts[32] = "?", mx[32] = "?";
+
+	if (json_is_number(points))
+		snprintf(pts, sizeof(pts), "%g", json_number_value(points));
+	if (json_is_number(max))
+		snprintf(mx, sizeof(mx), "%g", json_number_value(max));
+	if (*reason)
+		fprintf(fp, "  %-18.64s %3s/%-3s %-8.16s %s\n", name, pts, mx, status, reason);
+	else
+		fprintf(fp, "  %-18.64s %3s/%-3s %.16s\n", name, pts, mx, status);
+}
+
 /* Print the human summary: verdict, then each section in configuration order. */
 static void
 print_summary(FILE *fp, const struct readiness_conf *conf, const json_t *doc)
@@ -81,10 +98,9 @@ print_summary(FILE *fp, const struct readiness_conf *conf, const json_t *doc)
 	for (i = 0; i < conf->n; i++) {
 		const json_t *s = json_object_get(sections, conf->sections[i].name);
 
-		fprintf(fp, "  %-18s %3lld/%-3lld %-8s %s\n", conf->sections[i].name,
-			(long long)json_integer_value(json_object_get(s, "points")),
-			(long long)json_integer_value(json_object_get(s, "max")),
-			jsonx_str(s, "status", "?"), jsonx_str(s, "reason", ""));
+		section_line(fp, conf->sections[i].name, json_object_get(s, "points"),
+			     json_object_get(s, "max"), jsonx_str(s, "status", "?"),
+			     jsonx_str(s, "reason", ""));
 	}
 }
 
@@ -138,13 +154,10 @@ cmd_score(int argc, char **argv)
 		ret = cmd_fail("readiness score", &err);
 		goto out;
 	}
-	if (so.config) {
-		if (readiness_conf_load(&conf, so.config, &err) < 0) {
-			ret = cmd_fail("readiness score", &err);
-			goto out;
-		}
-	} else {
-		readiness_conf_default(&conf);
+	if ((so.config ? readiness_conf_load(&conf, so.config, &err)
+		       : readiness_conf_default(&conf, &err)) < 0) {
+		ret = cmd_fail("readiness score", &err);
+		goto out;
 	}
 	apply_overrides(&conf);
 	doc = readiness_score(&conf, now);
@@ -224,15 +237,9 @@ print_sections(const json_t *doc)
 		keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
-		char pts[32] = "?", max[32] = "?";
-
 		s = json_object_get(sections, keys[i]);
-		if (json_is_number(json_object_get(s, "points")))
-			snprintf(pts, sizeof(pts), "%g", json_number_value(json_object_get(s, "points")));
-		if (json_is_number(json_object_get(s, "max")))
-			snprintf(max, sizeof(max), "%g", json_number_value(json_object_get(s, "max")));
-		printf("  %-18.64s %3s/%-3s %-8.16s %s\n", keys[i], pts, max,
-		       jsonx_str(s, "status", "?"), jsonx_str(s, "reason", ""));
+		section_line(stdout, keys[i], json_object_get(s, "points"), json_object_get(s, "max"),
+			     jsonx_str(s, "status", "?"), jsonx_str(s, "reason", ""));
 	}
 	free(keys);
 }

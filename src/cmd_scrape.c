@@ -27,12 +27,13 @@
 #define SCRAPE_ACCEPT "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
 #define SCRAPE_ACCEPT_OM "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 
-static int as_json, openmetrics;
+static int as_json, openmetrics, families_only;
 static double timeout = 10;
 static long max_bytes = (long)SCRAPE_DEFAULT_MAX;
 
 static const struct opt scrape_opts[] = {
 	{ "json", 0, OPT_BOOL, &as_json, NULL, "JSON lines: a family record, then its samples", 0, 0 },
+	{ "families", 0, OPT_BOOL, &families_only, NULL, "one line per family: name, type, samples, help", 0, 0 },
 	{ "timeout", 0, OPT_DURATION, &timeout, "D", "whole-request timeout for a URL (default 10s)", 0, 0 },
 	{ "max-bytes", 0, OPT_LONG, &max_bytes, "N", "refuse an exposition larger than N bytes (default 64 MiB)", 1, 1L << 34 },
 	{ "openmetrics", 0, OPT_BOOL, &openmetrics, NULL, "ask for (or read a file as) OpenMetrics text: float-second timestamps", 0, 0 },
@@ -41,7 +42,7 @@ static const struct opt scrape_opts[] = {
 
 static const struct cmd_help scrape_help = {
 	"scrape",
-	"URL|FILE [--json] [--timeout D] [--max-bytes N] [--openmetrics]",
+	"URL|FILE [--json | --families] [--timeout D] [--max-bytes N] [--openmetrics]",
 	"Fetch (http:// or https://) or read (a file, '-' for stdin) a Prometheus text\n"
 	"exposition, parse it with the parser mmops uses everywhere, and print its\n"
 	"families and samples.  Format 0.0.4 and OpenMetrics text (# EOF, _created,\n"
@@ -57,7 +58,7 @@ static const struct cmd_help scrape_help = {
 static void
 reset_options(void)
 {
-	as_json = openmetrics = 0;
+	as_json = openmetrics = families_only = 0;
 	timeout = 10;
 	max_bytes = (long)SCRAPE_DEFAULT_MAX;
 }
@@ -70,6 +71,10 @@ fmt_value(double v, char *buf, size_t n)
 		return "NaN";
 	if (isinf(v))
 		return v > 0 ? "+Inf" : "-Inf";
+	if (v == (double)(long long)v && fabs(v) < 1e15) {
+		snprintf(buf, n, "%lld", (long long)v);
+		return buf;
+	}
 	snprintf(buf, n, "%.15g", v);
 	if (strtod(buf, NULL) != v)
 		snprintf(buf, n, "%.17g", v);
@@ -115,8 +120,25 @@ struct printer {
 	size_t last_family;
 	int have_family;
 	size_t nfamilies, nsamples;
+	/* --families: the family being counted (copied: the parser's slices move on) */
+	char *fam_name, *fam_help;
+	enum prom_type fam_type;
+	size_t fam_samples;
 	struct buf line;
 };
+
+/* --families: print the family counted so far and forget it. */
+static void
+flush_family(struct printer *pr)
+{
+	if (!pr->fam_name)
+		return;
+	printf("%-40s %-10s %8zu  %s\n", pr->fam_name, prom_type_name(pr->fam_type), pr->fam_samples,
+	       pr->fam_help);
+	free(pr->fam_name);
+	free(pr->fam_help);
+	pr->fam_name = pr->fam_help = NULL;
+}
 
 static int
 print_sample(const struct prom_sample *s, void *ctx)
@@ -130,7 +152,14 @@ print_sample(const struct prom_sample *s, void *ctx)
 		pr->have_family = 1;
 		pr->last_family = f->index;
 		pr->nfamilies++;
-		if (as_json) {
+		if (families_only) {
+			flush_family(pr);
+			pr->fam_name = xstrndup(f->name.p, f->name.len);
+			pr->fam_help = xstrndup(f->help.p ? f->help.p : "",
+						f->help.len > 200 ? 200 : f->help.len);
+			pr->fam_type = f->type;
+			pr->fam_samples = 0;
+		} else if (as_json) {
 			json_t *j = json_pack("{s:s,s:o,s:s}", "kind", "family", "name", strj(f->name),
 					      "type", prom_type_name(f->type));
 			char *t;
@@ -148,6 +177,11 @@ print_sample(const struct prom_sample *s, void *ctx)
 			       f->name.p, prom_type_name(f->type), f->help.len ? ": " : "",
 			       (int)(f->help.len > 200 ? 200 : f->help.len), f->help.p);
 		}
+	}
+	if (families_only) {
+		pr->fam_samples++;
+		pr->nsamples++;
+		return 0;
 	}
 	pr->nsamples++;
 	if (as_json) {
@@ -189,10 +223,14 @@ print_sample(const struct prom_sample *s, void *ctx)
 		}
 		buf_addc(&pr->line, '}');
 	}
-	printf("%-64s %s", pr->line.data, fmt_value(s->value, tmp, sizeof(tmp)));
+	while (pr->line.len < 64)
+		buf_addc(&pr->line, ' ');
+	buf_addc(&pr->line, ' ');
+	buf_adds(&pr->line, fmt_value(s->value, tmp, sizeof(tmp)));
 	if (s->has_timestamp)
-		printf(" @%lld", (long long)s->timestamp_ms);
-	putchar('\n');
+		buf_addf(&pr->line, " @%lld", (long long)s->timestamp_ms);
+	buf_addc(&pr->line, '\n');
+	fwrite(pr->line.data, 1, pr->line.len, stdout);
 	return 0;
 }
 
@@ -222,6 +260,10 @@ cmd_scrape(int argc, char **argv)
 	r = opt_parse(&scrape_help, argc, argv, pos, &npos);
 	if (r != 0) {
 		ret = r == 1 ? 0 : 2;
+		goto out;
+	}
+	if (as_json && families_only) {
+		ret = opt_usage_error(&scrape_help, "--json and --families do not go together");
 		goto out;
 	}
 	if (npos == 0) {
@@ -270,13 +312,18 @@ cmd_scrape(int argc, char **argv)
 		data = file.data ? file.data : "";
 		len = file.len;
 	}
+	if (families_only)
+		printf("%-40s %-10s %8s  %s\n", "FAMILY", "TYPE", "SAMPLES", "HELP");
 	r = promtext_parse(data, len, src, flags, print_sample, &pr, &err);
+	flush_family(&pr);
 	fflush(stdout);
 	if (r < 0) {
 		ret = cmd_fail("scrape", &err);
 		goto out;
 	}
-	if (!as_json)
+	if (families_only)
+		printf("%zu families, %zu samples, %zu bytes\n", pr.nfamilies, pr.nsamples, len);
+	else if (!as_json)
 		printf("\n%zu families, %zu samples, %zu bytes\n", pr.nfamilies, pr.nsamples, len);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "mmops scrape: cannot write: %s\n", strerror(errno));
@@ -288,6 +335,8 @@ out:
 	http_response_release(&resp);
 	buf_release(&file);
 	buf_release(&pr.line);
+	free(pr.fam_name);
+	free(pr.fam_help);
 	free(pos);
 	return ret;
 }

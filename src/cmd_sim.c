@@ -157,10 +157,13 @@ is_json(const char *ct)
 static int
 admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t msz)
 {
+	const char *reason = json_string_value(json_object_get(body, "reason"));
 	struct mm_err err;
 	json_t *v;
 
 	mm_err_init(&err);
+	if (!reason)
+		reason = "-";
 	if (strcmp(what, "scale") == 0) {
 		v = json_object_get(body, "replicas");
 		if (!json_is_integer(v)) {
@@ -171,7 +174,8 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 			snprintf(msg, msz, "%s", err.msg);
 			return -1;
 		}
-		mm_log(MM_LOG_INFO, "admin: scale replicas=%lld", (long long)json_integer_value(v));
+		mm_log(MM_LOG_INFO, "admin: scale replicas=%lld reason=%.200s",
+		       (long long)json_integer_value(v), reason);
 	} else if (strcmp(what, "breaker") == 0) {
 		v = json_object_get(body, "open");
 		if (!json_is_boolean(v)) {
@@ -179,7 +183,7 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 			return -1;
 		}
 		sim_set_breaker(sv->sim, json_is_true(v));
-		mm_log(MM_LOG_INFO, "admin: breaker open=%d", json_is_true(v));
+		mm_log(MM_LOG_INFO, "admin: breaker open=%d reason=%.200s", json_is_true(v), reason);
 	} else if (strcmp(what, "freeze") == 0) {
 		v = json_object_get(body, "frozen");
 		if (!json_is_boolean(v)) {
@@ -187,13 +191,13 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 			return -1;
 		}
 		sim_set_frozen(sv->sim, json_is_true(v));
-		mm_log(MM_LOG_INFO, "admin: frozen=%d", json_is_true(v));
+		mm_log(MM_LOG_INFO, "admin: frozen=%d reason=%.200s", json_is_true(v), reason);
 	} else if (strcmp(what, "fault") == 0) {
 		struct sim_fault f;
 
 		if (json_is_true(json_object_get(body, "clear"))) {
 			sim_clear_faults(sv->sim);
-			mm_log(MM_LOG_INFO, "admin: faults cleared");
+			mm_log(MM_LOG_INFO, "admin: faults cleared reason=%.200s", reason);
 			return 0;
 		}
 		v = json_object_get(body, "spec");
@@ -206,7 +210,7 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 			snprintf(msg, msz, "%s", err.msg);
 			return -1;
 		}
-		mm_log(MM_LOG_INFO, "admin: fault %s", json_string_value(v));
+		mm_log(MM_LOG_INFO, "admin: fault %s reason=%.200s", json_string_value(v), reason);
 	} else {
 		snprintf(msg, msz, "no such admin endpoint");
 		return -2;
@@ -298,7 +302,10 @@ handle(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 		}
 		if (!(body = jsonx_loadb(req->body, req->body_len, "request", &err)) ||
 		    !json_is_object(body)) {
-			snprintf(msg, sizeof(msg), "%s", body ? "the body must be a JSON object" : err.msg);
+			if (body)
+				snprintf(msg, sizeof(msg), "the body must be a JSON object");
+			else
+				mm_err_format(&err, msg, sizeof(msg));
 			json_decref(body);
 			json_error(resp, 400, msg);
 			return;

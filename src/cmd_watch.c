@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "cmds.h"
 #include "err.h"
+#include "fsx.h"
 #include "http.h"
 #include "log.h"
 #include "opt.h"
@@ -24,7 +25,7 @@
 
 static struct {
 	long port;
-	const char *listen, *policy, *state_dir, *audit_log, *token_file, *basic_file;
+	const char *listen, *policy, *state_dir, *audit_log, *token_file, *basic_file, *port_file;
 	int dry_run, check, verbose;
 	long threads;
 } o;
@@ -49,6 +50,8 @@ static const struct opt opts[] = {
 	  "require HTTP basic auth; FILE holds user:password", 0, 0 },
 	{ "check", 0, OPT_BOOL, &o.check, NULL,
 	  "validate the policy (and credential files) and exit: 0 valid, 2 invalid", 0, 0 },
+	{ "port-file", 0, OPT_STRING, &o.port_file, "FILE",
+	  "once listening, write the bound port to FILE (for --port 0)", 0, 0 },
 	{ "threads", 0, OPT_LONG, &o.threads, "N",
 	  "HTTP worker threads (default 4)", 1, 64 },
 	{ "verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0 },
@@ -198,7 +201,21 @@ cmd_watch(int argc, char **argv)
 	wc.threads = (unsigned)o.threads;
 	if (!(w = watch_start(&wc, &err))) {
 		rc = cmd_fail("watch", &err);
+		/* the state dir or audit log cannot be kept: a runtime failure, not bad input */
+		if (err.code == MM_E_IO)
+			rc = 3;
 		goto out;
+	}
+	if (o.port_file) {
+		char pb[16];
+		int n = snprintf(pb, sizeof(pb), "%d\n", watch_port(w));
+
+		if (fsx_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
+			watch_stop(w);
+			rc = cmd_fail("watch", &err);
+			rc = 3;
+			goto out;
+		}
 	}
 	mm_log(MM_LOG_INFO, "listening on %s (port %d); policy %s; state %s%s; audit %s%s", listen,
 	       watch_port(w), pol->file, o.state_dir, o.dry_run ? " (read only)" : "",

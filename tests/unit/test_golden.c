@@ -57,7 +57,8 @@ drift_list(const struct cmp *c)
 
 	buf_adds(&b, "");
 	for (i = 0; i < c->r.ndrifts; i++)
-		buf_addf(&b, "%s %s\n", golden_kind_name(c->r.drifts[i].kind), c->r.drifts[i].pointer);
+		buf_addf(&b, "%s %s\n", golden_kind_name(c->r.drifts[i].kind),
+			 c->r.drifts[i].pointer);
 	return buf_detach(&b, NULL);
 }
 
@@ -124,7 +125,8 @@ test_golden_integers_compare_exactly(void **state)
 	(void)state;
 	/* 2^53 + 1 and 2^53 are one double; their exact difference is 1 */
 	expect_drifts("[9007199254740993]", "[9007199254740992]", 1e-9, 0, NULL, "value /0\n");
-	expect_drifts("[9223372036854775807]", "[-9223372036854775808]", 1e-9, 0, NULL, "value /0\n");
+	expect_drifts("[9223372036854775807]", "[-9223372036854775808]", 1e-9, 0, NULL,
+		      "value /0\n");
 	expect_drifts("[-9223372036854775808]", "[-9223372036854775808]", 1e-9, 0, NULL, "");
 }
 
@@ -149,8 +151,8 @@ static void
 test_golden_strings_booleans_null_compare_exactly(void **state)
 {
 	(void)state;
-	expect_drifts("[\"A\", \"\\u00e9\", \"a/b\"]", "[\"\\u0041\", \"\xc3\xa9\", \"a\\/b\"]", 0, 0, NULL,
-		      "");
+	expect_drifts("[\"A\", \"\\u00e9\", \"a/b\"]", "[\"\\u0041\", \"\xc3\xa9\", \"a\\/b\"]", 0,
+		      0, NULL, "");
 	expect_drifts("[\"a\", true, null, false]", "[\"A\", false, null, false]", 1, 1, NULL,
 		      "value /0\nvalue /1\n");
 }
@@ -162,8 +164,8 @@ test_golden_type_mismatch(void **state)
 
 	(void)state;
 	expect_drifts("{\"n\": 1, \"s\": \"1\", \"z\": null, \"b\": true, \"o\": {}, \"a\": []}",
-		      "{\"n\": \"1\", \"s\": 1, \"z\": 0, \"b\": 1, \"o\": [], \"a\": {}}", 1, 1, NULL,
-		      "type /n\ntype /s\ntype /z\ntype /b\ntype /o\ntype /a\n");
+		      "{\"n\": \"1\", \"s\": 1, \"z\": 0, \"b\": 1, \"o\": [], \"a\": {}}", 1, 1,
+		      NULL, "type /n\ntype /s\ntype /z\ntype /b\ntype /o\ntype /a\n");
 	/* at the root the pointer is "" */
 	cmp_run(&c, "[1]", "{\"a\":1}", 0, 0, NULL);
 	assert_int_equal(c.rc, 0);
@@ -181,8 +183,9 @@ test_golden_missing_and_extra_keys(void **state)
 	struct cmp c;
 
 	(void)state;
-	expect_drifts("{\"a\": 1, \"b\": {\"x\": 1, \"y\": 2}}", "{\"a\": 1, \"b\": {\"x\": 1}, \"c\": 3}", 0,
-		      0, NULL, "missing /b/y\nextra /c\n");
+	expect_drifts("{\"a\": 1, \"b\": {\"x\": 1, \"y\": 2}}",
+		      "{\"a\": 1, \"b\": {\"x\": 1}, \"c\": 3}", 0, 0, NULL,
+		      "missing /b/y\nextra /c\n");
 	cmp_run(&c, "{\"a\": 1, \"gone\": [1, 2]}", "{\"a\": 1}", 0, 0, NULL);
 	assert_int_equal(c.r.drifts[0].kind, GOLDEN_MISSING);
 	assert_memory_equal(c.base.data + c.r.drifts[0].base_off, "[1, 2]", 6);
@@ -196,15 +199,15 @@ test_golden_key_order_does_not_matter(void **state)
 {
 	(void)state;
 	expect_drifts("{\"a\": 1, \"b\": 2, \"c\": {\"x\": 1, \"y\": [1, {\"p\": 1, \"q\": 2}]}}",
-		      "{\"c\": {\"y\": [1, {\"q\": 2, \"p\": 1}], \"x\": 1}, \"b\": 2, \"a\": 1}", 0, 0,
-		      NULL, "");
+		      "{\"c\": {\"y\": [1, {\"q\": 2, \"p\": 1}], \"x\": 1}, \"b\": 2, \"a\": 1}",
+		      0, 0, NULL, "");
 	/* drifts found by key come in baseline order, extras last in actual order */
 	expect_drifts("{\"k\": 0, \"a\": 1, \"b\": 2, \"c\": 3}",
 		      "{\"k\": 0, \"z\": 9, \"c\": 4, \"a\": 1, \"y\": 8}", 0, 0, NULL,
 		      "missing /b\nvalue /c\nextra /z\nextra /y\n");
 	/* a reordered object inside a reordered object */
-	expect_drifts("{\"a\": {\"x\": 1, \"y\": 2}, \"b\": 0}", "{\"b\": 0, \"a\": {\"y\": 3, \"x\": 1}}", 0,
-		      0, NULL, "value /a/y\n");
+	expect_drifts("{\"a\": {\"x\": 1, \"y\": 2}, \"b\": 0}",
+		      "{\"b\": 0, \"a\": {\"y\": 3, \"x\": 1}}", 0, 0, NULL, "value /a/y\n");
 }
 
 static void
@@ -215,7 +218,8 @@ test_golden_array_length_reported_once_plus_elements(void **state)
 	(void)state;
 	expect_drifts("{\"l\": [1, 2, 3]}", "{\"l\": [1, 5]}", 0, 0, NULL,
 		      "value /l/1\nlength /l\nmissing /l/2\n");
-	expect_drifts("[[1], []]", "[[1, 2, 3], []]", 0, 0, NULL, "length /0\nextra /0/1\nextra /0/2\n");
+	expect_drifts("[[1], []]", "[[1, 2, 3], []]", 0, 0, NULL,
+		      "length /0\nextra /0/1\nextra /0/2\n");
 	cmp_run(&c, "[1, 2, 3]", "[1]", 0, 0, NULL);
 	assert_int_equal(c.r.drifts[0].kind, GOLDEN_LENGTH);
 	assert_int_equal(c.r.drifts[0].base_count, 3);
@@ -227,45 +231,49 @@ static void
 test_golden_pointers_escape_tilde_and_slash(void **state)
 {
 	(void)state;
-	expect_drifts("{\"a/b\": {\"m~n\": 1, \"~/~\": [0]}}", "{\"a/b\": {\"m~n\": 2, \"~/~\": [1]}}", 0, 0,
-		      NULL, "value /a~1b/m~0n\nvalue /a~1b/~0~1~0/0\n");
+	expect_drifts("{\"a/b\": {\"m~n\": 1, \"~/~\": [0]}}",
+		      "{\"a/b\": {\"m~n\": 2, \"~/~\": [1]}}", 0, 0, NULL,
+		      "value /a~1b/m~0n\nvalue /a~1b/~0~1~0/0\n");
 	expect_drifts("{\"\": 1}", "{\"\": 2}", 0, 0, NULL, "value /\n");
 }
 
 static void
 test_golden_ignore_pointers_and_globs(void **state)
 {
-	const char *gen[] = { "/generated_at", NULL };
-	const char *ts[] = { "/records/*/ts", NULL };
-	const char *star[] = { "/*/x", NULL };
-	const char *esc[] = { "/a~1b", "/m~0n/0", NULL };
-	const char *root[] = { "", NULL };
-	const char *idx[] = { "/l/1", NULL };
+	const char *gen[] = {"/generated_at", NULL};
+	const char *ts[] = {"/records/*/ts", NULL};
+	const char *star[] = {"/*/x", NULL};
+	const char *esc[] = {"/a~1b", "/m~0n/0", NULL};
+	const char *root[] = {"", NULL};
+	const char *idx[] = {"/l/1", NULL};
 
 	(void)state;
-	expect_drifts("{\"generated_at\": \"2024\", \"v\": 1}", "{\"generated_at\": \"2025\", \"v\": 1}", 0,
-		      0, gen, "");
+	expect_drifts("{\"generated_at\": \"2024\", \"v\": 1}",
+		      "{\"generated_at\": \"2025\", \"v\": 1}", 0, 0, gen, "");
 	/* ignoring covers presence too */
 	expect_drifts("{\"generated_at\": \"2024\", \"v\": 1}", "{\"v\": 1}", 0, 0, gen, "");
 	expect_drifts("{\"v\": 1}", "{\"generated_at\": 1, \"v\": 1}", 0, 0, gen, "");
 	expect_drifts("{\"records\": [{\"ts\": 1, \"p\": 1}, {\"ts\": 2, \"p\": 2}]}",
-		      "{\"records\": [{\"ts\": 5, \"p\": 1}, {\"p\": 3}]}", 0, 0, ts, "value /records/1/p\n");
-	expect_drifts("{\"a\": {\"x\": 1, \"y\": 1}, \"b\": {\"x\": 1}}", "{\"a\": {\"x\": 2, \"y\": 2}, \"b\": {\"x\": 3}}",
-		      0, 0, star, "value /a/y\n");
+		      "{\"records\": [{\"ts\": 5, \"p\": 1}, {\"p\": 3}]}", 0, 0, ts,
+		      "value /records/1/p\n");
+	expect_drifts("{\"a\": {\"x\": 1, \"y\": 1}, \"b\": {\"x\": 1}}",
+		      "{\"a\": {\"x\": 2, \"y\": 2}, \"b\": {\"x\": 3}}", 0, 0, star,
+		      "value /a/y\n");
 	expect_drifts("{\"a/b\": 1, \"m~n\": [1, 2]}", "{\"a/b\": 2, \"m~n\": [3, 4]}", 0, 0, esc,
 		      "value /m~0n/1\n");
 	expect_drifts("[1]", "{\"a\": 2}", 0, 0, root, "");
 	/* an ignored index is still counted in the length */
 	expect_drifts("{\"l\": [1, 2]}", "{\"l\": [1]}", 0, 0, idx, "length /l\n");
 	/* ignores apply in reordered objects too */
-	expect_drifts("{\"a\": 1, \"generated_at\": 1}", "{\"generated_at\": 2, \"a\": 1}", 0, 0, gen, "");
+	expect_drifts("{\"a\": 1, \"generated_at\": 1}", "{\"generated_at\": 2, \"a\": 1}", 0, 0,
+		      gen, "");
 }
 
 static void
 test_golden_bad_ignore_pointer_is_a_usage_error(void **state)
 {
-	const char *bad[] = { "generated_at", NULL };
-	const char *tilde[] = { "/a~2", NULL };
+	const char *bad[] = {"generated_at", NULL};
+	const char *tilde[] = {"/a~2", NULL};
 	struct cmp c;
 
 	(void)state;
@@ -300,7 +308,7 @@ test_golden_duplicate_keys_are_errors_with_position(void **state)
 	cmp_done(&c);
 	/* also inside an ignored subtree, and after keys diverged */
 	{
-		const char *ign[] = { "/x", NULL };
+		const char *ign[] = {"/x", NULL};
 
 		cmp_run(&c, "{\"x\": {\"d\": 1, \"d\": 1}}", "{\"x\": 1}", 0, 0, ign);
 		assert_int_equal(c.rc, -1);
@@ -368,7 +376,8 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 
 	(void)state;
 	/* big integers keep every digit (jansson could not even read this report) */
-	cmp_run(&c, "{\"seed\": 18446744073709551617}", "{\"seed\": 18446744073709551618}", 1e-9, 0, NULL);
+	cmp_run(&c, "{\"seed\": 18446744073709551617}", "{\"seed\": 18446744073709551618}", 1e-9, 0,
+		NULL);
 	assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
 	assert_non_null(strstr(out.data, "\"actual\": 18446744073709551618,\n"));
 	assert_non_null(strstr(out.data, "\"baseline\": 18446744073709551617,\n"));
@@ -376,7 +385,8 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 	cmp_done(&c);
 
 	cmp_run(&c, "{\"seed\": 1844674407370955161, \"l\": [1, 2], \"s\": \"x\"}",
-		"{\"seed\": 1844674407370955162, \"l\": [1], \"s\": {\"k\": [1, 2]}}", 1e-9, 0, NULL);
+		"{\"seed\": 1844674407370955162, \"l\": [1], \"s\": {\"k\": [1, 2]}}", 1e-9, 0,
+		NULL);
 	assert_int_equal(c.rc, 0);
 	assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
 	assert_int_equal(out.data[out.len - 1], '\n');
@@ -400,11 +410,11 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 
 	/* with scalar drift values it is byte for byte jsonx_dumps()' canonical form */
 	{
-		const char *ign[] = { "/t", NULL };
+		const char *ign[] = {"/t", NULL};
 		char *canon;
 
-		cmp_run(&c, "{\"b\": 1.5, \"a\": [true, \"x\"], \"t\": 0}", "{\"a\": [false], \"b\": 2}",
-			1e-9, 0.001, ign);
+		cmp_run(&c, "{\"b\": 1.5, \"a\": [true, \"x\"], \"t\": 0}",
+			"{\"a\": [false], \"b\": 2}", 1e-9, 0.001, ign);
 		assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
 		j = jsonx_loadb(out.data, out.len, "report", &err);
 		assert_non_null(j);
@@ -434,17 +444,18 @@ test_golden_text_report_has_summary_and_one_line_per_drift(void **state)
 	struct buf out = BUF_INIT(1 << 20);
 
 	(void)state;
-	cmp_run(&c, "{\"edge\": 2.5, \"gone\": 1, \"l\": [1, 2]}", "{\"edge\": 2.7, \"l\": [1, 2, 3], \"new\": true}",
-		1e-9, 0, NULL);
+	cmp_run(&c, "{\"edge\": 2.5, \"gone\": 1, \"l\": [1, 2]}",
+		"{\"edge\": 2.7, \"l\": [1, 2, 3], \"new\": true}", 1e-9, 0, NULL);
 	assert_int_equal(golden_render_text(&c.base, &c.act, &c.o, &c.r, &out), 0);
-	assert_string_equal(out.data,
-			    "golden: 5 drifts (1 value, 1 missing, 2 extra, 1 length) in 'act.json' against "
-			    "'base.json' (5 values compared, tolerance 1e-09)\n"
-			    "value    /edge: baseline 2.5, actual 2.7\n"
-			    "missing  /gone: baseline 1, actual (absent)\n"
-			    "length   /l: baseline 2 elements, actual 3 elements\n"
-			    "extra    /l/2: baseline (absent), actual 3\n"
-			    "extra    /new: baseline (absent), actual true\n");
+	assert_string_equal(
+	    out.data,
+	    "golden: 5 drifts (1 value, 1 missing, 2 extra, 1 length) in 'act.json' against "
+	    "'base.json' (5 values compared, tolerance 1e-09)\n"
+	    "value    /edge: baseline 2.5, actual 2.7\n"
+	    "missing  /gone: baseline 1, actual (absent)\n"
+	    "length   /l: baseline 2 elements, actual 3 elements\n"
+	    "extra    /l/2: baseline (absent), actual 3\n"
+	    "extra    /new: baseline (absent), actual true\n");
 	buf_release(&out);
 	cmp_done(&c);
 	cmp_run(&c, "[\"a\"]", "[\"a\"]", 1e-9, 0, NULL);
@@ -520,26 +531,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_floats_within_tolerance_are_equal),
-		cmocka_unit_test(test_golden_numbers_compare_by_value),
-		cmocka_unit_test(test_golden_relative_tolerance),
-		cmocka_unit_test(test_golden_integers_compare_exactly),
-		cmocka_unit_test(test_golden_big_integers_are_never_rounded),
-		cmocka_unit_test(test_golden_strings_booleans_null_compare_exactly),
-		cmocka_unit_test(test_golden_type_mismatch),
-		cmocka_unit_test(test_golden_missing_and_extra_keys),
-		cmocka_unit_test(test_golden_key_order_does_not_matter),
-		cmocka_unit_test(test_golden_array_length_reported_once_plus_elements),
-		cmocka_unit_test(test_golden_pointers_escape_tilde_and_slash),
-		cmocka_unit_test(test_golden_ignore_pointers_and_globs),
-		cmocka_unit_test(test_golden_bad_ignore_pointer_is_a_usage_error),
-		cmocka_unit_test(test_golden_duplicate_keys_are_errors_with_position),
-		cmocka_unit_test(test_golden_nan_literal_is_an_error_with_line_and_column),
-		cmocka_unit_test(test_golden_caps_kept_drifts_but_counts_all),
-		cmocka_unit_test(test_golden_json_report_is_canonical_and_keeps_digits),
-		cmocka_unit_test(test_golden_text_report_has_summary_and_one_line_per_drift),
-		cmocka_unit_test(test_golden_text_report_shortens_long_values),
-		cmocka_unit_test(test_golden_doc_load_reads_and_maps_files),
+	    cmocka_unit_test(test_golden_floats_within_tolerance_are_equal),
+	    cmocka_unit_test(test_golden_numbers_compare_by_value),
+	    cmocka_unit_test(test_golden_relative_tolerance),
+	    cmocka_unit_test(test_golden_integers_compare_exactly),
+	    cmocka_unit_test(test_golden_big_integers_are_never_rounded),
+	    cmocka_unit_test(test_golden_strings_booleans_null_compare_exactly),
+	    cmocka_unit_test(test_golden_type_mismatch),
+	    cmocka_unit_test(test_golden_missing_and_extra_keys),
+	    cmocka_unit_test(test_golden_key_order_does_not_matter),
+	    cmocka_unit_test(test_golden_array_length_reported_once_plus_elements),
+	    cmocka_unit_test(test_golden_pointers_escape_tilde_and_slash),
+	    cmocka_unit_test(test_golden_ignore_pointers_and_globs),
+	    cmocka_unit_test(test_golden_bad_ignore_pointer_is_a_usage_error),
+	    cmocka_unit_test(test_golden_duplicate_keys_are_errors_with_position),
+	    cmocka_unit_test(test_golden_nan_literal_is_an_error_with_line_and_column),
+	    cmocka_unit_test(test_golden_caps_kept_drifts_but_counts_all),
+	    cmocka_unit_test(test_golden_json_report_is_canonical_and_keeps_digits),
+	    cmocka_unit_test(test_golden_text_report_has_summary_and_one_line_per_drift),
+	    cmocka_unit_test(test_golden_text_report_shortens_long_values),
+	    cmocka_unit_test(test_golden_doc_load_reads_and_maps_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,18 +32,35 @@ refused_at(const char *s, size_t len, unsigned long line, unsigned long col, con
 	assert_int_equal(err.code, MM_E_PARSE);
 	assert_string_equal(err.file, "t.json");
 	if (err.line != line || err.col != col || !strstr(err.msg, what))
-		fail_msg("'%s': got %lu:%lu %s, want %lu:%lu ...%s...", s, err.line, err.col, err.msg,
-			 line, col, what);
+		fail_msg("'%s': got %lu:%lu %s, want %lu:%lu ...%s...", s, err.line, err.col,
+			 err.msg, line, col, what);
 }
 
 static void
 test_jsonscan_accepts_rfc8259_documents(void **state)
 {
 	static const char *const ok[] = {
-		"{}", "[]", " \t\r\n{ } ", "0", "-0", "1.5e-3", "1E+2", "-12.0e10", "\"\"", "true",
-		"false", "null", "[1,[2,[3]],{\"a\":{}}]", "{\"a\":1,\"b\":[true,false,null]}",
-		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"", "\"\\ud83d\\ude00\"", "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
-		"123456789012345678901234567890123456789", "1e400", "{\"\\u0000\":1}", "[\"\\u0000\"]",
+	    "{}",
+	    "[]",
+	    " \t\r\n{ } ",
+	    "0",
+	    "-0",
+	    "1.5e-3",
+	    "1E+2",
+	    "-12.0e10",
+	    "\"\"",
+	    "true",
+	    "false",
+	    "null",
+	    "[1,[2,[3]],{\"a\":{}}]",
+	    "{\"a\":1,\"b\":[true,false,null]}",
+	    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"",
+	    "\"\\ud83d\\ude00\"",
+	    "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+	    "123456789012345678901234567890123456789",
+	    "1e400",
+	    "{\"\\u0000\":1}",
+	    "[\"\\u0000\"]",
 	};
 	size_t i;
 
@@ -57,12 +74,47 @@ static void
 test_jsonscan_refuses_what_strict_parsers_refuse(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "{", "[1,]", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{a:1}", "{'a':1}", "01", "1.",
-		".5", "+1", "1e", "1e+", "-", "--1", "tru", "nul", "True", "[NaN]", "Infinity",
-		"-Infinity", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"",
-		"\"\\ud800\\u0041\"", "\"a\tb\"", "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
-		"\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "{} {}", "[] x", "/* c */ 1", "\xef\xbb\xbf{}",
-		"{\"a\":1,\"a\":2}", "[1]]",
+	    "",
+	    " ",
+	    "{",
+	    "[1,]",
+	    "{\"a\":1,}",
+	    "[1 2]",
+	    "{\"a\" 1}",
+	    "{a:1}",
+	    "{'a':1}",
+	    "01",
+	    "1.",
+	    ".5",
+	    "+1",
+	    "1e",
+	    "1e+",
+	    "-",
+	    "--1",
+	    "tru",
+	    "nul",
+	    "True",
+	    "[NaN]",
+	    "Infinity",
+	    "-Infinity",
+	    "\"abc",
+	    "\"\\x\"",
+	    "\"\\u12\"",
+	    "\"\\ud800\"",
+	    "\"\\udc00\"",
+	    "\"\\ud800\\u0041\"",
+	    "\"a\tb\"",
+	    "\"\xff\"",
+	    "\"\xc0\xaf\"",
+	    "\"\xed\xa0\x80\"",
+	    "\"\xf4\x90\x80\x80\"",
+	    "\"\xe2\x82\"",
+	    "{} {}",
+	    "[] x",
+	    "/* c */ 1",
+	    "\xef\xbb\xbf{}",
+	    "{\"a\":1,\"a\":2}",
+	    "[1]]",
 	};
 	size_t i;
 
@@ -230,14 +282,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jsonscan_accepts_rfc8259_documents),
-		cmocka_unit_test(test_jsonscan_refuses_what_strict_parsers_refuse),
-		cmocka_unit_test(test_jsonscan_errors_name_line_and_column),
-		cmocka_unit_test(test_jsonscan_duplicate_keys_in_big_objects_and_after_unescaping),
-		cmocka_unit_test(test_jsonscan_caps_nesting),
-		cmocka_unit_test(test_jsonscan_pulls_values_as_spans),
-		cmocka_unit_test(test_jsonscan_unescape_compact_and_quote),
-		cmocka_unit_test(test_jsonscan_position_counts_characters),
+	    cmocka_unit_test(test_jsonscan_accepts_rfc8259_documents),
+	    cmocka_unit_test(test_jsonscan_refuses_what_strict_parsers_refuse),
+	    cmocka_unit_test(test_jsonscan_errors_name_line_and_column),
+	    cmocka_unit_test(test_jsonscan_duplicate_keys_in_big_objects_and_after_unescaping),
+	    cmocka_unit_test(test_jsonscan_caps_nesting),
+	    cmocka_unit_test(test_jsonscan_pulls_values_as_spans),
+	    cmocka_unit_test(test_jsonscan_unescape_compact_and_quote),
+	    cmocka_unit_test(test_jsonscan_position_counts_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

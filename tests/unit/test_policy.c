@@ -68,6 +68,7 @@ load_deploy(void)
 
 	unsetenv("MMOPS_ONCALL_WEBHOOK_URL");
 	unsetenv("MMOPS_SLACK_WEBHOOK_URL");
+	unsetenv("MMOPS_ADMIN_TOKEN");
 	p = policy_load_file(path, &err);
 	if (!p)
 		fail_msg("cannot load %s: %s:%lu:%lu: %s", path, err.file, err.line, err.col, err.msg);
@@ -125,6 +126,9 @@ test_deploy_policy_admin_url_from_environment(void **state)
 	setenv("MMOPS_ADMIN_URL", "http://127.0.0.1:1234", 1);
 	p = load_deploy();
 	assert_string_equal(p->actions[0].url, "http://127.0.0.1:1234/admin/scale");
+	/* no admin token: no Authorization header, only the body's Content-Type */
+	assert_int_equal(p->actions[0].nheaders, 1);
+	assert_string_equal(p->actions[0].headers[0].name, "Content-Type");
 	policy_free(p);
 	unsetenv("MMOPS_ADMIN_URL");
 }
@@ -327,7 +331,7 @@ test_variables_env_file_default_and_secret(void **state)
 		 "      headers: {Authorization: 'Bearer ${token}'}\n"
 		 "  - name: b\n"
 		 "    requires: [missing]\n"
-		 "    http: {url: '${other}/y'}\n"
+		 "    http: {url: '${other}/y', headers: {Authorization: 'Bearer ${missing}'}}\n"
 		 "  - name: c\n"
 		 "    requires: [token]\n"
 		 "    command: [/bin/echo, '${token}']\n"
@@ -341,6 +345,8 @@ test_variables_env_file_default_and_secret(void **state)
 	assert_string_equal(p->actions[0].headers[0].shown, "Bearer ***");
 	assert_null(p->actions[0].skip_reason);
 	assert_string_equal(p->actions[1].skip_reason, "variable 'missing' is empty");
+	/* a header using an empty variable is not sent */
+	assert_int_equal(p->actions[1].nheaders, 0);
 	assert_string_equal(p->actions[1].url, "http://fallback/y");
 	assert_null(p->actions[2].skip_reason);
 	assert_int_equal(p->actions[2].kind, ACTION_COMMAND);

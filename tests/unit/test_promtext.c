@@ -356,6 +356,15 @@ test_many_families_grow_the_name_set(void **state)
 	(void)state;
 }
 
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 static void
 test_float_parser_matches_strtod(void **state)
 {
@@ -364,24 +373,25 @@ test_float_parser_matches_strtod(void **state)
 	int i;
 
 	for (i = 0; i < 200000; i++) {
+		uint64_t r = xorshift(&x);
 		double want, got;
-		int n, dig, k;
+		int n = 0, dig, k, point;
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		/* random digits, a random point, a random exponent */
-		dig = 1 + (int)(x % 22);
-		n = 0;
-		if (x & (1u << 20))
+		/* random digits, maybe a point among them, maybe an exponent */
+		dig = 1 + (int)(r % 22);
+		point = (r >> 8) & 1 ? (int)((r >> 16) % (uint64_t)(dig + 1)) : -1;
+		if ((r >> 9) & 1)
 			tmp[n++] = '-';
 		for (k = 0; k < dig; k++) {
-			if (k == (int)((x >> 24) % (unsigned)(dig + 1)) && (x & (1u << 21)))
+			if (k == point)
 				tmp[n++] = '.';
-			tmp[n++] = (char)('0' + (x >> (k * 2 + 30)) % 10);
+			tmp[n++] = (char)('0' + xorshift(&x) % 10);
 		}
-		if (x & (1u << 22))
-			n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "e%d", (int)((x >> 40) % 700) - 350);
+		if (point == dig)
+			tmp[n++] = '.';
+		if ((r >> 10) & 1)
+			n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "e%d",
+				      (int)(xorshift(&x) % 700) - 350);
 		tmp[n] = '\0';
 		want = strtod(tmp, NULL);
 		assert_int_equal(prom_parse_float(tmp, (size_t)n, &got), 0);

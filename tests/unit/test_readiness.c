@@ -163,10 +163,11 @@ test_readiness_default_config_has_five_sections_adding_to_100(void **state)
 		{ "rollback_policy", RCHECK_ROLLBACK_POLICY, 15 },
 	};
 	struct readiness_conf c;
+	struct mm_err err;
 	size_t i;
 
 	(void)state;
-	readiness_conf_default(&c);
+	assert_int_equal(readiness_conf_default(&c, &err), 0);
 	assert_int_equal(c.n, 5);
 	for (i = 0; i < 5; i++) {
 		assert_string_equal(c.sections[i].name, want[i].name);
@@ -177,6 +178,9 @@ test_readiness_default_config_has_five_sections_adding_to_100(void **state)
 	assert_int_equal(c.sections[3].nrequire, 8);
 	assert_string_equal(c.sections[3].require_alerts[0], "SoakLatencyP95High");
 	assert_string_equal(c.sections[3].require_alerts[7], "SoakWSLagHigh");
+	/* The six hard alerts must roll back; the two soft ones only notify. */
+	assert_int_equal(c.sections[4].nrequire, 6);
+	assert_string_equal(c.sections[4].require_alerts[5], "SoakGuardTrip");
 	readiness_conf_release(&c);
 }
 
@@ -363,6 +367,19 @@ test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree(void **s
 		  "\"verdict\": \"pass\"}]}");
 	assert_int_equal(points(s), 30);
 	json_decref(s);
+	/* An interrupted soak is not evidence, even if its gates passed so far. */
+	s = gates("{\"verdict\": \"incomplete\", \"gates\": [{\"name\": \"a\", \"kind\": \"hard\", "
+		  "\"verdict\": \"pass\"}]}");
+	assert_int_equal(points(s), 0);
+	assert_reason_has(s, "verdict is 'incomplete'");
+	json_decref(s);
+	/* A simulated soak scores, and says so. */
+	s = gates("{\"verdict\": \"pass\", \"run\": {\"source\": \"mock\"}, \"gates\": [{\"name\": "
+		  "\"a\", \"kind\": \"hard\", \"verdict\": \"pass\"}]}");
+	assert_int_equal(points(s), 30);
+	assert_reason_has(s, "all 1 hard gates passed (simulated soak)");
+	assert_string_equal(jsonx_str(json_object_get(s, "evidence"), "source", ""), "mock");
+	json_decref(s);
 }
 
 /* ---- golden ------------------------------------------------------------ */
@@ -525,8 +542,18 @@ test_readiness_junit_does_not_expand_external_entities(void **state)
 		  "<!DOCTYPE testsuite [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
 		  "<testsuite>&x;<testcase/></testsuite>\n",
 		  &c, &err);
-	if (r == 0)
-		assert_int_equal(c.tests, 1);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.tests, 1);
+	/* Nor may entities multiply ("billion laughs"): libxml2 refuses the loop. */
+	r = junit("<?xml version=\"1.0\"?>\n<!DOCTYPE t [<!ENTITY a \"aaaaaaaaaa\">"
+		  "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
+		  "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
+		  "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
+		  "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">]>\n"
+		  "<testsuite tests=\"&h;\"><testcase/></testsuite>\n",
+		  &c, &err);
+	assert_int_equal(r, -1);
+	assert_int_equal(err.line, 3);
 }
 
 static void
