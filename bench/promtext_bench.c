@@ -45,7 +45,8 @@ main(int argc, char **argv)
 		if (r < 0) {
 			char msg[1024];
 
-			fprintf(stderr, "promtext_bench: %s\n", mm_err_format(&err, msg, sizeof(msg)));
+			fprintf(stderr, "promtext_bench: %s\n",
+				mm_err_format(&err, msg, sizeof(msg)));
 			return 1;
 		}
 		dt = clock_mono() - t0;

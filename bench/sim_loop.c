@@ -17,7 +17,7 @@ int
 main(int argc, char **argv)
 {
 	long steps = argc > 1 ? strtol(argv[1], NULL, 10) : 259200, i;
-	struct sim_config cfg = { 0 };
+	struct sim_config cfg = {0};
 	struct buf b = BUF_INIT(1 << 20);
 	struct mm_err err;
 	struct sim *s;
@@ -46,10 +46,11 @@ main(int argc, char **argv)
 		promtext_release(&p);
 	}
 	t3 = clock_mono();
-	printf("steps %ld: advance %.3f s, render %.3f s (%.2f us, %zu bytes), parse %.3f s (%.2f us, "
-	       "%zu samples), total %.3f s\n",
-	       steps, t1 - t0, t2 - t1, (t2 - t1) / (double)steps * 1e6, b.len, t3 - t2,
-	       (t3 - t2) / (double)steps * 1e6, n / (size_t)steps, t3 - t0);
+	printf(
+	    "steps %ld: advance %.3f s, render %.3f s (%.2f us, %zu bytes), parse %.3f s (%.2f us, "
+	    "%zu samples), total %.3f s\n",
+	    steps, t1 - t0, t2 - t1, (t2 - t1) / (double)steps * 1e6, b.len, t3 - t2,
+	    (t3 - t2) / (double)steps * 1e6, n / (size_t)steps, t3 - t0);
 	buf_release(&b);
 	sim_free(s);
 	return 0;

@@ -21,7 +21,7 @@
 #include "buf.h"
 #include "promtext.h"
 
-#define MAX_KEEP 4096	/* samples compared in the round trip */
+#define MAX_KEEP 4096 /* samples compared in the round trip */
 
 static int
 name_ok(struct prom_str s, int label)
@@ -142,7 +142,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			for (j = 0; j < i; j++)
 				if (s.labels[j].name.len == s.labels[i].name.len &&
-				    memcmp(s.labels[j].name.p, s.labels[i].name.p, s.labels[i].name.len) == 0)
+				    memcmp(s.labels[j].name.p, s.labels[i].name.p,
+					   s.labels[i].name.len) == 0)
 					abort();
 		}
 		if (n < MAX_KEEP) {

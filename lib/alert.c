@@ -136,7 +136,8 @@ take_labels(const json_t *obj, const char *key, const char *parent, struct alert
 			return -1;
 		l->v[l->n++].name = xstrdup(name);
 	}
-	qsort(l->v, l->n, sizeof(*l->v), label_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), label_cmp);
 	return 0;
 }
 

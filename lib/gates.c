@@ -493,8 +493,10 @@ load_gate(struct gate_config *cfg, const struct ynode *m, struct gate_def *g, st
 	if ((n = ynode_get(m, "window")) && !ynode_is_null(n)) {
 		if (ynode_duration(n, &g->window, err) < 0)
 			return -1;
-		if (g->window <= 0)
-			return ynode_errf(n, err, "window must be longer than 0s");
+		/* 0s: the sample itself, which only a mean can be windowed to. */
+		if (g->window <= 0 && g->agg != AGG_MEAN)
+			return ynode_errf(n, err, "window must be longer than 0s for aggregate '%s'",
+					  aggs[g->agg].name);
 	}
 	g->no_data = NODATA_NO_DATA;
 	if ((n = ynode_get(m, "no_data")) && !ynode_is_null(n)) {
@@ -746,8 +748,10 @@ gate_judge(const struct gate_def *g, const struct gate_eval *ev, double value, e
 	} else if (ev->sustained) {
 		out->verdict = VERDICT_FAIL;
 		snprintf(out->reason, sizeof(out->reason),
-			 "windowed %s breached %s %s for %s (alert %s fires after %s)",
-			 gates_agg_name(g->agg), gates_op_name(g->op), th, dur, g->alert.name, forb);
+			 "%s%s breached %s %s for %s (alert %s fires after %s)",
+			 g->agg == AGG_MEAN && g->window <= 0 ? "the value" : "windowed ",
+			 g->agg == AGG_MEAN && g->window <= 0 ? "" : gates_agg_name(g->agg),
+			 gates_op_name(g->op), th, dur, g->alert.name, forb);
 	} else {
 		out->verdict = VERDICT_PASS;
 		if (ev->breach_evals)

@@ -3,12 +3,14 @@
  * by side with two jsonscan scanners and record every drift (see golden.h
  * for the rules).  The walk is recursive over containers, in lockstep while
  * the two documents have the same shape; an object whose keys diverge is
- * finished by key (its remaining members are collected with their spans,
- * matched through a hash table and compared by seeking the scanners back to
- * them).  The current path is a stack of segments; a drift's pointer text is
- * only built when a drift is kept.  Ignore patterns are tracked as a bit
- * mask per depth of the patterns still matching the path, so a document
- * with no ignore pointers pays nothing for them.
+ * finished by key: the actual document's remaining members are collected
+ * (key and value span, found by a lazy skip) into a hash table, then the
+ * baseline's members are read in order and each is compared with its
+ * namesake by seeking the actual document's scanner to it, so every value is
+ * still validated once.  The current path is a stack of segments; a drift's
+ * pointer text is only built when a drift is kept.  Ignore patterns are
+ * tracked as a bit mask per depth of the patterns still matching the path,
+ * so a document with no ignore pointers pays nothing for them.
  */
 #include <errno.h>
 #include <fcntl.h>

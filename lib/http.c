@@ -68,7 +68,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	if (buf_add(s->b, ptr, n) < 0) {
 		s->too_big = 1;
-		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
+		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
 	}
 	return n;
 }
@@ -169,8 +169,9 @@ http_do(const struct http_request *req, struct http_response *resp, struct mm_er
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-			mm_errf(err, MM_E_LIMIT, "%s %s: response larger than the limit of %zu bytes",
-				method, req->url, cap);
+			mm_errf(err, MM_E_LIMIT,
+				"%s %s: response larger than the limit of %zu bytes", method,
+				req->url, cap);
 		else
 			mm_errf(err, MM_E_NET, "%s %s: %s", method, req->url,
 				errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -15,24 +15,24 @@
 #include "buf.h"
 #include "err.h"
 
-#define HTTP_DEFAULT_MAX_BODY ((size_t)64 << 20)	/* response cap: 64 MiB */
-#define HTTP_DEFAULT_TIMEOUT 10.0			/* seconds, whole request */
-#define HTTP_MAX_CONNECT_TIMEOUT 5.0			/* default connect timeout cap */
+#define HTTP_DEFAULT_MAX_BODY	 ((size_t)64 << 20) /* response cap: 64 MiB */
+#define HTTP_DEFAULT_TIMEOUT	 10.0		    /* seconds, whole request */
+#define HTTP_MAX_CONNECT_TIMEOUT 5.0		    /* default connect timeout cap */
 
 struct http_header {
 	const char *name, *value;
 };
 
 struct http_request {
-	const char *method;		/* "GET" default */
+	const char *method; /* "GET" default */
 	const char *url;
 	const struct http_header *headers;
 	size_t nheaders;
-	const char *body;		/* sent when non-NULL (body_len bytes) */
+	const char *body; /* sent when non-NULL (body_len bytes) */
 	size_t body_len;
-	double timeout;			/* seconds, whole request; 0 = HTTP_DEFAULT_TIMEOUT */
-	double connect_timeout;		/* 0 = min(timeout, HTTP_MAX_CONNECT_TIMEOUT) */
-	size_t max_body;		/* response cap; 0 = HTTP_DEFAULT_MAX_BODY; past it: MM_E_LIMIT */
+	double timeout;		/* seconds, whole request; 0 = HTTP_DEFAULT_TIMEOUT */
+	double connect_timeout; /* 0 = min(timeout, HTTP_MAX_CONNECT_TIMEOUT) */
+	size_t max_body;	/* response cap; 0 = HTTP_DEFAULT_MAX_BODY; past it: MM_E_LIMIT */
 };
 
 /*

@@ -150,10 +150,10 @@ answer(struct httpd *h, struct MHD_Connection *conn, const char *url, const char
 	fill_addr(conn, st->addr, sizeof(st->addr));
 	req.method = method;
 	req.path = url;
-	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_CONTENT_TYPE);
-	req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							MHD_HTTP_HEADER_AUTHORIZATION);
+	req.content_type =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.authorization =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	req.body = st->body.data ? st->body.data : "";
 	req.body_len = st->body.len;
 	req.remote_addr = st->addr;
@@ -176,12 +176,12 @@ answer(struct httpd *h, struct MHD_Connection *conn, const char *url, const char
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				resp.content_type ? resp.content_type : "text/plain; charset=utf-8");
+				resp.content_type ? resp.content_type
+						  : "text/plain; charset=utf-8");
 	if (resp.allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp.allow);
 	if (resp.www_authenticate)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					resp.www_authenticate);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp.www_authenticate);
 	ret = MHD_queue_response(conn, (unsigned)resp.status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -190,8 +190,8 @@ answer(struct httpd *h, struct MHD_Connection *conn, const char *url, const char
 static int
 content_length_over(struct MHD_Connection *conn, size_t cap)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long v;
 	char *end;
 
@@ -258,8 +258,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 int
-httpd_split_hostport(const char *spec, char *host, size_t hostsz, int *port,
-		     struct mm_err *err)
+httpd_split_hostport(const char *spec, char *host, size_t hostsz, int *port, struct mm_err *err)
 {
 	const char *colon, *hs = spec, *he;
 	char *end;
@@ -270,19 +269,19 @@ httpd_split_hostport(const char *spec, char *host, size_t hostsz, int *port,
 	if (spec[0] == '[') {
 		he = strchr(spec, ']');
 		if (!he || he[1] != ':')
-			return mm_errf(err, MM_E_USAGE,
-				       "listen address is not [host]:port: '%s'", spec);
+			return mm_errf(err, MM_E_USAGE, "listen address is not [host]:port: '%s'",
+				       spec);
 		hs = spec + 1;
 		colon = he + 1;
 	} else {
 		colon = strrchr(spec, ':');
 		if (!colon)
-			return mm_errf(err, MM_E_USAGE,
-				       "listen address is not host:port: '%s'", spec);
+			return mm_errf(err, MM_E_USAGE, "listen address is not host:port: '%s'",
+				       spec);
 		he = colon;
 		if (memchr(spec, ':', (size_t)(colon - spec)))
-			return mm_errf(err, MM_E_USAGE,
-				       "IPv6 listen address needs brackets: '%s'", spec);
+			return mm_errf(err, MM_E_USAGE, "IPv6 listen address needs brackets: '%s'",
+				       spec);
 	}
 	if ((size_t)(he - hs) >= hostsz)
 		return mm_errf(err, MM_E_USAGE, "listen host too long: '%s'", spec);
@@ -325,8 +324,7 @@ bind_listen(const char *spec, int *bound_port, struct mm_err *err)
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    res->ai_protocol);
 	if (fd < 0) {
-		mm_errf(err, MM_E_NET, "cannot create socket for '%s': %s", spec,
-			strerror(errno));
+		mm_errf(err, MM_E_NET, "cannot create socket for '%s': %s", spec, strerror(errno));
 		goto fail;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -361,7 +359,7 @@ fail:
 struct httpd *
 httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 {
-	static const unsigned modes[] = { MHD_USE_EPOLL, MHD_USE_POLL };
+	static const unsigned modes[] = {MHD_USE_EPOLL, MHD_USE_POLL};
 	struct httpd *h;
 	size_t i;
 	int fd;
@@ -388,16 +386,14 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | modes[i];
 
 		h->mhd = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_cb, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, (void *)NULL,
-			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.conn_limit,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_sec,
-			MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.per_ip_limit,
-			MHD_OPTION_THREAD_POOL_SIZE,
-			(unsigned)(h->cfg.threads > 1 ? h->cfg.threads : 0),
-			MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h,
-			MHD_OPTION_END);
+		    flags, 0, NULL, NULL, access_cb, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+		    (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.conn_limit,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_sec,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.per_ip_limit,
+		    MHD_OPTION_THREAD_POOL_SIZE,
+		    (unsigned)(h->cfg.threads > 1 ? h->cfg.threads : 0),
+		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h, MHD_OPTION_END);
 	}
 	if (!h->mhd) {
 		mm_errf(err, MM_E_NET, "cannot start the HTTP server on '%s'",

@@ -22,9 +22,9 @@
 #include "buf.h"
 #include "err.h"
 
-#define HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20)	/* request body cap: 1 MiB */
-#define HTTPD_MAX_RESP_BODY ((size_t)64 << 20)		/* response body cap: 64 MiB */
-#define HTTPD_DEFAULT_CONN_LIMIT 256u
+#define HTTPD_DEFAULT_MAX_BODY	  ((size_t)1 << 20)  /* request body cap: 1 MiB */
+#define HTTPD_MAX_RESP_BODY	  ((size_t)64 << 20) /* response body cap: 64 MiB */
+#define HTTPD_DEFAULT_CONN_LIMIT  256u
 #define HTTPD_DEFAULT_TIMEOUT_SEC 10u
 
 /*
@@ -32,14 +32,14 @@
  * from the wrapper and dies when the handler returns.
  */
 struct httpd_req {
-	const char *method;		/* "GET", "POST", ... */
-	const char *path;		/* "/alert-hook" (no query string) */
-	const char *content_type;	/* header value or NULL */
-	const char *authorization;	/* header value or NULL */
-	const char *body;		/* NUL-terminated, body_len bytes; "" when none */
+	const char *method;	   /* "GET", "POST", ... */
+	const char *path;	   /* "/alert-hook" (no query string) */
+	const char *content_type;  /* header value or NULL */
+	const char *authorization; /* header value or NULL */
+	const char *body;	   /* NUL-terminated, body_len bytes; "" when none */
 	size_t body_len;
-	const char *remote_addr;	/* "127.0.0.1", "::1" */
-	void *conn;			/* opaque (the MHD connection) */
+	const char *remote_addr; /* "127.0.0.1", "::1" */
+	void *conn;		 /* opaque (the MHD connection) */
 };
 
 /* Query argument name ("?name=value", URL-decoded) or NULL; borrowed like req. */
@@ -52,11 +52,11 @@ const char *httpd_req_header(const struct httpd_req *req, const char *name);
  * and frees body afterwards.
  */
 struct httpd_resp {
-	int status;			/* default 200 */
-	const char *content_type;	/* default "text/plain; charset=utf-8"; static string */
-	struct buf body;		/* handler appends here (capped at HTTPD_MAX_RESP_BODY) */
-	const char *allow;		/* when set, sent as the Allow header (for 405) */
-	const char *www_authenticate;	/* when set, sent as WWW-Authenticate (for 401) */
+	int status;		      /* default 200 */
+	const char *content_type;     /* default "text/plain; charset=utf-8"; static string */
+	struct buf body;	      /* handler appends here (capped at HTTPD_MAX_RESP_BODY) */
+	const char *allow;	      /* when set, sent as the Allow header (for 405) */
+	const char *www_authenticate; /* when set, sent as WWW-Authenticate (for 401) */
 };
 
 typedef void (*httpd_handler_fn)(const struct httpd_req *req, struct httpd_resp *resp, void *ctx);
@@ -67,13 +67,13 @@ struct httpd_config {
 	 * address wins), ":0" or ":PORT" mean 127.0.0.1; port 0 = pick a free one.
 	 */
 	const char *listen;
-	size_t max_body;		/* 0 = HTTPD_DEFAULT_MAX_BODY */
-	unsigned conn_limit;		/* 0 = HTTPD_DEFAULT_CONN_LIMIT */
-	unsigned timeout_sec;		/* idle connection timeout; 0 = HTTPD_DEFAULT_TIMEOUT_SEC */
-	unsigned threads;		/* 0 or 1 = 1 internal polling thread; >1 = thread pool */
+	size_t max_body;      /* 0 = HTTPD_DEFAULT_MAX_BODY */
+	unsigned conn_limit;  /* 0 = HTTPD_DEFAULT_CONN_LIMIT */
+	unsigned timeout_sec; /* idle connection timeout; 0 = HTTPD_DEFAULT_TIMEOUT_SEC */
+	unsigned threads;     /* 0 or 1 = 1 internal polling thread; >1 = thread pool */
 	httpd_handler_fn handler;
 	void *ctx;
-	unsigned per_ip_limit;		/* connections per client address; 0 = no limit */
+	unsigned per_ip_limit; /* connections per client address; 0 = no limit */
 };
 
 struct httpd;

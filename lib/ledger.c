@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "fsx.h"
+#include "jsonw.h"
 #include "jsonx.h"
 #include "ledger.h"
 #include "log.h"
@@ -29,6 +30,7 @@
 #define JOURNAL_FILE "journal.jsonl"
 #define LOCK_FILE "lock"
 #define MAX_STATE_FILE ((size_t)1 << 30)
+#define PENDING_CAP ((size_t)1 << 30)	/* records waiting for a pass; far above any burst */
 
 struct entry {
 	char *key;		/* fingerprint '\n' startsAt */
@@ -63,14 +65,16 @@ struct ledger {
 	int lr_dry_run;
 	json_t *lr_info;		/* alertname, fingerprint, startsAt, reason */
 	json_t *lr_results;
-	/* recent decisions for /status, a ring */
-	json_t *recent[LEDGER_RECENT];
+	/* recent decisions for /status (their audit lines), a ring */
+	char *recent[LEDGER_RECENT];
 	size_t recent_next;
-	/* group commit */
+	/* group commit: records wait in pend_* (under mu) for the next pass */
+	struct buf pend_j, pend_a;
+	uint64_t appended_seq;		/* under mu */
 	pthread_mutex_t sync_mu;
 	pthread_cond_t sync_cv;
-	uint64_t written_seq, synced_seq;
-	int syncing;
+	uint64_t synced_seq;		/* under sync_mu */
+	int syncing;			/* a pass is running (under sync_mu) */
 };
 
 /* ---- the table ---- */
@@ -566,7 +570,7 @@ ledger_free(struct ledger *l)
 	json_decref(l->lr_info);
 	json_decref(l->lr_results);
 	for (i = 0; i < LEDGER_RECENT; i++)
-		json_decref(l->recent[i]);
+		free(l->recent[i]);
 	if (l->jfd >= 0)
 		close(l->jfd);
 	if (l->afd >= 0)
@@ -577,6 +581,8 @@ ledger_free(struct ledger *l)
 	free(l->state_path);
 	free(l->journal_path);
 	free(l->audit_path);
+	buf_release(&l->pend_j);
+	buf_release(&l->pend_a);
 	pthread_mutex_destroy(&l->mu);
 	pthread_mutex_destroy(&l->sync_mu);
 	pthread_cond_destroy(&l->sync_cv);
@@ -618,6 +624,8 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 	pthread_mutex_init(&l->sync_mu, NULL);
 	pthread_cond_init(&l->sync_cv, NULL);
 	l->lockfd = l->jfd = l->afd = -1;
+	buf_init(&l->pend_j, PENDING_CAP);
+	buf_init(&l->pend_a, PENDING_CAP);
 	l->read_only = o->read_only;
 	l->max_entries = o->max_entries ? o->max_entries : LEDGER_MAX_ENTRIES;
 	l->next_job = l->next_rollback = 1;
@@ -664,11 +672,14 @@ fail:
 	return NULL;
 }
 
+static int lead_pass(struct ledger *l, int new_afd, struct mm_err *err);
+
 void
 ledger_close(struct ledger *l, double now)
 {
 	if (!l)
 		return;
+	(void)lead_pass(l, -1, NULL);
 	pthread_mutex_lock(&l->mu);
 	if (!l->failed)
 		(void)compact_locked(l, now, NULL);
@@ -676,28 +687,92 @@ ledger_close(struct ledger *l, double now)
 	ledger_free(l);
 }
 
-/* Append journal and audit text under mu; returns the new sequence number or 0 on failure. */
+/*
+ * Queue journal and audit text for the next group-commit pass (caller holds
+ * mu); returns its sequence number for ledger_commit(), or 0 on failure.
+ */
 static uint64_t
 append_locked(struct ledger *l, const struct buf *journal, size_t jlines, const struct buf *audit,
 	      struct mm_err *err)
 {
-	uint64_t seq;
-
 	if (journal->len && l->jfd >= 0) {
-		if (write_all(l->jfd, journal->data, journal->len) < 0) {
-			fail(l, err, "cannot append to the journal", errno);
+		if (buf_add(&l->pend_j, journal->data, journal->len) < 0) {
+			fail(l, err, "too many journal records waiting for the disk", 0);
 			return 0;
 		}
 		l->journal_lines += jlines;
 	}
-	if (audit->len && l->afd >= 0 && write_all(l->afd, audit->data, audit->len) < 0) {
-		fail(l, err, "cannot append to the audit log", errno);
+	if (audit->len && l->afd >= 0 && buf_add(&l->pend_a, audit->data, audit->len) < 0) {
+		fail(l, err, "too many audit records waiting for the disk", 0);
 		return 0;
 	}
+	return ++l->appended_seq;
+}
+
+/*
+ * One group-commit pass, run by one thread at a time (the caller set
+ * syncing): take everything queued, write it and fdatasync, outside mu so
+ * that deciding goes on meanwhile.  *target gets the last sequence number
+ * the pass covered.  new_afd >= 0 switches the audit log after the pass.
+ */
+static int
+flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
+{
+	struct buf j, a;
+	const char *what = NULL;
+	int jfd, afd, e = 0;
+
+	pthread_mutex_lock(&l->mu);
+	j = l->pend_j;
+	a = l->pend_a;
+	buf_init(&l->pend_j, PENDING_CAP);
+	buf_init(&l->pend_a, PENDING_CAP);
+	*target = l->appended_seq;
+	jfd = l->jfd;
+	afd = l->afd;
+	pthread_mutex_unlock(&l->mu);
+	if (j.len && write_all(jfd, j.data, j.len) < 0)
+		what = "cannot append to the journal", e = errno;
+	else if (a.len && write_all(afd, a.data, a.len) < 0)
+		what = "cannot append to the audit log", e = errno;
+	else if (j.len && fdatasync(jfd) < 0)
+		what = "cannot sync the journal", e = errno;
+	else if (a.len && fdatasync(afd) < 0)
+		what = "cannot sync the audit log", e = errno;
+	buf_release(&j);
+	buf_release(&a);
+	pthread_mutex_lock(&l->mu);
+	if (what)
+		fail(l, err, what, e);
+	if (new_afd >= 0) {
+		if (l->afd >= 0)
+			close(l->afd);
+		l->afd = new_afd;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return what ? -1 : 0;
+}
+
+/* Run a pass as the leader once no other pass runs; returns its result. */
+static int
+lead_pass(struct ledger *l, int new_afd, struct mm_err *err)
+{
+	uint64_t target;
+	int rc;
+
 	pthread_mutex_lock(&l->sync_mu);
-	seq = ++l->written_seq;
+	while (l->syncing)
+		pthread_cond_wait(&l->sync_cv, &l->sync_mu);
+	l->syncing = 1;
 	pthread_mutex_unlock(&l->sync_mu);
-	return seq;
+	rc = flush_pass(l, &target, new_afd, err);
+	pthread_mutex_lock(&l->sync_mu);
+	l->syncing = 0;
+	if (rc == 0 && target > l->synced_seq)
+		l->synced_seq = target;
+	pthread_cond_broadcast(&l->sync_cv);
+	pthread_mutex_unlock(&l->sync_mu);
+	return rc;
 }
 
 static void
@@ -711,10 +786,10 @@ add_line(struct buf *b, const json_t *j)
 }
 
 static void
-remember_recent(struct ledger *l, json_t *rec)
+remember_recent(struct ledger *l, const char *line, size_t len)
 {
-	json_decref(l->recent[l->recent_next]);
-	l->recent[l->recent_next] = json_incref(rec);
+	free(l->recent[l->recent_next]);
+	l->recent[l->recent_next] = xstrndup(line, len);
 	l->recent_next = (l->recent_next + 1) % LEDGER_RECENT;
 }
 
@@ -842,26 +917,37 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 	}
 }
 
-static json_t *
-audit_decision(const struct alert_payload *p, const struct alert *a,
+/*
+ * Append the audit line of one decision to out (keys in sorted order, as
+ * jsonx_dumps_compact would write them: this runs for every alert of every
+ * request, duplicates included, so it skips building a jansson tree).
+ */
+static void
+audit_decision(struct buf *out, const struct alert_payload *p, const struct alert *a,
 	       const struct ledger_verdict *v, double now, int dry_run)
 {
 	char ts[CLOCK_RFC3339_MAX];
-	json_t *r;
+	struct jsonw w;
 
-	r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}",
-		      "ts", clock_format_rfc3339(now, ts, sizeof(ts)), "event", "decision",
-		      "decision", decision_name(v->kind), "reason", v->reason,
-		      "alertname", alert_name(a), "fingerprint", a->fingerprint,
-		      "startsAt", a->starts_at, "status", alert_status_name(a->status),
-		      "gate", gate_name(v->gate), "dry_run", dry_run,
-		      "receiver", p->receiver ? p->receiver : "",
-		      "groupKey", p->group_key ? p->group_key : "");
-	if (v->rollback_id)
-		json_object_set_new(r, "rollback_id", json_integer(v->rollback_id));
+	jsonw_begin(&w, out);
+	jsonw_str(&w, "alertname", alert_name(a));
+	jsonw_str(&w, "decision", decision_name(v->kind));
+	jsonw_bool(&w, "dry_run", dry_run);
+	jsonw_str(&w, "event", "decision");
+	jsonw_str(&w, "fingerprint", a->fingerprint);
+	jsonw_str(&w, "gate", gate_name(v->gate));
+	jsonw_str(&w, "groupKey", p->group_key ? p->group_key : "");
 	if (v->job)
-		json_object_set_new(r, "job", json_integer(v->job->id));
-	return r;
+		jsonw_int(&w, "job", v->job->id);
+	jsonw_str(&w, "reason", v->reason);
+	jsonw_str(&w, "receiver", p->receiver ? p->receiver : "");
+	if (v->rollback_id)
+		jsonw_int(&w, "rollback_id", v->rollback_id);
+	jsonw_str(&w, "startsAt", a->starts_at);
+	jsonw_str(&w, "status", alert_status_name(a->status));
+	jsonw_str(&w, "ts", clock_format_rfc3339(now, ts, sizeof(ts)));
+	jsonw_end(&w);
+	buf_addc(out, '\n');
 }
 
 int
@@ -884,7 +970,8 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 		goto out;
 	}
 	for (i = 0; i < p->nalerts; i++) {
-		json_t *jrec, *arec;
+		size_t start = audit.len;
+		json_t *jrec;
 
 		decide_one(l, pol, p, &p->alerts[i], now, dry_run, &out[i], &jrec, &made[i], &dep);
 		if (jrec) {
@@ -892,10 +979,8 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 			jlines++;
 			json_decref(jrec);
 		}
-		arec = audit_decision(p, &p->alerts[i], &out[i], now, dry_run);
-		add_line(&audit, arec);
-		remember_recent(l, arec);
-		json_decref(arec);
+		audit_decision(&audit, p, &p->alerts[i], &out[i], now, dry_run);
+		remember_recent(l, audit.data + start, audit.len - start - 1);
 	}
 	if (journal.len || audit.len) {
 		if (!(s = append_locked(l, &journal, jlines, &audit, err)))
@@ -932,20 +1017,13 @@ ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err)
 	pthread_mutex_lock(&l->sync_mu);
 	while (l->synced_seq < seq && ret == 0) {
 		if (!l->syncing) {
-			uint64_t target = l->written_seq;
-			int rc = 0, e = 0;
+			/* Lead a pass: it covers every record queued so far, ours included. */
+			uint64_t target;
+			int rc;
 
 			l->syncing = 1;
 			pthread_mutex_unlock(&l->sync_mu);
-			if (l->jfd >= 0 && fdatasync(l->jfd) < 0)
-				rc = -1, e = errno;
-			if (rc == 0 && l->afd >= 0 && fdatasync(l->afd) < 0)
-				rc = -1, e = errno;
-			if (rc < 0) {
-				pthread_mutex_lock(&l->mu);
-				fail(l, err, "fdatasync", e);
-				pthread_mutex_unlock(&l->mu);
-			}
+			rc = flush_pass(l, &target, -1, err);
 			pthread_mutex_lock(&l->sync_mu);
 			l->syncing = 0;
 			if (rc == 0 && target > l->synced_seq)
@@ -1097,7 +1175,7 @@ ledger_status(struct ledger *l, const struct policy *pol, double now)
 		size_t k = (l->recent_next + LEDGER_RECENT - 1 - i) % LEDGER_RECENT;
 
 		if (l->recent[k])
-			json_array_append(recent, l->recent[k]);
+			json_array_append_new(recent, json_loads(l->recent[k], 0, NULL));
 	}
 	json_object_set_new(o, "last_rollback", last_rollback_json(l));
 	json_object_set_new(o, "cooldown_seconds", json_real(pol->cooldown));
@@ -1150,7 +1228,7 @@ ledger_entries(struct ledger *l)
 int
 ledger_reopen_audit(struct ledger *l, struct mm_err *err)
 {
-	int fd, ret = 0;
+	int fd;
 
 	if (!l->audit_path)
 		return 0;
@@ -1158,17 +1236,6 @@ ledger_reopen_audit(struct ledger *l, struct mm_err *err)
 	if (fd < 0)
 		return mm_errf(err, MM_E_IO, "cannot reopen audit log '%s': %s", l->audit_path,
 			       strerror(errno));
-	pthread_mutex_lock(&l->mu);
-	/* Pending waiters may still fdatasync the old descriptor: sync it now instead. */
-	pthread_mutex_lock(&l->sync_mu);
-	while (l->syncing)
-		pthread_cond_wait(&l->sync_cv, &l->sync_mu);
-	if (l->afd >= 0 && fdatasync(l->afd) < 0)
-		ret = mm_errf(err, MM_E_IO, "cannot sync the old audit log: %s", strerror(errno));
-	if (l->afd >= 0)
-		close(l->afd);
-	l->afd = fd;
-	pthread_mutex_unlock(&l->sync_mu);
-	pthread_mutex_unlock(&l->mu);
-	return ret;
+	/* What is queued goes to the old file, synced; the rest to the new one. */
+	return lead_pass(l, fd, err);
 }

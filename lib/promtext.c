@@ -24,13 +24,13 @@
 #include "xalloc.h"
 
 /* Byte classes. */
-#define C_NAME0 0x01	/* may start a metric name: [a-zA-Z_:] */
-#define C_NAME 0x02	/* may continue a metric name: [a-zA-Z0-9_:] */
-#define C_LAB0 0x04	/* may start a label name: [a-zA-Z_] */
-#define C_LAB 0x08	/* may continue a label name: [a-zA-Z0-9_] */
-#define C_BLANK 0x10	/* space or tab */
-#define C_VALEND 0x20	/* ends a quoted label value scan fast path: '"' '\\' */
-#define C_TOKEND 0x40	/* ends a value token: blank */
+#define C_NAME0	 0x01 /* may start a metric name: [a-zA-Z_:] */
+#define C_NAME	 0x02 /* may continue a metric name: [a-zA-Z0-9_:] */
+#define C_LAB0	 0x04 /* may start a label name: [a-zA-Z_] */
+#define C_LAB	 0x08 /* may continue a label name: [a-zA-Z0-9_] */
+#define C_BLANK	 0x10 /* space or tab */
+#define C_VALEND 0x20 /* ends a quoted label value scan fast path: '"' '\\' */
+#define C_TOKEND 0x40 /* ends a value token: blank */
 
 static unsigned char cls[256];
 static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
@@ -77,8 +77,8 @@ struct promtext_famkey {
 	unsigned char type;
 };
 
-#define FK_TYPE 0x1
-#define FK_HELP 0x2
+#define FK_TYPE	   0x1
+#define FK_HELP	   0x2
 #define FK_SAMPLES 0x4
 
 /* A multiply-mix hash over 8-byte words; names are short and hashed once per family. */
@@ -165,14 +165,10 @@ famset_get(struct promtext *pp, const char *name, size_t len)
 }
 
 static const char *const type_names[] = {
-	[PROM_UNTYPED] = "untyped",
-	[PROM_COUNTER] = "counter",
-	[PROM_GAUGE] = "gauge",
-	[PROM_HISTOGRAM] = "histogram",
-	[PROM_SUMMARY] = "summary",
-	[PROM_GAUGEHISTOGRAM] = "gaugehistogram",
-	[PROM_INFO] = "info",
-	[PROM_STATESET] = "stateset",
+    [PROM_UNTYPED] = "untyped", [PROM_COUNTER] = "counter",
+    [PROM_GAUGE] = "gauge",	[PROM_HISTOGRAM] = "histogram",
+    [PROM_SUMMARY] = "summary", [PROM_GAUGEHISTOGRAM] = "gaugehistogram",
+    [PROM_INFO] = "info",	[PROM_STATESET] = "stateset",
 };
 
 const char *
@@ -189,12 +185,19 @@ static const struct {
 	size_t len;
 	enum prom_type type;
 } type_words[] = {
-#define TW(w, t) { w, sizeof(w) - 1, t }
-	TW("counter", PROM_COUNTER),	 TW("gauge", PROM_GAUGE),
-	TW("histogram", PROM_HISTOGRAM), TW("summary", PROM_SUMMARY),
-	TW("untyped", PROM_UNTYPED),	 TW("unknown", PROM_UNTYPED),
-	TW("gaugehistogram", PROM_GAUGEHISTOGRAM),
-	TW("info", PROM_INFO),		 TW("stateset", PROM_STATESET),
+#define TW(w, t)                                                                                   \
+	{                                                                                          \
+		w, sizeof(w) - 1, t                                                                \
+	}
+    TW("counter", PROM_COUNTER),
+    TW("gauge", PROM_GAUGE),
+    TW("histogram", PROM_HISTOGRAM),
+    TW("summary", PROM_SUMMARY),
+    TW("untyped", PROM_UNTYPED),
+    TW("unknown", PROM_UNTYPED),
+    TW("gaugehistogram", PROM_GAUGEHISTOGRAM),
+    TW("info", PROM_INFO),
+    TW("stateset", PROM_STATESET),
 #undef TW
 };
 
@@ -206,22 +209,24 @@ struct sfx {
 	const char *s;
 	size_t len;
 };
-#define SFX(x) { x, sizeof(x) - 1 }
-static const struct sfx sfx_counter[] = { SFX(""), SFX("_total"), SFX("_created"), { NULL, 0 } };
-static const struct sfx sfx_plain[] = { SFX(""), { NULL, 0 } };
-static const struct sfx sfx_histogram[] = { SFX("_bucket"), SFX("_sum"), SFX("_count"),
-					    SFX("_created"), { NULL, 0 } };
-static const struct sfx sfx_summary[] = { SFX(""), SFX("_sum"), SFX("_count"), SFX("_created"),
-					  { NULL, 0 } };
-static const struct sfx sfx_gaugehist[] = { SFX("_bucket"), SFX("_gsum"), SFX("_gcount"),
-					    { NULL, 0 } };
-static const struct sfx sfx_info[] = { SFX("_info"), { NULL, 0 } };
+#define SFX(x)                                                                                     \
+	{                                                                                          \
+		x, sizeof(x) - 1                                                                   \
+	}
+static const struct sfx sfx_counter[] = {SFX(""), SFX("_total"), SFX("_created"), {NULL, 0}};
+static const struct sfx sfx_plain[] = {SFX(""), {NULL, 0}};
+static const struct sfx sfx_histogram[] = {
+    SFX("_bucket"), SFX("_sum"), SFX("_count"), SFX("_created"), {NULL, 0}};
+static const struct sfx sfx_summary[] = {
+    SFX(""), SFX("_sum"), SFX("_count"), SFX("_created"), {NULL, 0}};
+static const struct sfx sfx_gaugehist[] = {SFX("_bucket"), SFX("_gsum"), SFX("_gcount"), {NULL, 0}};
+static const struct sfx sfx_info[] = {SFX("_info"), {NULL, 0}};
 
 static const struct sfx *const type_sfx[] = {
-	[PROM_UNTYPED] = sfx_plain,	    [PROM_COUNTER] = sfx_counter,
-	[PROM_GAUGE] = sfx_plain,	    [PROM_HISTOGRAM] = sfx_histogram,
-	[PROM_SUMMARY] = sfx_summary,	    [PROM_GAUGEHISTOGRAM] = sfx_gaugehist,
-	[PROM_INFO] = sfx_info,		    [PROM_STATESET] = sfx_plain,
+    [PROM_UNTYPED] = sfx_plain,	  [PROM_COUNTER] = sfx_counter,
+    [PROM_GAUGE] = sfx_plain,	  [PROM_HISTOGRAM] = sfx_histogram,
+    [PROM_SUMMARY] = sfx_summary, [PROM_GAUGEHISTOGRAM] = sfx_gaugehist,
+    [PROM_INFO] = sfx_info,	  [PROM_STATESET] = sfx_plain,
 };
 
 int
@@ -244,8 +249,8 @@ prom_sample_label(const struct prom_sample *s, const char *name)
 }
 
 static const double pow10_exact[] = {
-	1e0,  1e1,  1e2,  1e3,	1e4,  1e5,  1e6,  1e7,	1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    1e0,  1e1,	1e2,  1e3,  1e4,  1e5,	1e6,  1e7,  1e8,  1e9,	1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
 static int
@@ -526,8 +531,8 @@ vfail(struct promtext *p, struct mm_err *err, const struct line *ln, const char 
 
 /* A syntax error at byte at of line ln: MM_E_PARSE, "name:line:col: msg". */
 __attribute__((format(printf, 5, 6))) static int
-fail(struct promtext *p, struct mm_err *err, const struct line *ln, const char *at,
-     const char *fmt, ...)
+fail(struct promtext *p, struct mm_err *err, const struct line *ln, const char *at, const char *fmt,
+     ...)
 {
 	va_list ap;
 	int r;
@@ -676,13 +681,15 @@ comment_line(struct promtext *p, const struct line *ln, const char *c, struct mm
 	else if (kwe - kw == 4 && memcmp(kw, "UNIT", 4) == 0)
 		kind = K_UNIT;
 	else
-		return 0;	/* a plain comment */
+		return 0; /* a plain comment */
 	if (c == e || !IS(*c, C_BLANK))
-		return fail(p, err, ln, c, "expected a metric name after '%.*s'", (int)(kwe - kw), kw);
+		return fail(p, err, ln, c, "expected a metric name after '%.*s'", (int)(kwe - kw),
+			    kw);
 	nm = skip_blanks(c, e);
 	nme = scan_name(nm, e);
 	if (nme == nm)
-		return fail(p, err, ln, nm, "invalid metric name in %.*s line", (int)(kwe - kw), kw);
+		return fail(p, err, ln, nm, "invalid metric name in %.*s line", (int)(kwe - kw),
+			    kw);
 	if (nme < e && !IS(*nme, C_BLANK))
 		return fail(p, err, ln, nme, "invalid character '%c' in metric name", *nme);
 	c = skip_blanks(nme, e);
@@ -692,11 +699,13 @@ comment_line(struct promtext *p, const struct line *ln, const char *c, struct mm
 	      memcmp(p->fam.name.p, nm, p->fam.name.len) == 0)) {
 		if (!(fk = famset_get(p, nm, (size_t)(nme - nm))))
 			return fail_limit(p, err, ln, nm, "more than %zu metric families",
-				    PROMTEXT_MAX_FAMILIES);
+					  PROMTEXT_MAX_FAMILIES);
 		if (kind == K_TYPE && (fk->flags & FK_TYPE))
-			return fail(p, err, ln, nm, "second TYPE line for '%.*s'", (int)(nme - nm), nm);
+			return fail(p, err, ln, nm, "second TYPE line for '%.*s'", (int)(nme - nm),
+				    nm);
 		if (kind == K_HELP && (fk->flags & FK_HELP))
-			return fail(p, err, ln, nm, "second HELP line for '%.*s'", (int)(nme - nm), nm);
+			return fail(p, err, ln, nm, "second HELP line for '%.*s'", (int)(nme - nm),
+				    nm);
 		if (kind == K_TYPE && (fk->flags & FK_SAMPLES))
 			return fail(p, err, ln, nm, "TYPE line for '%.*s' after its samples",
 				    (int)(nme - nm), nm);
@@ -711,16 +720,18 @@ comment_line(struct promtext *p, const struct line *ln, const char *c, struct mm
 		p->fam_has_type_line = (fk->flags & FK_TYPE) != 0;
 	} else {
 		if (kind == K_TYPE && p->fam_has_type_line)
-			return fail(p, err, ln, nm, "second TYPE line for '%.*s'", (int)(nme - nm), nm);
+			return fail(p, err, ln, nm, "second TYPE line for '%.*s'", (int)(nme - nm),
+				    nm);
 		if (kind == K_HELP && p->fam_has_help_line)
-			return fail(p, err, ln, nm, "second HELP line for '%.*s'", (int)(nme - nm), nm);
+			return fail(p, err, ln, nm, "second HELP line for '%.*s'", (int)(nme - nm),
+				    nm);
 		if (kind == K_TYPE && p->fam_has_samples)
 			return fail(p, err, ln, nm, "TYPE line for '%.*s' after its samples",
 				    (int)(nme - nm), nm);
 		fk = cur_key(p);
 		if (!fk)
 			return fail_limit(p, err, ln, nm, "more than %zu metric families",
-				    PROMTEXT_MAX_FAMILIES);
+					  PROMTEXT_MAX_FAMILIES);
 	}
 
 	fkflag = 0;
@@ -738,9 +749,11 @@ comment_line(struct promtext *p, const struct line *ln, const char *c, struct mm
 			    memcmp(t, type_words[i].name, type_words[i].len) == 0)
 				break;
 		if (i == sizeof(type_words) / sizeof(type_words[0]))
-			return fail(p, err, ln, t, "unknown metric type '%.*s'", excerpt_len(t, te), t);
+			return fail(p, err, ln, t, "unknown metric type '%.*s'", excerpt_len(t, te),
+				    t);
 		if (skip_blanks(c, e) != e)
-			return fail(p, err, ln, skip_blanks(c, e), "unexpected text after the type");
+			return fail(p, err, ln, skip_blanks(c, e),
+				    "unexpected text after the type");
 		p->fam.type = type_words[i].type;
 		p->fam_has_type_line = 1;
 		fk->type = (unsigned char)p->fam.type;
@@ -759,7 +772,8 @@ comment_line(struct promtext *p, const struct line *ln, const char *c, struct mm
 				p->help_store = xmalloc(PROMTEXT_MAX_LINE + 1);
 			n = unescape(c, e, p->help_store, &bad);
 			if (n < 0)
-				return fail(p, err, ln, bad, "invalid escape sequence '%.*s' in HELP",
+				return fail(p, err, ln, bad,
+					    "invalid escape sequence '%.*s' in HELP",
 					    bad + 1 < e ? 2 : 1, bad);
 			p->fam.help.p = p->help_store;
 			p->fam.help.len = (size_t)n;
@@ -802,7 +816,8 @@ parse_labels(struct promtext *p, const struct line *ln, const char *c, size_t *n
 			break;
 		}
 		if (c >= e || !IS(*c, C_LAB0)) {
-			fail(p, err, ln, c, c < e ? "invalid label name" : "unterminated label set");
+			fail(p, err, ln, c,
+			     c < e ? "invalid label name" : "unterminated label set");
 			return NULL;
 		}
 		ln0 = c++;
@@ -859,7 +874,8 @@ parse_labels(struct promtext *p, const struct line *ln, const char *c, size_t *n
 			}
 			dn = unescape(v0, q, p->scratch + p->scratch_len, &bad);
 			if (dn < 0) {
-				fail(p, err, ln, bad, "invalid escape sequence '%.*s' in label value",
+				fail(p, err, ln, bad,
+				     "invalid escape sequence '%.*s' in label value",
 				     bad + 1 < e ? 2 : 1, bad);
 				return NULL;
 			}
@@ -876,7 +892,7 @@ parse_labels(struct promtext *p, const struct line *ln, const char *c, size_t *n
 			fail(p, err, ln, v0, "label value is not valid UTF-8");
 			return NULL;
 		}
-		c++;	/* the closing quote */
+		c++; /* the closing quote */
 		for (i = 0; i < n; i++) {
 			if (p->labels[i].name.len == lab->name.len &&
 			    memcmp(p->labels[i].name.p, lab->name.p, lab->name.len) == 0) {
@@ -895,7 +911,8 @@ parse_labels(struct promtext *p, const struct line *ln, const char *c, size_t *n
 			c++;
 			break;
 		}
-		fail(p, err, ln, c, c < e ? "expected ',' or '}' after a label" : "unterminated label set");
+		fail(p, err, ln, c,
+		     c < e ? "expected ',' or '}' after a label" : "unterminated label set");
 		return NULL;
 	}
 	*nlabels = n;
@@ -918,7 +935,7 @@ assign_family(struct promtext *p, const struct line *ln, const char *nm, size_t 
 			    excerpt_len(nm, nm + nlen), nm);
 	if (!(fk = famset_get(p, nm, nlen)))
 		return fail_limit(p, err, ln, nm, "more than %zu metric families",
-			    PROMTEXT_MAX_FAMILIES);
+				  PROMTEXT_MAX_FAMILIES);
 	memset(&p->fam, 0, sizeof(p->fam));
 	p->cur_key = (size_t)(fk - p->seen.slots);
 	p->fam.name.p = nm;
@@ -987,7 +1004,8 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 					    excerpt_len(t, c), t);
 			s->timestamp_ms = (int64_t)llround(ts * 1000.0);
 		} else if (parse_int64(t, (size_t)(c - t), &s->timestamp_ms) < 0) {
-			return fail(p, err, ln, t, "invalid timestamp '%.*s'", excerpt_len(t, c), t);
+			return fail(p, err, ln, t, "invalid timestamp '%.*s'", excerpt_len(t, c),
+				    t);
 		}
 		s->has_timestamp = 1;
 		c = skip_blanks(c, e);
@@ -1023,11 +1041,12 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 					    prom_type_name(p->fam.type), excerpt_len(nm, nme), nm,
 					    need);
 			if (prom_parse_float(p->labels[i].value.p, p->labels[i].value.len, &d) < 0)
-				return fail(p, err, ln, p->labels[i].name.p,
-					    "label '%s' is not a number: '%.*s'", need,
-					    excerpt_len(p->labels[i].value.p,
-							p->labels[i].value.p + p->labels[i].value.len),
-					    p->labels[i].value.p);
+				return fail(
+				    p, err, ln, p->labels[i].name.p,
+				    "label '%s' is not a number: '%.*s'", need,
+				    excerpt_len(p->labels[i].value.p,
+						p->labels[i].value.p + p->labels[i].value.len),
+				    p->labels[i].value.p);
 		}
 	}
 	s->family = &p->fam;

@@ -41,16 +41,16 @@
 
 #include "err.h"
 
-#define PROMTEXT_MAX_LINE ((size_t)1 << 16)	/* bytes per line, 64 KiB */
-#define PROMTEXT_MAX_LABELS 64			/* labels per sample */
-#define PROMTEXT_MAX_SERIES ((size_t)1 << 21)	/* samples per scrape, 2,097,152 */
-#define PROMTEXT_MAX_FAMILIES ((size_t)1 << 18)	/* distinct family names, 262,144 */
+#define PROMTEXT_MAX_LINE     ((size_t)1 << 16) /* bytes per line, 64 KiB */
+#define PROMTEXT_MAX_LABELS   64		/* labels per sample */
+#define PROMTEXT_MAX_SERIES   ((size_t)1 << 21) /* samples per scrape, 2,097,152 */
+#define PROMTEXT_MAX_FAMILIES ((size_t)1 << 18) /* distinct family names, 262,144 */
 
 /* Flags for promtext_init(). */
-#define PROMTEXT_OPENMETRICS 0x1u	/* timestamps are float seconds (OpenMetrics) */
+#define PROMTEXT_OPENMETRICS 0x1u /* timestamps are float seconds (OpenMetrics) */
 
 enum prom_type {
-	PROM_UNTYPED = 0,	/* also OpenMetrics "unknown" */
+	PROM_UNTYPED = 0, /* also OpenMetrics "unknown" */
 	PROM_COUNTER,
 	PROM_GAUGE,
 	PROM_HISTOGRAM,
@@ -67,16 +67,16 @@ struct prom_str {
 };
 
 struct prom_label {
-	struct prom_str name;	/* points into the input */
-	struct prom_str value;	/* unescaped: into the input, or the parser's scratch */
+	struct prom_str name;  /* points into the input */
+	struct prom_str value; /* unescaped: into the input, or the parser's scratch */
 };
 
 struct prom_family {
-	struct prom_str name;	/* from TYPE/HELP, or the sample name for an implicit family */
-	enum prom_type type;	/* PROM_UNTYPED without a TYPE line */
-	struct prom_str help;	/* unescaped; len 0 when there is no HELP */
-	struct prom_str unit;	/* OpenMetrics UNIT; len 0 when none */
-	size_t index;		/* 0-based ordinal among families that have samples */
+	struct prom_str name; /* from TYPE/HELP, or the sample name for an implicit family */
+	enum prom_type type;  /* PROM_UNTYPED without a TYPE line */
+	struct prom_str help; /* unescaped; len 0 when there is no HELP */
+	struct prom_str unit; /* OpenMetrics UNIT; len 0 when none */
+	size_t index;	      /* 0-based ordinal among families that have samples */
 };
 
 /*
@@ -87,13 +87,13 @@ struct prom_family {
  */
 struct prom_sample {
 	const struct prom_family *family;
-	struct prom_str name;		/* "mm_tick_latency_seconds_bucket" */
+	struct prom_str name; /* "mm_tick_latency_seconds_bucket" */
 	const struct prom_label *labels;
 	size_t nlabels;
 	double value;
 	int has_timestamp;
 	int64_t timestamp_ms;
-	unsigned long line;		/* 1-based line of the sample */
+	unsigned long line; /* 1-based line of the sample */
 };
 
 /* The parser.  Fields are private; it lives on the caller's stack. */
@@ -106,24 +106,24 @@ struct promtext {
 	size_t nfamilies_with_samples;
 	int eof_seen;
 	int done;
-	struct prom_family fam;		/* the current family */
+	struct prom_family fam; /* the current family */
 	int fam_has_samples;
 	int fam_has_help_line;
 	int fam_has_type_line;
-	int fam_active;			/* fam describes something (TYPE/HELP or samples) */
+	int fam_active; /* fam describes something (TYPE/HELP or samples) */
 	struct prom_label labels[PROMTEXT_MAX_LABELS];
-	char *scratch;			/* decoded escapes of the current sample / family */
+	char *scratch; /* decoded escapes of the current sample / family */
 	size_t scratch_len, scratch_cap;
-	char *help_store;		/* decoded HELP of the current family */
+	char *help_store; /* decoded HELP of the current family */
 	size_t help_cap;
-	struct promtext_famset {	/* every family name seen: catches second TYPE/HELP */
+	struct promtext_famset { /* every family name seen: catches second TYPE/HELP */
 		struct promtext_famkey *slots;
 		size_t cap, n;
 	} seen;
-	size_t cur_key;			/* slot of fam in seen, or (size_t)-1 */
-	size_t max_series;		/* PROMTEXT_MAX_SERIES; may be lowered after init */
+	size_t cur_key;	   /* slot of fam in seen, or (size_t)-1 */
+	size_t max_series; /* PROMTEXT_MAX_SERIES; may be lowered after init */
 	int failed;
-	struct mm_err last_err;		/* repeated by calls after a failure */
+	struct mm_err last_err; /* repeated by calls after a failure */
 };
 
 /*
@@ -154,8 +154,8 @@ int promtext_saw_eof(const struct promtext *p);
  * Returns 0 at the end, -1 and err on an error.
  */
 typedef int (*promtext_cb)(const struct prom_sample *s, void *ctx);
-int promtext_parse(const char *data, size_t len, const char *name, unsigned flags,
-		   promtext_cb cb, void *ctx, struct mm_err *err);
+int promtext_parse(const char *data, size_t len, const char *name, unsigned flags, promtext_cb cb,
+		   void *ctx, struct mm_err *err);
 
 /* The value of label name in s, or NULL. */
 const struct prom_str *prom_sample_label(const struct prom_sample *s, const char *name);

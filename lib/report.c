@@ -788,7 +788,8 @@ report_html(const struct soak_report *r, struct buf *b)
 			 d->name, d->name, verdict_class(g->verdict, d->hard),
 			 gates_verdict_name(g->verdict));
 		html_esc(b, *d->description ? d->description : d->name);
-		if (gates_agg_quantile(d->agg) >= 0 || d->agg == AGG_MEAN || d->agg == AGG_INCREASE)
+		if (gates_agg_quantile(d->agg) >= 0 || (d->agg == AGG_MEAN && d->window > 0) ||
+		    d->agg == AGG_INCREASE)
 			buf_addf(b, " · %s %s over the soak; charted: %s over %s windows · <code>",
 				 gates_agg_name(d->agg), op_pretty(d->op), gates_agg_name(d->agg),
 				 fmt_dur(d->window, w, sizeof(w)));

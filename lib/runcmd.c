@@ -224,7 +224,9 @@ runcmd_run(const struct runcmd *cmd, struct runcmd_result *r, struct mm_err *err
 	buf_init(&r->out, cap);
 	buf_init(&r->err, cap);
 
-	if (pipe2(outp, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
+	/* Only our read ends are non-blocking: the child's stdout must block as usual. */
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    fcntl(outp[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
 		mm_errf(err, MM_E_RUNTIME, "cannot create a pipe: %s", strerror(errno));
 		goto out;
 	}

@@ -28,84 +28,84 @@
 #include "xalloc.h"
 
 /* Model parameters (baseline, no fault). */
-#define CACHE_LOOKUPS 4		/* cache requests per tick */
-#define BASE_MISS 0.10		/* cache miss probability */
-#define MISS_DRIFT_SD 0.015	/* stationary sd of the miss-probability drift */
-#define FETCH_MEDIAN 0.008	/* fetch_md with all hits, seconds */
-#define FETCH_SIGMA 0.45
-#define MISS_FETCH_MEDIAN 0.012	/* added per cache miss */
-#define MISS_FETCH_SIGMA 0.5
-#define COMPUTE_MEDIAN 0.030
-#define COMPUTE_SIGMA 0.35
-#define SPIKE_PROB 0.004	/* GC pause / scheduler stall */
-#define SPIKE_XM 0.020		/* Pareto scale, seconds */
-#define SPIKE_ALPHA 2.2
-#define ACK_LATE_PROB 0.002	/* exchange ack past the deadline */
-#define WS_MEDIAN 0.012
-#define WS_SIGMA 0.4
-#define FILL_RATE 0.3		/* fills per tick (1.5/s) */
-#define TAKER_PROB 0.08
-#define EDGE_MEAN 5.0		/* maker edge mean, bps */
-#define EDGE_SD 5.0
-#define TAKER_EDGE_OFFSET 8.0	/* a taker fill crosses the spread */
-#define TAKER_EDGE_SD 4.0
-#define EDGE_DRIFT_SD 0.6	/* stationary sd of the edge-mean drift, bps */
-#define DRIFT_TAU 7200.0	/* drifts revert over two hours */
-#define NOTIONAL_MIN 200.0	/* USD per fill: uniform [min, min + span] */
-#define NOTIONAL_SPAN 600.0
-#define GUARD_EVERY 600.0	/* a guard fault trips again every 10 min */
-#define EDGE_DECAY_TAU 600.0	/* an edge fault bites over ~10 min */
+#define CACHE_LOOKUPS	  4	/* cache requests per tick */
+#define BASE_MISS	  0.10	/* cache miss probability */
+#define MISS_DRIFT_SD	  0.015 /* stationary sd of the miss-probability drift */
+#define FETCH_MEDIAN	  0.008 /* fetch_md with all hits, seconds */
+#define FETCH_SIGMA	  0.45
+#define MISS_FETCH_MEDIAN 0.012 /* added per cache miss */
+#define MISS_FETCH_SIGMA  0.5
+#define COMPUTE_MEDIAN	  0.030
+#define COMPUTE_SIGMA	  0.35
+#define SPIKE_PROB	  0.004 /* GC pause / scheduler stall */
+#define SPIKE_XM	  0.020 /* Pareto scale, seconds */
+#define SPIKE_ALPHA	  2.2
+#define ACK_LATE_PROB	  0.002 /* exchange ack past the deadline */
+#define WS_MEDIAN	  0.012
+#define WS_SIGMA	  0.4
+#define FILL_RATE	  0.3 /* fills per tick (1.5/s) */
+#define TAKER_PROB	  0.08
+#define EDGE_MEAN	  5.0 /* maker edge mean, bps */
+#define EDGE_SD		  5.0
+#define TAKER_EDGE_OFFSET 8.0 /* a taker fill crosses the spread */
+#define TAKER_EDGE_SD	  4.0
+#define EDGE_DRIFT_SD	  0.6	 /* stationary sd of the edge-mean drift, bps */
+#define DRIFT_TAU	  7200.0 /* drifts revert over two hours */
+#define NOTIONAL_MIN	  200.0	 /* USD per fill: uniform [min, min + span] */
+#define NOTIONAL_SPAN	  600.0
+#define GUARD_EVERY	  600.0 /* a guard fault trips again every 10 min */
+#define EDGE_DECAY_TAU	  600.0 /* an edge fault bites over ~10 min */
 
 /* Smoothing of the exported ratio gauges (time constants, seconds or fills). */
-#define HIT_TAU 60.0
-#define MISSRATE_TAU 300.0
-#define MAKER_FILLS 600.0
+#define HIT_TAU	       60.0
+#define MISSRATE_TAU   300.0
+#define MAKER_FILLS    600.0
 #define EDGE_RAW_FILLS 60.0
-#define WS_WINDOW 15		/* mm_ws_lag_max_seconds: max over the last 15 s */
+#define WS_WINDOW      15 /* mm_ws_lag_max_seconds: max over the last 15 s */
 
-#define TICKS_PER_SEC 5		/* 1 / SIM_TICK_SECONDS */
-#define RENDER_MAX 16384	/* the exposition is ~6 KB */
+#define TICKS_PER_SEC 5	    /* 1 / SIM_TICK_SECONDS */
+#define RENDER_MAX    16384 /* the exposition is ~6 KB */
 
-static const double lat_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1,  0.125,
-				     0.15,  0.2,  0.25,	 0.5,  1.0,   2.5 };
+static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
+				    0.15,  0.2,	 0.25,	0.5,  1.0,   2.5};
 #define NLAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
-static const double ws_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0 };
+static const double ws_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0};
 #define NWS (sizeof(ws_bounds) / sizeof(ws_bounds[0]))
 
 #define NGUARDS 4
-const char *const sim_guards[NGUARDS] = { "inventory", "drawdown", "stale_md", "kill_switch" };
+const char *const sim_guards[NGUARDS] = {"inventory", "drawdown", "stale_md", "kill_switch"};
 const size_t sim_nguards = sizeof(sim_guards) / sizeof(sim_guards[0]);
 
 static const struct {
 	const char *name;
-	double dflt;		/* default factor; < 0: the kind takes no factor */
+	double dflt; /* default factor; < 0: the kind takes no factor */
 } fault_kinds[SIM_FAULT_NKINDS] = {
-	[SIM_FAULT_LATENCY] = { "latency", 4 },	 [SIM_FAULT_CACHE] = { "cache", 5 },
-	[SIM_FAULT_DEADLINE] = { "deadline", 20 }, [SIM_FAULT_EDGE] = { "edge", 0 },
-	[SIM_FAULT_WSLAG] = { "wslag", 10 },	 [SIM_FAULT_GUARD] = { "guard", -1 },
-	[SIM_FAULT_BREAKER] = { "breaker", -1 }, [SIM_FAULT_TAKER] = { "taker", 4 },
+    [SIM_FAULT_LATENCY] = {"latency", 4},    [SIM_FAULT_CACHE] = {"cache", 5},
+    [SIM_FAULT_DEADLINE] = {"deadline", 20}, [SIM_FAULT_EDGE] = {"edge", 0},
+    [SIM_FAULT_WSLAG] = {"wslag", 10},	     [SIM_FAULT_GUARD] = {"guard", -1},
+    [SIM_FAULT_BREAKER] = {"breaker", -1},   [SIM_FAULT_TAKER] = {"taker", 4},
 };
 
 struct hist {
-	uint64_t n[NLAT + 1];	/* per bucket, not cumulative; last is +Inf */
+	uint64_t n[NLAT + 1]; /* per bucket, not cumulative; last is +Inf */
 	double sum;
 	uint64_t count;
 };
 
 struct active_fault {
 	struct sim_fault f;
-	double next_trip;	/* guard faults */
+	double next_trip; /* guard faults */
 };
 
 struct sim {
 	uint64_t rng[4];
-	double spare;		/* cached second normal of the polar method */
+	double spare; /* cached second normal of the polar method */
 	int have_spare;
 	uint64_t seed;
 	double speed;
 
-	uint64_t tick;		/* ticks processed (time = tick * SIM_TICK_SECONDS) */
-	double now;		/* simulated seconds since start */
+	uint64_t tick; /* ticks processed (time = tick * SIM_TICK_SECONDS) */
+	double now;    /* simulated seconds since start */
 
 	unsigned replicas;
 	int breaker_admin, frozen;
@@ -250,8 +250,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 	kind[0] = param[0] = start[0] = dur[0] = '\0';
 	n = strcspn(p, ":@+");
 	if (n == 0 || n >= sizeof(kind))
-		return mm_errf(err, MM_E_USAGE, "bad fault '%s': expected KIND[:PARAM][@START][+DURATION]",
-			       spec);
+		return mm_errf(err, MM_E_USAGE,
+			       "bad fault '%s': expected KIND[:PARAM][@START][+DURATION]", spec);
 	memcpy(kind, p, n);
 	kind[n] = '\0';
 	p += n;
@@ -259,7 +259,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 		p++;
 		n = strcspn(p, "@+");
 		if (n == 0 || n >= sizeof(param))
-			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long parameter", spec);
+			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long parameter",
+				       spec);
 		memcpy(param, p, n);
 		param[n] = '\0';
 		p += n;
@@ -268,7 +269,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 		p++;
 		n = strcspn(p, "+");
 		if (n == 0 || n >= sizeof(start))
-			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long start", spec);
+			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long start",
+				       spec);
 		memcpy(start, p, n);
 		start[n] = '\0';
 		p += n;
@@ -277,7 +279,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 		p++;
 		n = strlen(p);
 		if (n == 0 || n >= sizeof(dur))
-			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long duration", spec);
+			return mm_errf(err, MM_E_USAGE, "bad fault '%s': empty or long duration",
+				       spec);
 		memcpy(dur, p, n + 1);
 		p += n;
 	}
@@ -290,7 +293,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 	if (i == SIM_FAULT_NKINDS)
 		return mm_errf(err, MM_E_USAGE,
 			       "unknown fault kind '%s' (latency, cache, deadline, edge, wslag, "
-			       "guard, breaker, taker)", kind);
+			       "guard, breaker, taker)",
+			       kind);
 	f->kind = (enum sim_fault_kind)i;
 	f->factor = fault_kinds[i].dflt;
 	if (f->kind == SIM_FAULT_GUARD) {
@@ -298,7 +302,8 @@ sim_fault_parse(const char *spec, double now, struct sim_fault *f, struct mm_err
 		if (guard_index(f->guard) < 0)
 			return mm_errf(err, MM_E_USAGE,
 				       "unknown guard '%s' in fault '%s' (inventory, drawdown, "
-				       "stale_md, kill_switch)", f->guard, spec);
+				       "stale_md, kill_switch)",
+				       f->guard, spec);
 		f->factor = 0;
 	} else if (f->kind == SIM_FAULT_BREAKER) {
 		if (param[0])
@@ -397,21 +402,22 @@ sim_clear_faults(struct sim *s)
 static void
 build_prefixes(struct sim *s)
 {
-	static const char *stage[2] = { "tick_total", "fetch_md" };
+	static const char *stage[2] = {"tick_total", "fetch_md"};
 	size_t k, i;
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < NLAT; i++)
 			snprintf(s->lat_prefix[k][i], sizeof(s->lat_prefix[k][i]),
-				 "mm_tick_latency_seconds_bucket{stage=\"%s\",le=\"%g\"} ", stage[k],
-				 lat_bounds[i]);
+				 "mm_tick_latency_seconds_bucket{stage=\"%s\",le=\"%g\"} ",
+				 stage[k], lat_bounds[i]);
 		snprintf(s->lat_prefix[k][NLAT], sizeof(s->lat_prefix[k][NLAT]),
 			 "mm_tick_latency_seconds_bucket{stage=\"%s\",le=\"+Inf\"} ", stage[k]);
 	}
 	for (i = 0; i < NWS; i++)
 		snprintf(s->ws_prefix[i], sizeof(s->ws_prefix[i]),
 			 "mm_ws_lag_seconds_bucket{le=\"%g\"} ", ws_bounds[i]);
-	snprintf(s->ws_prefix[NWS], sizeof(s->ws_prefix[NWS]), "mm_ws_lag_seconds_bucket{le=\"+Inf\"} ");
+	snprintf(s->ws_prefix[NWS], sizeof(s->ws_prefix[NWS]),
+		 "mm_ws_lag_seconds_bucket{le=\"+Inf\"} ");
 }
 
 struct sim *
@@ -427,7 +433,8 @@ sim_new(const struct sim_config *cfg, struct mm_err *err)
 	s->speed = cfg->speed;
 	s->replicas = cfg->replicas ? cfg->replicas : 1;
 	if (s->replicas > SIM_MAX_REPLICAS) {
-		mm_errf(err, MM_E_USAGE, "replicas %u is more than %d", s->replicas, SIM_MAX_REPLICAS);
+		mm_errf(err, MM_E_USAGE, "replicas %u is more than %d", s->replicas,
+			SIM_MAX_REPLICAS);
 		free(s);
 		return NULL;
 	}
@@ -540,7 +547,7 @@ effects_at(struct sim *s, double t, struct effects *e)
 static void
 run_tick(struct sim *s)
 {
-	double t = (double)s->tick * SIM_TICK_SECONDS;	/* this tick's start */
+	double t = (double)s->tick * SIM_TICK_SECONDS; /* this tick's start */
 	double pmiss, fetch, compute, total, lag, hits_frac, edge_sum = 0;
 	unsigned k, hits = 0, nmaker = 0, ntaker = 0, nf;
 	uint64_t sec = s->tick / TICKS_PER_SEC, k5 = s->tick % TICKS_PER_SEC;
@@ -554,13 +561,13 @@ run_tick(struct sim *s)
 	/* The edge fault decays the mean edge towards its factor over ~10 min. */
 	s->edge_mult += s->a_decay * (e.edge - s->edge_mult);
 	if (s->replicas == 0)
-		return;	/* scaled to zero: nothing trades, nothing moves */
+		return; /* scaled to zero: nothing trades, nothing moves */
 
 	if (k5 == 0) {
-		s->miss_drift += -s->a_drift * s->miss_drift +
-				 MISS_DRIFT_SD * s->drift_noise * normal(s);
-		s->edge_drift += -s->a_drift * s->edge_drift +
-				 EDGE_DRIFT_SD * s->drift_noise * normal(s);
+		s->miss_drift +=
+		    -s->a_drift * s->miss_drift + MISS_DRIFT_SD * s->drift_noise * normal(s);
+		s->edge_drift +=
+		    -s->a_drift * s->edge_drift + EDGE_DRIFT_SD * s->drift_noise * normal(s);
 	}
 
 	/* Market data: cache lookups, then fetch latency per hit and miss. */
@@ -629,7 +636,8 @@ run_tick(struct sim *s)
 				ntaker++;
 			else
 				nmaker++;
-			s->maker_share += (1.0 / MAKER_FILLS) * ((taker ? 0.0 : 1.0) - s->maker_share);
+			s->maker_share +=
+			    (1.0 / MAKER_FILLS) * ((taker ? 0.0 : 1.0) - s->maker_share);
 			s->edge_raw += (1.0 / EDGE_RAW_FILLS) * (edge - s->edge_raw);
 			s->pnl += edge * 1e-4 * notional;
 			edge_sum += edge;
@@ -713,7 +721,7 @@ sim_set_frozen(struct sim *s, int frozen)
 static double
 ws_lag_max(const struct sim *s)
 {
-	uint64_t sec = s->tick ? (s->tick - 1) / TICKS_PER_SEC : 0;	/* of the last tick */
+	uint64_t sec = s->tick ? (s->tick - 1) / TICKS_PER_SEC : 0; /* of the last tick */
 	double m = 0;
 	size_t i;
 
@@ -732,7 +740,8 @@ breaker_open_now(const struct sim *s)
 	if (s->breaker_admin)
 		return 1;
 	for (i = 0; i < s->nfaults; i++)
-		if (s->faults[i].f.kind == SIM_FAULT_BREAKER && fault_active(&s->faults[i].f, s->now))
+		if (s->faults[i].f.kind == SIM_FAULT_BREAKER &&
+		    fault_active(&s->faults[i].f, s->now))
 			return 1;
 	return 0;
 }
@@ -903,19 +912,22 @@ sim_render(const struct sim *s, struct buf *out)
 	o = put(o, META("mm_fills_total", "Fills by liquidity side.", "counter"));
 	o = put_line_u(o, "mm_fills_total{liquidity=\"maker\"} ", s->fills_maker);
 	o = put_line_u(o, "mm_fills_total{liquidity=\"taker\"} ", s->fills_taker);
-	o = put(o, META("mm_maker_share_ratio", "Share of maker fills (smoothed over about 600 fills).",
-			"gauge"));
+	o = put(o, META("mm_maker_share_ratio",
+			"Share of maker fills (smoothed over about 600 fills).", "gauge"));
 	o = put_line_f(o, "mm_maker_share_ratio ", s->maker_share);
 
 	o = put(o, META("mm_ticks_total", "Strategy ticks run.", "counter"));
 	o = put_line_u(o, "mm_ticks_total ", s->ticks);
-	o = put(o, META("mm_deadline_misses_total", "Ticks that missed their deadline.", "counter"));
+	o = put(o,
+		META("mm_deadline_misses_total", "Ticks that missed their deadline.", "counter"));
 	o = put_line_u(o, "mm_deadline_misses_total ", s->misses_deadline);
-	o = put(o, META("mm_deadline_miss_rate",
-			"Share of ticks missing their deadline (smoothed over about 5m).", "gauge"));
+	o = put(o,
+		META("mm_deadline_miss_rate",
+		     "Share of ticks missing their deadline (smoothed over about 5m).", "gauge"));
 	o = put_line_f(o, "mm_deadline_miss_rate ", s->miss_rate);
 
-	o = put(o, META("mm_edge_bps", "Realised edge per fill in basis points (smoothed over about 60 fills).",
+	o = put(o, META("mm_edge_bps",
+			"Realised edge per fill in basis points (smoothed over about 60 fills).",
 			"gauge"));
 	o = put_line_f(o, "mm_edge_bps ", s->edge_raw);
 	o = put(o, META("mm_edge_bps_ema1h", "Exponential moving average of mm_edge_bps, 1h.",
@@ -934,7 +946,8 @@ sim_render(const struct sim *s, struct buf *out)
 	}
 	o = put_line_f(o, "mm_ws_lag_seconds_sum ", s->ws.sum);
 	o = put_line_u(o, "mm_ws_lag_seconds_count ", s->ws.count);
-	o = put(o, META("mm_ws_lag_max_seconds", "Largest websocket lag over the last 15s.", "gauge"));
+	o = put(o,
+		META("mm_ws_lag_max_seconds", "Largest websocket lag over the last 15s.", "gauge"));
 	o = put_line_f(o, "mm_ws_lag_max_seconds ", ws_lag_max(s));
 
 	o = put(o, META("mm_circuit_breaker_open", "Circuit breaker state: 1 open, 0 closed.",
@@ -949,7 +962,8 @@ sim_render(const struct sim *s, struct buf *out)
 	o = put(o, META("mm_strategy_replicas", "Strategy replicas running (0 stops trading).",
 			"gauge"));
 	o = put_line_u(o, "mm_strategy_replicas ", s->replicas);
-	o = put(o, META("mm_orders_frozen", "Order placement frozen: 1 frozen, 0 normal.", "gauge"));
+	o = put(o,
+		META("mm_orders_frozen", "Order placement frozen: 1 frozen, 0 normal.", "gauge"));
 	o = put_line_u(o, "mm_orders_frozen ", (uint64_t)s->frozen);
 
 	out->len += (size_t)(o - start);
@@ -969,13 +983,14 @@ sim_state_json(const struct sim *s)
 		char spec[SIM_FAULT_SPEC_MAX];
 		const struct sim_fault *f = &s->faults[i].f;
 
-		json_array_append_new(
-			faults, json_pack("{s:s,s:s,s:b}", "spec", sim_fault_format(f, spec, sizeof(spec)),
-					  "kind", sim_fault_kind_name(f->kind), "active",
-					  fault_active(f, s->now)));
+		json_array_append_new(faults, json_pack("{s:s,s:s,s:b}", "spec",
+							sim_fault_format(f, spec, sizeof(spec)),
+							"kind", sim_fault_kind_name(f->kind),
+							"active", fault_active(f, s->now)));
 	}
 	for (i = 0; i < sim_nguards; i++)
-		json_object_set_new(guards, sim_guards[i], json_integer((json_int_t)s->guard_trips[i]));
+		json_object_set_new(guards, sim_guards[i],
+				    json_integer((json_int_t)s->guard_trips[i]));
 	json_object_set_new(j, "time_seconds", jsonx_real(s->now));
 	json_object_set_new(j, "seed", json_integer((json_int_t)s->seed));
 	json_object_set_new(j, "speed", jsonx_real(s->speed));

@@ -26,24 +26,24 @@
 #include "buf.h"
 #include "err.h"
 
-#define SIM_TICK_SECONDS 0.2		/* the bot's tick period (5 Hz) */
-#define SIM_DEADLINE_SECONDS 0.2	/* a tick must finish before the next one */
-#define SIM_MAX_FAULTS 64		/* faults active or scheduled at once */
-#define SIM_MAX_REPLICAS 64
-#define SIM_GUARD_NAME_MAX 32
-#define SIM_FAULT_SPEC_MAX 96		/* longest spec sim_fault_format() writes */
+#define SIM_TICK_SECONDS     0.2 /* the bot's tick period (5 Hz) */
+#define SIM_DEADLINE_SECONDS 0.2 /* a tick must finish before the next one */
+#define SIM_MAX_FAULTS	     64	 /* faults active or scheduled at once */
+#define SIM_MAX_REPLICAS     64
+#define SIM_GUARD_NAME_MAX   32
+#define SIM_FAULT_SPEC_MAX   96 /* longest spec sim_fault_format() writes */
 
 /*
  * Faults.  Each pushes "its" gate of DESIGN.md §5 past the threshold while
  * active (the default factor is chosen so it does, with margin):
- *   latency:xK   tick latency (both stages) times K          (default x4)  latency_p95 > 150 ms
- *   cache:xK     market-data cache miss probability times K  (default x5)  hit_ratio < 0.70
- *   deadline:xK  exchange-ack deadline misses times K        (default x20) deadline_miss_rate > 0.02
- *   edge:xK      mean edge decays to K times itself          (default x0)  edge EMA 1h < 2.0 bps
- *   wslag:xK     websocket lag times K                       (default x10) ws_lag max > 200 ms
- *   guard[:NAME] the guard NAME trips at once, then every 10 min (default inventory)
- *   breaker      the circuit breaker is open                               breaker open
- *   taker:xK     taker fill probability times K              (default x4)  maker_share < 0.85
+ *   latency:xK   tick latency (both stages) x K       default x4   latency_p95 > 150 ms
+ *   cache:xK     cache miss probability x K           default x5   hit_ratio < 0.70
+ *   deadline:xK  late exchange acks x K               default x20  deadline_miss_rate > 0.02
+ *   edge:xK      mean edge decays to K x itself       default x0   edge EMA 1h < 2.0 bps
+ *   wslag:xK     websocket lag x K                    default x10  ws_lag max > 200 ms
+ *   guard[:NAME] NAME trips, then every 10 min        inventory    guard trips > 0
+ *   breaker      the circuit breaker is open                       breaker open
+ *   taker:xK     taker fill probability x K           default x4   maker_share < 0.85
  */
 enum sim_fault_kind {
 	SIM_FAULT_LATENCY,
@@ -59,10 +59,10 @@ enum sim_fault_kind {
 
 struct sim_fault {
 	enum sim_fault_kind kind;
-	double factor;				/* the K of xK (unused by guard, breaker) */
-	char guard[SIM_GUARD_NAME_MAX];		/* SIM_FAULT_GUARD: the guard that trips */
-	double start;				/* simulated seconds since the sim started */
-	double duration;			/* seconds; INFINITY = until cleared */
+	double factor;			/* the K of xK (unused by guard, breaker) */
+	char guard[SIM_GUARD_NAME_MAX]; /* SIM_FAULT_GUARD: the guard that trips */
+	double start;			/* simulated seconds since the sim started */
+	double duration;		/* seconds; INFINITY = until cleared */
 };
 
 /*
@@ -86,10 +86,10 @@ extern const size_t sim_nguards;
 
 struct sim_config {
 	uint64_t seed;
-	double speed;			/* informational (sim_state_json); the clock is the caller's */
-	const struct sim_fault *faults;	/* borrowed; copied by sim_new */
+	double speed; /* informational (sim_state_json); the clock is the caller's */
+	const struct sim_fault *faults; /* borrowed; copied by sim_new */
 	size_t nfaults;
-	unsigned replicas;		/* initial mm_strategy_replicas; 0 means 1 */
+	unsigned replicas; /* initial mm_strategy_replicas; 0 means 1 */
 };
 
 struct sim;
@@ -112,8 +112,11 @@ double sim_time(const struct sim *s);
  */
 int sim_render(const struct sim *s, struct buf *out);
 
-/* Admin operations (the rollback actions), effective from the current time. */
-int sim_scale(struct sim *s, long replicas, struct mm_err *err);	/* 0..SIM_MAX_REPLICAS; 0 stops trading */
+/*
+ * Admin operations (the rollback actions), effective from the current time.
+ * sim_scale: 0..SIM_MAX_REPLICAS (else -1, MM_E_USAGE); 0 stops trading.
+ */
+int sim_scale(struct sim *s, long replicas, struct mm_err *err);
 void sim_set_breaker(struct sim *s, int open);
 void sim_set_frozen(struct sim *s, int frozen);
 int sim_add_fault(struct sim *s, const struct sim_fault *f, struct mm_err *err);
@@ -132,12 +135,12 @@ struct sim_totals {
 	uint64_t cache_hits, cache_misses;
 	uint64_t fills_maker, fills_taker;
 	uint64_t guard_trips;
-	double edge_bps_sum;		/* sum of per-fill edge in bps */
+	double edge_bps_sum; /* sum of per-fill edge in bps */
 	double pnl_usd;
 	double edge_bps, edge_ema1h, edge_ema24h;
 	double hit_ratio, maker_share, deadline_miss_rate;
 	double ws_lag_max;
-	double last_tick_latency;	/* tick_total of the last tick, seconds */
+	double last_tick_latency; /* tick_total of the last tick, seconds */
 	int breaker_open, frozen;
 	unsigned replicas;
 };
@@ -147,8 +150,8 @@ void sim_totals(const struct sim *s, struct sim_totals *t);
  * Optional per-tick observer (the edge report uses it): called after each
  * tick with its tick_total latency in seconds and the fills it made.
  */
-typedef void (*sim_tick_fn)(double t, double latency, unsigned fills_maker,
-			    unsigned fills_taker, double edge_bps_sum, void *ctx);
+typedef void (*sim_tick_fn)(double t, double latency, unsigned fills_maker, unsigned fills_taker,
+			    double edge_bps_sum, void *ctx);
 void sim_set_tick_observer(struct sim *s, sim_tick_fn fn, void *ctx);
 
 #endif

@@ -12,15 +12,15 @@
 #include "simreport.h"
 #include "xalloc.h"
 
-#define OVERALL_RES 0.00001	/* overall latency histogram bin: 0.01 ms */
-#define OVERALL_BINS 1000000	/* up to 10 s; beyond lands in the last bin */
+#define OVERALL_RES  0.00001 /* overall latency histogram bin: 0.01 ms */
+#define OVERALL_BINS 1000000 /* up to 10 s; beyond lands in the last bin */
 
 struct acc {
-	double *lat;		/* this hour's tick latencies */
+	double *lat; /* this hour's tick latencies */
 	size_t nlat, cap;
 	uint64_t fills_maker, fills_taker;
 	double edge_sum;
-	uint32_t *overall;	/* OVERALL_BINS counts */
+	uint32_t *overall; /* OVERALL_BINS counts */
 	uint64_t noverall;
 };
 
@@ -112,7 +112,8 @@ simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 	uint64_t fills;
 
 	if (!(hours > 0) || hours > SIMREPORT_MAX_HOURS || hours != floor(hours))
-		return mm_errf(err, MM_E_USAGE, "--hours must be a whole number from 1 to %.0f, not %g",
+		return mm_errf(err, MM_E_USAGE,
+			       "--hours must be a whole number from 1 to %.0f, not %g",
 			       SIMREPORT_MAX_HOURS, hours),
 		       NULL;
 	if (!(s = sim_new(cfg, err)))
@@ -135,14 +136,17 @@ simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 		fills = a.fills_maker + a.fills_taker;
 		row = json_object();
 		json_object_set_new(row, "hour", json_integer(h));
-		json_object_set_new(row, "ticks", json_integer((json_int_t)(tot.ticks - prev.ticks)));
-		json_object_set_new(row, "deadline_misses",
-				    json_integer((json_int_t)(tot.deadline_misses - prev.deadline_misses)));
+		json_object_set_new(row, "ticks",
+				    json_integer((json_int_t)(tot.ticks - prev.ticks)));
+		json_object_set_new(
+		    row, "deadline_misses",
+		    json_integer((json_int_t)(tot.deadline_misses - prev.deadline_misses)));
 		json_object_set_new(row, "fills", json_integer((json_int_t)fills));
 		json_object_set_new(row, "fills_maker", json_integer((json_int_t)a.fills_maker));
 		json_object_set_new(row, "fills_taker", json_integer((json_int_t)a.fills_taker));
 		json_object_set_new(row, "maker_share",
-				    fills ? real6((double)a.fills_maker / (double)fills) : json_null());
+				    fills ? real6((double)a.fills_maker / (double)fills)
+					  : json_null());
 		json_object_set_new(row, "edge_bps_mean",
 				    fills ? real6(a.edge_sum / (double)fills) : json_null());
 		json_object_set_new(row, "edge_bps_ema1h", real6(tot.edge_ema1h));
@@ -173,22 +177,23 @@ simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 	json_object_set_new(sum, "edge_bps_ema1h", real6(tot.edge_ema1h));
 	json_object_set_new(sum, "edge_bps_ema24h", real6(tot.edge_ema24h));
 	json_object_set_new(sum, "pnl_usd", real6(tot.pnl_usd));
-	json_object_set_new(sum, "hit_ratio",
-			    tot.cache_hits + tot.cache_misses
-				    ? real6((double)tot.cache_hits /
-					    (double)(tot.cache_hits + tot.cache_misses))
-				    : json_null());
+	json_object_set_new(
+	    sum, "hit_ratio",
+	    tot.cache_hits + tot.cache_misses
+		? real6((double)tot.cache_hits / (double)(tot.cache_hits + tot.cache_misses))
+		: json_null());
 	json_object_set_new(sum, "latency_ms",
-			    a.noverall ? percentiles_ms(quantile_binned(a.overall, a.noverall, 0.50),
-							quantile_binned(a.overall, a.noverall, 0.95),
-							quantile_binned(a.overall, a.noverall, 0.99))
-				       : json_null());
+			    a.noverall
+				? percentiles_ms(quantile_binned(a.overall, a.noverall, 0.50),
+						 quantile_binned(a.overall, a.noverall, 0.95),
+						 quantile_binned(a.overall, a.noverall, 0.99))
+				: json_null());
 	faults = json_array();
 	for (i = 0; i < cfg->nfaults; i++) {
 		char spec[SIM_FAULT_SPEC_MAX];
 
-		json_array_append_new(faults,
-				      json_string(sim_fault_format(&cfg->faults[i], spec, sizeof(spec))));
+		json_array_append_new(
+		    faults, json_string(sim_fault_format(&cfg->faults[i], spec, sizeof(spec))));
 	}
 	rep = jsonx_tool_meta();
 	json_object_set_new(rep, "report", json_string("edge"));

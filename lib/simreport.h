@@ -29,7 +29,7 @@
 #include "err.h"
 #include "sim.h"
 
-#define SIMREPORT_MAX_HOURS (24.0 * 366)	/* a year of simulated time */
+#define SIMREPORT_MAX_HOURS (24.0 * 366) /* a year of simulated time */
 
 /* Run and summarise; a new object, or NULL and err (MM_E_USAGE for bad hours or faults). */
 json_t *simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err);

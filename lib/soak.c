@@ -457,7 +457,7 @@ probe_setup(struct soak *s, struct probe *p, struct tracker *tr, const struct ga
 	if (gates_agg_quantile(agg) >= 0) {
 		p->rk = tr->sel->type == MTYPE_HISTOGRAM ? RK_HIST : RK_RAW;
 		snprintf(p->label, sizeof(p->label), "%s over %s", gates_agg_name(agg), w);
-	} else if (agg == AGG_MEAN) {
+	} else if (agg == AGG_MEAN && window > 0) {
 		p->rk = RK_MEAN;
 		snprintf(p->label, sizeof(p->label), "mean over %s", w);
 	} else if (agg == AGG_INCREASE) {
@@ -924,6 +924,13 @@ soak_new(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err
 	}
 	s->t0_real = real_now();
 	s->warmup_end = s->t0 + s->warmup;
+	if (s->warmup >= oo.duration) {
+		char w[32], d[32];
+
+		mm_log(MM_LOG_WARN, "the warm-up (%s) is not shorter than the soak (%s): nothing will be judged (--warmup)",
+		       clock_format_duration(s->warmup, w, sizeof(w)),
+		       clock_format_duration(oo.duration, d, sizeof(d)));
+	}
 	s->last_ckpt_t = s->t0;
 	build(s);
 	if (oo.source == SOAK_SRC_MOCK && make_sim(s, err) < 0) {
@@ -1830,7 +1837,8 @@ soak_run(struct soak *s, struct mm_err *err)
 {
 	int ret = 0;
 
-	if (!s->complete) {
+	/* A finished or aborted run resumed only gets its reports again. */
+	if (!s->complete && !s->aborted) {
 		switch (s->o.source) {
 		case SOAK_SRC_MOCK:
 			ret = run_mock(s, err);

@@ -35,7 +35,11 @@ stats_histogram_quantile(double q, struct hbucket *b, size_t n)
 		return INFINITY;
 	if (n == 0)
 		return NAN;
-	qsort(b, n, sizeof(*b), cmp_bucket);
+	/* Callers usually pass sorted buckets: skip the sort then. */
+	for (i = 1; i < n && b[i - 1].le <= b[i].le; i++)
+		;
+	if (i < n)
+		qsort(b, n, sizeof(*b), cmp_bucket);
 	if (!(isinf(b[n - 1].le) && b[n - 1].le > 0))
 		return NAN;
 	/* Coalesce equal bounds (summing), as Prometheus does. */

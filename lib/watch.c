@@ -17,6 +17,7 @@
 #include "actions.h"
 #include "alert.h"
 #include "clock.h"
+#include "jsonw.h"
 #include "jsonx.h"
 #include "ledger.h"
 #include "log.h"
@@ -307,7 +308,6 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	struct ledger_verdict *v = NULL;
 	struct alert_payload p;
 	struct mm_err err;
-	json_t *out = NULL, *arr;
 	uint64_t seq;
 	double now, t0 = clock_mono();
 	size_t i;
@@ -337,28 +337,41 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		resp_error(resp, 500, err.msg);
 		goto out;
 	}
-	arr = json_array();
+	/* The answer, written directly in canonical key order (the hot path). */
+	buf_reset(&resp->body);
+	buf_adds(&resp->body, "{\"alerts\":[");
 	for (i = 0; i < p.nalerts; i++) {
 		const struct alert *a = &p.alerts[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				      "alertname", alert_name(a), "fingerprint", a->fingerprint,
-				      "startsAt", a->starts_at, "status", alert_status_name(a->status),
-				      "decision", decision_name(v[i].kind), "reason", v[i].reason,
-				      "gate", gate_name(v[i].gate));
+		struct jsonw jw;
 
-		if (v[i].rollback_id)
-			json_object_set_new(o, "rollback_id", json_integer(v[i].rollback_id));
+		if (i)
+			buf_addc(&resp->body, ',');
+		jsonw_begin(&jw, &resp->body);
 		if (v[i].kind == DECISION_ROLLBACK || v[i].kind == DECISION_NOTIFY) {
 			struct tpl_ctx c;
+			json_t *plan;
+			char *text;
 
 			tpl_ctx_for(&c, a, v[i].kind, v[i].gate,
 				    v[i].kind == DECISION_ROLLBACK ? v[i].rollback_id : 0, p.receiver,
 				    p.external_url, p.group_key);
-			json_object_set_new(o, "actions", actions_plan(w->pol, v[i].kind, &c,
-								       w->cfg.dry_run ? "planned"
-										      : "queued"));
+			plan = actions_plan(w->pol, v[i].kind, &c,
+					    w->cfg.dry_run ? "planned" : "queued");
+			text = jsonx_dumps_compact(plan);
+			jsonw_raw(&jw, "actions", text);
+			free(text);
+			json_decref(plan);
 		}
-		json_array_append_new(arr, o);
+		jsonw_str(&jw, "alertname", alert_name(a));
+		jsonw_str(&jw, "decision", decision_name(v[i].kind));
+		jsonw_str(&jw, "fingerprint", a->fingerprint);
+		jsonw_str(&jw, "gate", gate_name(v[i].gate));
+		jsonw_str(&jw, "reason", v[i].reason);
+		if (v[i].rollback_id)
+			jsonw_int(&jw, "rollback_id", v[i].rollback_id);
+		jsonw_str(&jw, "startsAt", a->starts_at);
+		jsonw_str(&jw, "status", alert_status_name(a->status));
+		jsonw_end(&jw);
 		if (v[i].kind == DECISION_ROLLBACK)
 			mm_log(MM_LOG_WARN, "%srollback %ld decided for %s (%s, fingerprint %s)",
 			       w->cfg.dry_run ? "dry-run: " : "", v[i].rollback_id, alert_name(a),
@@ -367,9 +380,10 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 			mm_log(MM_LOG_DEBUG, "%s %s: %s (%s)", alert_name(a), a->fingerprint,
 			       decision_name(v[i].kind), v[i].reason);
 	}
-	out = json_pack("{s:s, s:b, s:I, s:o}", "status", "ok", "dry_run", w->cfg.dry_run,
-			"received", (json_int_t)p.nalerts, "alerts", arr);
-	httpd_resp_json(resp, 200, out);
+	buf_addf(&resp->body, "],\"dry_run\":%s,\"received\":%zu,\"status\":\"ok\"}\n",
+		 w->cfg.dry_run ? "true" : "false", p.nalerts);
+	resp->status = 200;
+	resp->content_type = "application/json";
 	/* Only now, with the decision durable, may anything run. */
 	for (i = 0; i < p.nalerts; i++)
 		if (v[i].job)
@@ -390,7 +404,6 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
 	pthread_mutex_unlock(&w->m.mu);
 out:
-	json_decref(out);
 	free(v);
 	alert_payload_release(&p);
 }
@@ -672,8 +685,19 @@ run_job(struct watch *w, struct ledger_job *j)
 	pthread_mutex_lock(&w->m.mu);
 	w->m.jobs_done[j->kind == DECISION_ROLLBACK ? 0 : 1]++;
 	pthread_mutex_unlock(&w->m.mu);
-	if (j->kind == DECISION_ROLLBACK)
-		mm_log(MM_LOG_WARN, "rollback %ld finished", j->rollback_id);
+	if (j->kind == DECISION_ROLLBACK) {
+		size_t i, n[3] = { 0, 0, 0 };
+		json_t *r;
+
+		json_array_foreach(results, i, r) {
+			const char *res = jsonx_str(r, "result", "");
+
+			n[strcmp(res, "ok") == 0 ? 0 : strcmp(res, "failed") == 0 ? 1 : 2]++;
+		}
+		mm_log(n[1] ? MM_LOG_ERROR : MM_LOG_WARN,
+		       "rollback %ld finished: %zu action%s ok, %zu failed, %zu skipped",
+		       j->rollback_id, n[0], n[0] == 1 ? "" : "s", n[1], n[2]);
+	}
 	json_decref(results);
 }
 

@@ -29,7 +29,7 @@
 #include "policy.h"
 
 #define WATCH_MAX_BODY ((size_t)1 << 20)	/* 1 MiB, as Alertmanager groups are small */
-#define WATCH_DEFAULT_THREADS 4u
+#define WATCH_DEFAULT_THREADS 16u	/* threads blocked in a group commit wait together */
 #define WATCH_CONN_LIMIT 128u
 #define WATCH_TIMEOUT_SEC 10u
 #define WATCH_QUEUE_CAP 1024		/* queued notifications past this are dropped (rollbacks never) */

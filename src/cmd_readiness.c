@@ -104,26 +104,32 @@ print_summary(FILE *fp, const struct readiness_conf *conf, const json_t *doc)
 	}
 }
 
-/* The command-line evidence overrides, one per check. */
-static void
+/*
+ * The command-line evidence overrides, one per check.  Evidence that no
+ * section would read is a usage error rather than silently ignored.
+ */
+static int
 apply_overrides(struct readiness_conf *conf)
 {
 	const struct {
 		enum readiness_check check;
+		const char *flag;
 		const char *path;
 	} one[] = {
-		{ RCHECK_SOAK_GATES, so.gates },
-		{ RCHECK_GOLDEN, so.golden },
-		{ RCHECK_ALERT_RULES, so.alerts },
-		{ RCHECK_ROLLBACK_POLICY, so.policy },
+		{ RCHECK_SOAK_GATES, "gates-summary", so.gates },
+		{ RCHECK_GOLDEN, "golden-report", so.golden },
+		{ RCHECK_ALERT_RULES, "alert-rules", so.alerts },
+		{ RCHECK_ROLLBACK_POLICY, "policy", so.policy },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
-		if (one[i].path)
-			readiness_conf_set_evidence(conf, one[i].check, &one[i].path, 1);
-	if (so.junit.n)
-		readiness_conf_set_evidence(conf, RCHECK_JUNIT, so.junit.v, so.junit.n);
+		if (one[i].path && readiness_conf_set_evidence(conf, one[i].check, &one[i].path, 1) == 0)
+			return opt_usage_error(&score_help, "--%s: the configuration has no %s section",
+					       one[i].flag, readiness_check_name(one[i].check));
+	if (so.junit.n && readiness_conf_set_evidence(conf, RCHECK_JUNIT, so.junit.v, so.junit.n) == 0)
+		return opt_usage_error(&score_help, "--junit: the configuration has no junit section");
+	return 0;
 }
 
 static int
@@ -159,7 +165,8 @@ cmd_score(int argc, char **argv)
 		ret = cmd_fail("readiness score", &err);
 		goto out;
 	}
-	apply_overrides(&conf);
+	if (apply_overrides(&conf) != 0)
+		goto out;
 	doc = readiness_score(&conf, now);
 	if (strcmp(so.out_json, "-") == 0) {
 		char *s = jsonx_dumps(doc);

@@ -24,13 +24,14 @@
 #include "xalloc.h"
 
 #define SCRAPE_DEFAULT_MAX ((size_t)64 << 20)
-#define SCRAPE_ACCEPT "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
-#define SCRAPE_ACCEPT_OM "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+#define SCRAPE_ACCEPT	   "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
+#define SCRAPE_ACCEPT_OM   "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 
 static int as_json, openmetrics, families_only;
 static double timeout = 10;
 static long max_bytes = (long)SCRAPE_DEFAULT_MAX;
 
+/* clang-format off */
 static const struct opt scrape_opts[] = {
 	{ "json", 0, OPT_BOOL, &as_json, NULL, "JSON lines: a family record, then its samples", 0, 0 },
 	{ "families", 0, OPT_BOOL, &families_only, NULL, "one line per family: name, type, samples, help", 0, 0 },
@@ -54,6 +55,7 @@ static const struct cmd_help scrape_help = {
 	"  mmops scrape --json metrics.txt | jq -c 'select(.kind==\"sample\")'\n"
 	"  curl -s localhost:9100/metrics | mmops scrape -\n",
 };
+/* clang-format on */
 
 static void
 reset_options(void)
@@ -133,8 +135,8 @@ flush_family(struct printer *pr)
 {
 	if (!pr->fam_name)
 		return;
-	printf("%-40s %-10s %8zu  %s\n", pr->fam_name, prom_type_name(pr->fam_type), pr->fam_samples,
-	       pr->fam_help);
+	printf("%-40s %-10s %8zu  %s\n", pr->fam_name, prom_type_name(pr->fam_type),
+	       pr->fam_samples, pr->fam_help);
 	free(pr->fam_name);
 	free(pr->fam_help);
 	pr->fam_name = pr->fam_help = NULL;
@@ -160,8 +162,8 @@ print_sample(const struct prom_sample *s, void *ctx)
 			pr->fam_type = f->type;
 			pr->fam_samples = 0;
 		} else if (as_json) {
-			json_t *j = json_pack("{s:s,s:o,s:s}", "kind", "family", "name", strj(f->name),
-					      "type", prom_type_name(f->type));
+			json_t *j = json_pack("{s:s,s:o,s:s}", "kind", "family", "name",
+					      strj(f->name), "type", prom_type_name(f->type));
 			char *t;
 
 			if (f->help.len)
@@ -173,8 +175,9 @@ print_sample(const struct prom_sample *s, void *ctx)
 			free(t);
 			json_decref(j);
 		} else {
-			printf("%s%.*s (%s)%s%.*s\n", pr->nfamilies > 1 ? "\n" : "", (int)f->name.len,
-			       f->name.p, prom_type_name(f->type), f->help.len ? ": " : "",
+			printf("%s%.*s (%s)%s%.*s\n", pr->nfamilies > 1 ? "\n" : "",
+			       (int)f->name.len, f->name.p, prom_type_name(f->type),
+			       f->help.len ? ": " : "",
 			       (int)(f->help.len > 200 ? 200 : f->help.len), f->help.p);
 		}
 	}
@@ -190,7 +193,7 @@ print_sample(const struct prom_sample *s, void *ctx)
 
 		for (i = 0; i < s->nlabels; i++) {
 			size_t kl = s->labels[i].name.len < sizeof(key) - 1 ? s->labels[i].name.len
-									     : sizeof(key) - 1;
+									    : sizeof(key) - 1;
 
 			memcpy(key, s->labels[i].name.p, kl);
 			key[kl] = '\0';
@@ -244,7 +247,7 @@ int
 cmd_scrape(int argc, char **argv)
 {
 	const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	struct buf file = BUF_INIT(0);
 	struct printer pr;
 	struct mm_err err;
@@ -282,8 +285,9 @@ cmd_scrape(int argc, char **argv)
 	flags = openmetrics ? PROMTEXT_OPENMETRICS : 0;
 	mm_err_init(&err);
 	if (http_is_url(src)) {
-		struct http_header hd[] = { { "Accept", openmetrics ? SCRAPE_ACCEPT_OM : SCRAPE_ACCEPT } };
-		struct http_request rq = { 0 };
+		struct http_header hd[] = {
+		    {"Accept", openmetrics ? SCRAPE_ACCEPT_OM : SCRAPE_ACCEPT}};
+		struct http_request rq = {0};
 
 		rq.url = src;
 		rq.headers = hd;

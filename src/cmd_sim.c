@@ -30,15 +30,16 @@
 #include "simreport.h"
 #include "xalloc.h"
 
-#define TOKEN_MAX 4096			/* bytes of --token-file */
-#define SIM_MAX_BODY ((size_t)64 << 10)	/* admin requests are tiny */
-#define STEP_NS 20000000L		/* the clock loop wakes every 20 ms */
+#define TOKEN_MAX    4096		/* bytes of --token-file */
+#define SIM_MAX_BODY ((size_t)64 << 10) /* admin requests are tiny */
+#define STEP_NS	     20000000L		/* the clock loop wakes every 20 ms */
 
 static const char *listen_addr = "127.0.0.1:9100", *report_path, *token_file, *port_file;
 static double speed = 1, duration, hours = 24;
 static long seed = 1, replicas = 1;
 static struct strlist fault_specs;
 
+/* clang-format off */
 static const struct opt sim_opts[] = {
 	{ "listen", 0, OPT_STRING, &listen_addr, "ADDR", "serve on host:port (default 127.0.0.1:9100; port 0 picks one)", 0, 0 },
 	{ "speed", 0, OPT_DOUBLE, &speed, "N", "simulated seconds per wall second (default 1)", 0, 0 },
@@ -73,13 +74,14 @@ static const struct cmd_help sim_help = {
 	"    localhost:9100/admin/scale\n"
 	"  mmops sim --report EDGE_REPORT.json --hours 24 --seed 1\n",
 };
+/* clang-format on */
 
 struct server {
 	pthread_mutex_t mu;
 	struct sim *sim;
-	double t0;		/* clock_mono() at start */
-	double sim_t0;		/* simulated time at t0 */
-	char token[TOKEN_MAX];	/* "" = no auth */
+	double t0;	       /* clock_mono() at start */
+	double sim_t0;	       /* simulated time at t0 */
+	char token[TOKEN_MAX]; /* "" = no auth */
 	size_t token_len;
 };
 
@@ -183,7 +185,8 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 			return -1;
 		}
 		sim_set_breaker(sv->sim, json_is_true(v));
-		mm_log(MM_LOG_INFO, "admin: breaker open=%d reason=%.200s", json_is_true(v), reason);
+		mm_log(MM_LOG_INFO, "admin: breaker open=%d reason=%.200s", json_is_true(v),
+		       reason);
 	} else if (strcmp(what, "freeze") == 0) {
 		v = json_object_get(body, "frozen");
 		if (!json_is_boolean(v)) {
@@ -202,7 +205,9 @@ admin_post(struct server *sv, const char *what, json_t *body, char *msg, size_t 
 		}
 		v = json_object_get(body, "spec");
 		if (!json_is_string(v)) {
-			snprintf(msg, msz, "want {\"spec\": \"KIND[:xK][@START][+DURATION]\"} or {\"clear\": true}");
+			snprintf(msg, msz,
+				 "want {\"spec\": \"KIND[:xK][@START][+DURATION]\"} or {\"clear\": "
+				 "true}");
 			return -1;
 		}
 		if (sim_fault_parse(json_string_value(v), sim_time(sv->sim), &f, &err) < 0 ||
@@ -245,9 +250,10 @@ handle(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 			httpd_resp_text(resp, 405, "method not allowed");
 			return;
 		}
-		httpd_resp_text(resp, 200, strcmp(req->path, "/") == 0
-						   ? "mmops sim: GET /metrics, /admin/state; see docs/sim.md"
-						   : "ok");
+		httpd_resp_text(resp, 200,
+				strcmp(req->path, "/") == 0
+				    ? "mmops sim: GET /metrics, /admin/state; see docs/sim.md"
+				    : "ok");
 		return;
 	}
 	if (strncmp(req->path, "/admin/", 7) != 0) {
@@ -276,7 +282,7 @@ handle(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 		return;
 	}
 	{
-		static const char *const posts[] = { "scale", "breaker", "freeze", "fault" };
+		static const char *const posts[] = {"scale", "breaker", "freeze", "fault"};
 		const char *what = req->path + 7;
 		char msg[MM_ERR_MSG_MAX + 64];
 		struct mm_err err;
@@ -335,8 +341,8 @@ read_token(struct server *sv)
 		buf_release(&b);
 		return cmd_fail("sim", &err);
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	if (!b.len) {
 		buf_release(&b);
@@ -353,7 +359,7 @@ read_token(struct server *sv)
 static int
 serve(struct sim *sim)
 {
-	struct httpd_config cfg = { 0 };
+	struct httpd_config cfg = {0};
 	struct server sv;
 	struct sigaction sa;
 	struct httpd *h;
@@ -406,7 +412,7 @@ serve(struct sim *sim)
 	end = duration > 0 ? sv.t0 + duration : INFINITY;
 	/* Keep the model moving between requests so a catch-up never gets long. */
 	while (!stop_flag && clock_mono() < end) {
-		struct timespec ts = { 0, STEP_NS };
+		struct timespec ts = {0, STEP_NS};
 
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&sv.mu);
@@ -432,7 +438,8 @@ write_report(const struct sim_config *cfg)
 	if (strcmp(report_path, "-") == 0) {
 		text = jsonx_dumps(rep);
 		if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
-			fprintf(stderr, "mmops sim: cannot write the report: %s\n", strerror(errno));
+			fprintf(stderr, "mmops sim: cannot write the report: %s\n",
+				strerror(errno));
 			ret = 3;
 		}
 		free(text);
@@ -449,7 +456,7 @@ cmd_sim(int argc, char **argv)
 {
 	const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
 	struct sim_fault faults[SIM_MAX_FAULTS];
-	struct sim_config cfg = { 0 };
+	struct sim_config cfg = {0};
 	struct mm_err err;
 	struct sim *sim = NULL;
 	int npos, r, ret = 2;
@@ -466,7 +473,8 @@ cmd_sim(int argc, char **argv)
 		goto out;
 	}
 	if (!(speed > 0) || speed > 1e6) {
-		ret = opt_usage_error(&sim_help, "--speed must be above 0 and at most 1e6, not %g", speed);
+		ret = opt_usage_error(&sim_help, "--speed must be above 0 and at most 1e6, not %g",
+				      speed);
 		goto out;
 	}
 	if (fault_specs.n > SIM_MAX_FAULTS) {

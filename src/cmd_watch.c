@@ -53,7 +53,7 @@ static const struct opt opts[] = {
 	{ "port-file", 0, OPT_STRING, &o.port_file, "FILE",
 	  "once listening, write the bound port to FILE (for --port 0)", 0, 0 },
 	{ "threads", 0, OPT_LONG, &o.threads, "N",
-	  "HTTP worker threads (default 4)", 1, 64 },
+	  "HTTP threads; requests waiting for one fdatasync share it (default 16)", 1, 64 },
 	{ "verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -212,7 +212,7 @@ cmd_watch(int argc, char **argv)
 
 		if (fsx_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
 			watch_stop(w);
-			rc = cmd_fail("watch", &err);
+			cmd_fail("watch", &err);
 			rc = 3;
 			goto out;
 		}

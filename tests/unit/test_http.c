@@ -47,7 +47,7 @@ static int port;
 static int
 setup(void **state)
 {
-	struct httpd_config cfg = { 0 };
+	struct httpd_config cfg = {0};
 	struct mm_err err;
 
 	cfg.listen = "127.0.0.1:0";
@@ -71,7 +71,7 @@ teardown(void **state)
 static void
 test_status_and_body_pass_through(void **state)
 {
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = xasprintf("http://127.0.0.1:%d/missing", port);
@@ -81,7 +81,7 @@ test_status_and_body_pass_through(void **state)
 	assert_int_equal(rs.status, 404);
 	assert_string_equal(rs.body.data, "not found\n");
 	http_response_release(&rs);
-	http_response_release(&rs);	/* twice is harmless */
+	http_response_release(&rs); /* twice is harmless */
 	free(u);
 	(void)state;
 }
@@ -89,8 +89,8 @@ test_status_and_body_pass_through(void **state)
 static void
 test_method_headers_and_body_are_sent(void **state)
 {
-	struct http_header hd[] = { { "X-Test", "yes" } };
-	struct http_request rq = { 0 };
+	struct http_header hd[] = {{"X-Test", "yes"}};
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = xasprintf("http://127.0.0.1:%d/admin/scale", port);
@@ -113,7 +113,7 @@ test_method_headers_and_body_are_sent(void **state)
 static void
 test_response_over_cap_is_limit_error(void **state)
 {
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = xasprintf("http://127.0.0.1:%d/big", port);
@@ -153,7 +153,7 @@ free_port(void)
 static void
 test_unreachable_is_net_error(void **state)
 {
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = xasprintf("http://127.0.0.1:%d/metrics", free_port());
@@ -173,7 +173,7 @@ test_silent_server_times_out(void **state)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -203,8 +203,8 @@ test_silent_server_times_out(void **state)
 static void
 test_only_http_urls(void **state)
 {
-	static const char *bad[] = { "file:///etc/passwd", "ftp://x/", "gopher://x", "/tmp/x", "" };
-	struct http_request rq = { 0 };
+	static const char *bad[] = {"file:///etc/passwd", "ftp://x/", "gopher://x", "/tmp/x", ""};
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	size_t i;
@@ -226,12 +226,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_and_body_pass_through),
-		cmocka_unit_test(test_method_headers_and_body_are_sent),
-		cmocka_unit_test(test_response_over_cap_is_limit_error),
-		cmocka_unit_test(test_unreachable_is_net_error),
-		cmocka_unit_test(test_silent_server_times_out),
-		cmocka_unit_test(test_only_http_urls),
+	    cmocka_unit_test(test_status_and_body_pass_through),
+	    cmocka_unit_test(test_method_headers_and_body_are_sent),
+	    cmocka_unit_test(test_response_over_cap_is_limit_error),
+	    cmocka_unit_test(test_unreachable_is_net_error),
+	    cmocka_unit_test(test_silent_server_times_out),
+	    cmocka_unit_test(test_only_http_urls),
 	};
 
 	http_global_init();

@@ -78,7 +78,7 @@ echo_handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 static struct httpd *
 start(struct seen *s, size_t max_body, unsigned conn_limit, unsigned timeout)
 {
-	struct httpd_config cfg = { 0 };
+	struct httpd_config cfg = {0};
 	struct mm_err err;
 	struct httpd *h;
 
@@ -121,7 +121,7 @@ raw_request(int port, const char *req)
 
 	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
 	while (clock_mono() < deadline) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		ssize_t n;
 
 		if (poll(&p, 1, 200) <= 0)
@@ -144,9 +144,9 @@ url_of(int port, const char *path)
 static void
 test_get_calls_handler_once_with_path_query_and_addr(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 0);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = url_of(httpd_port(h), "/hello?x=42");
@@ -172,9 +172,9 @@ test_get_calls_handler_once_with_path_query_and_addr(void **state)
 static void
 test_post_body_arrives_whole(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 0);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	size_t n = 300000, i;
@@ -203,9 +203,9 @@ test_post_body_arrives_whole(void **state)
 static void
 test_oversize_body_is_413_without_handler(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 1024, 0, 0);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char body[2048];
@@ -237,7 +237,7 @@ test_oversize_body_is_413_without_handler(void **state)
 static void
 test_oversize_chunked_body_is_413(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 1024, 0, 0);
 	struct buf req = BUF_INIT(1 << 20);
 	char *reply;
@@ -264,9 +264,9 @@ test_oversize_chunked_body_is_413(void **state)
 static void
 test_json_helper_sets_type_and_canonical_body(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 0);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = url_of(httpd_port(h), "/json");
@@ -285,7 +285,7 @@ test_json_helper_sets_type_and_canonical_body(void **state)
 static void
 test_allow_and_www_authenticate_headers_are_sent(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 0);
 	char *r1 = raw_request(httpd_port(h), "DELETE /only-get HTTP/1.1\r\nHost: x\r\n"
 					      "Connection: close\r\n\r\n");
@@ -305,9 +305,9 @@ test_allow_and_www_authenticate_headers_are_sent(void **state)
 static void
 test_connection_limit_refuses_extra_connections(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 2, 30);
-	struct http_request rq = { 0 };
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	char *u = url_of(httpd_port(h), "/x");
@@ -343,7 +343,7 @@ test_connection_limit_refuses_extra_connections(void **state)
 static void
 test_idle_connection_is_closed_after_timeout(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 1);
 	int fd = raw_connect(httpd_port(h));
 	double deadline = clock_mono() + 15;
@@ -351,7 +351,7 @@ test_idle_connection_is_closed_after_timeout(void **state)
 	char c;
 
 	while (!closed && clock_mono() < deadline) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 
 		if (poll(&p, 1, 200) > 0)
 			closed = read(fd, &c, 1) <= 0;
@@ -365,9 +365,9 @@ test_idle_connection_is_closed_after_timeout(void **state)
 static void
 test_bad_listen_addresses_are_refused(void **state)
 {
-	static const char *bad[] = { "nohostport", "127.0.0.1:99999", "127.0.0.1:x", "::1:80",
-				     "[::1", "" };
-	struct httpd_config cfg = { 0 };
+	static const char *bad[] = {
+	    "nohostport", "127.0.0.1:99999", "127.0.0.1:x", "::1:80", "[::1", ""};
+	struct httpd_config cfg = {0};
 	struct mm_err err;
 	size_t i;
 
@@ -387,9 +387,9 @@ test_bad_listen_addresses_are_refused(void **state)
 static void
 test_address_in_use_is_a_net_error(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct httpd *h = start(&s, 0, 0, 0), *h2;
-	struct httpd_config cfg = { 0 };
+	struct httpd_config cfg = {0};
 	struct mm_err err;
 	char *l = xasprintf("127.0.0.1:%d", httpd_port(h));
 
@@ -429,9 +429,9 @@ test_split_hostport_forms(void **state)
 static void
 test_thread_pool_serves(void **state)
 {
-	struct seen s = { 0 };
-	struct httpd_config cfg = { 0 };
-	struct http_request rq = { 0 };
+	struct seen s = {0};
+	struct httpd_config cfg = {0};
+	struct http_request rq = {0};
 	struct http_response rs;
 	struct mm_err err;
 	struct httpd *h;
@@ -457,18 +457,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_calls_handler_once_with_path_query_and_addr),
-		cmocka_unit_test(test_post_body_arrives_whole),
-		cmocka_unit_test(test_oversize_body_is_413_without_handler),
-		cmocka_unit_test(test_oversize_chunked_body_is_413),
-		cmocka_unit_test(test_json_helper_sets_type_and_canonical_body),
-		cmocka_unit_test(test_allow_and_www_authenticate_headers_are_sent),
-		cmocka_unit_test(test_connection_limit_refuses_extra_connections),
-		cmocka_unit_test(test_idle_connection_is_closed_after_timeout),
-		cmocka_unit_test(test_bad_listen_addresses_are_refused),
-		cmocka_unit_test(test_address_in_use_is_a_net_error),
-		cmocka_unit_test(test_split_hostport_forms),
-		cmocka_unit_test(test_thread_pool_serves),
+	    cmocka_unit_test(test_get_calls_handler_once_with_path_query_and_addr),
+	    cmocka_unit_test(test_post_body_arrives_whole),
+	    cmocka_unit_test(test_oversize_body_is_413_without_handler),
+	    cmocka_unit_test(test_oversize_chunked_body_is_413),
+	    cmocka_unit_test(test_json_helper_sets_type_and_canonical_body),
+	    cmocka_unit_test(test_allow_and_www_authenticate_headers_are_sent),
+	    cmocka_unit_test(test_connection_limit_refuses_extra_connections),
+	    cmocka_unit_test(test_idle_connection_is_closed_after_timeout),
+	    cmocka_unit_test(test_bad_listen_addresses_are_refused),
+	    cmocka_unit_test(test_address_in_use_is_a_net_error),
+	    cmocka_unit_test(test_split_hostport_forms),
+	    cmocka_unit_test(test_thread_pool_serves),
 	};
 
 	http_global_init();

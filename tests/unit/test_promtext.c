@@ -69,7 +69,8 @@ check_ok(const char *text, unsigned flags, const char *want)
 	mm_err_init(&err);
 	got = dump(text, flags, &err);
 	if (!got)
-		fail_msg("unexpected error %lu:%lu: %s\ninput:\n%s", err.line, err.col, err.msg, text);
+		fail_msg("unexpected error %lu:%lu: %s\ninput:\n%s", err.line, err.col, err.msg,
+			 text);
 	if (strcmp(got, want) != 0)
 		fail_msg("input:\n%s\ngot:\n%s\nwant:\n%s", text, got, want);
 	free(got);
@@ -120,8 +121,11 @@ test_labels_spacing_and_trailing_comma(void **state)
 static void
 test_label_value_escapes_are_decoded(void **state)
 {
-	check_ok("m{path=\"C:\\\\dir\",q=\"say \\\"hi\\\"\",nl=\"a\\nb\",u=\"caf\xc3\xa9 \xe2\x82\xac\"} 1\n", 0,
-		 "m/untyped m{path=C:\\dir,q=say \"hi\",nl=a\nb,u=caf\xc3\xa9 \xe2\x82\xac} 1 #0 L1\n");
+	check_ok(
+	    "m{path=\"C:\\\\dir\",q=\"say \\\"hi\\\"\",nl=\"a\\nb\",u=\"caf\xc3\xa9 "
+	    "\xe2\x82\xac\"} 1\n",
+	    0,
+	    "m/untyped m{path=C:\\dir,q=say \"hi\",nl=a\nb,u=caf\xc3\xa9 \xe2\x82\xac} 1 #0 L1\n");
 	(void)state;
 }
 
@@ -176,11 +180,12 @@ test_histogram_family(void **state)
 static void
 test_summary_family(void **state)
 {
-	check_ok("# TYPE rpc summary\nrpc{quantile=\"0.5\"} 0.01\nrpc{quantile=\"0.99\"} NaN\n"
-		 "rpc_sum 4\nrpc_count 100\n",
-		 0,
-		 "rpc/summary rpc{quantile=0.5} 0.01 #0 L2\nrpc/summary rpc{quantile=0.99} nan #0 L3\n"
-		 "rpc/summary rpc_sum 4 #0 L4\nrpc/summary rpc_count 100 #0 L5\n");
+	check_ok(
+	    "# TYPE rpc summary\nrpc{quantile=\"0.5\"} 0.01\nrpc{quantile=\"0.99\"} NaN\n"
+	    "rpc_sum 4\nrpc_count 100\n",
+	    0,
+	    "rpc/summary rpc{quantile=0.5} 0.01 #0 L2\nrpc/summary rpc{quantile=0.99} nan #0 L3\n"
+	    "rpc/summary rpc_sum 4 #0 L4\nrpc/summary rpc_count 100 #0 L5\n");
 	(void)state;
 }
 
@@ -201,7 +206,8 @@ test_untyped_and_implicit_families(void **state)
 		 "u/untyped u 1 #0 L2\nv/untyped v 2 #1 L3\nv/untyped v{x=y} 3 #1 L4\n"
 		 "w/untyped w 4 #2 L6\n");
 	/* a sample that does not fit the current family starts an implicit one */
-	check_ok("# TYPE g gauge\ng 1\ng_total 2\n", 0, "g/gauge g 1 #0 L2\ng_total/untyped g_total 2 #1 L3\n");
+	check_ok("# TYPE g gauge\ng 1\ng_total 2\n", 0,
+		 "g/gauge g 1 #0 L2\ng_total/untyped g_total 2 #1 L3\n");
 	(void)state;
 }
 
@@ -216,7 +222,8 @@ test_openmetrics_eof_unit_created_exemplar(void **state)
 		 "req/counter[Requests.]<requests> req_total{code=200} 10 @1700000000500 #0 L4\n"
 		 "req/counter[Requests.]<requests> req_created{code=200} 1700000000 #0 L5\n");
 	/* exemplar without a timestamp, in 0.0.4 mode too */
-	check_ok("x_total 1 # {a=\"b\"} 0.5\n# EOF\n\n  \n", 0, "x_total/untyped x_total 1 #0 L1\n");
+	check_ok("x_total 1 # {a=\"b\"} 0.5\n# EOF\n\n  \n", 0,
+		 "x_total/untyped x_total 1 #0 L1\n");
 	(void)state;
 }
 
@@ -253,7 +260,8 @@ test_empty_family_is_skipped(void **state)
 static void
 test_help_after_samples_without_earlier_help(void **state)
 {
-	check_ok("c 1\n# HELP c late help\nc 2\n", 0, "c/untyped c 1 #0 L1\nc/untyped[late help] c 2 #0 L3\n");
+	check_ok("c 1\n# HELP c late help\nc 2\n", 0,
+		 "c/untyped c 1 #0 L1\nc/untyped[late help] c 2 #0 L3\n");
 	(void)state;
 }
 
@@ -316,13 +324,13 @@ test_not_nul_terminated_input_is_bounded(void **state)
 	struct prom_sample s;
 	struct mm_err err;
 
-	promtext_init(&p, full, 12, "t", 0);	/* "m{a=\"b\"} 12" */
+	promtext_init(&p, full, 12, "t", 0); /* "m{a=\"b\"} 12" */
 	assert_int_equal(promtext_next(&p, &s, &err), 1);
 	assert_true(s.value == 12);
 	assert_false(s.has_timestamp);
 	assert_int_equal(promtext_next(&p, &s, &err), 0);
 	promtext_release(&p);
-	promtext_init(&p, full, 6, "t", 0);	/* "m{a=\"b" */
+	promtext_init(&p, full, 6, "t", 0); /* "m{a=\"b" */
 	assert_int_equal(promtext_next(&p, &s, &err), -1);
 	promtext_release(&p);
 	(void)state;
@@ -404,8 +412,9 @@ test_float_parser_matches_strtod(void **state)
 static void
 test_float_parser_rejects(void **state)
 {
-	static const char *bad[] = { "", "+", "-", ".", "e5", "1e", "1e+", "1.2.3", "1x", "--1",
-				     "+nan", "infinit", "0x", "1 ", " 1", "nan1", "1_000" };
+	static const char *bad[] = {"",	   "+",	    "-",  ".",	  "e5",	  "1e",
+				    "1e+", "1.2.3", "1x", "--1",  "+nan", "infinit",
+				    "0x",  "1 ",    " 1", "nan1", "1_000"};
 	size_t i;
 	double v;
 
@@ -456,7 +465,8 @@ static void
 test_error_bad_escapes(void **state)
 {
 	check_err("foo{a=\"x\\ty\"} 1\n", 0, MM_E_PARSE, 1, 9, "invalid escape sequence '\\t'");
-	check_err("# HELP foo bad \\q escape\n", 0, MM_E_PARSE, 1, 16, "invalid escape sequence '\\q' in HELP");
+	check_err("# HELP foo bad \\q escape\n", 0, MM_E_PARSE, 1, 16,
+		  "invalid escape sequence '\\q' in HELP");
 	check_err("# HELP foo trailing \\", 0, MM_E_PARSE, 1, 21, "invalid escape sequence");
 	(void)state;
 }
@@ -465,9 +475,11 @@ static void
 test_error_invalid_utf8(void **state)
 {
 	check_err("foo{a=\"\xff\"} 1\n", 0, MM_E_PARSE, 1, 8, "not valid UTF-8");
-	check_err("foo{a=\"\xc0\xaf\"} 1\n", 0, MM_E_PARSE, 1, 8, "not valid UTF-8");	/* overlong */
-	check_err("foo{a=\"\xed\xa0\x80\"} 1\n", 0, MM_E_PARSE, 1, 8, "not valid UTF-8"); /* surrogate */
-	check_err("foo{a=\"\xe2\x82\"} 1\n", 0, MM_E_PARSE, 1, 8, "not valid UTF-8");	/* truncated */
+	check_err("foo{a=\"\xc0\xaf\"} 1\n", 0, MM_E_PARSE, 1, 8, "not valid UTF-8"); /* overlong */
+	check_err("foo{a=\"\xed\xa0\x80\"} 1\n", 0, MM_E_PARSE, 1, 8,
+		  "not valid UTF-8"); /* surrogate */
+	check_err("foo{a=\"\xe2\x82\"} 1\n", 0, MM_E_PARSE, 1, 8,
+		  "not valid UTF-8"); /* truncated */
 	check_err("# HELP foo \xfe\n", 0, MM_E_PARSE, 1, 12, "HELP text is not valid UTF-8");
 	(void)state;
 }
@@ -488,15 +500,19 @@ test_error_timestamps(void **state)
 static void
 test_error_help_type_lines(void **state)
 {
-	check_err("# TYPE foo gauge\n# TYPE foo counter\n", 0, MM_E_PARSE, 2, 8, "second TYPE line for 'foo'");
-	check_err("# HELP foo a\n# HELP foo b\n", 0, MM_E_PARSE, 2, 8, "second HELP line for 'foo'");
+	check_err("# TYPE foo gauge\n# TYPE foo counter\n", 0, MM_E_PARSE, 2, 8,
+		  "second TYPE line for 'foo'");
+	check_err("# HELP foo a\n# HELP foo b\n", 0, MM_E_PARSE, 2, 8,
+		  "second HELP line for 'foo'");
 	check_err("# HELP foo a\nbar 1\n# HELP foo b\n", 0, MM_E_PARSE, 3, 8, "second HELP line");
-	check_err("foo 1\n# TYPE foo gauge\n", 0, MM_E_PARSE, 2, 8, "TYPE line for 'foo' after its samples");
+	check_err("foo 1\n# TYPE foo gauge\n", 0, MM_E_PARSE, 2, 8,
+		  "TYPE line for 'foo' after its samples");
 	check_err("foo 1\nbar 1\n# TYPE foo gauge\n", 0, MM_E_PARSE, 3, 8, "after its samples");
 	check_err("# TYPE foo gaug\n", 0, MM_E_PARSE, 1, 12, "unknown metric type 'gaug'");
 	check_err("# TYPE foo Gauge\n", 0, MM_E_PARSE, 1, 12, "unknown metric type");
 	check_err("# TYPE foo\n", 0, MM_E_PARSE, 1, 11, "missing type");
-	check_err("# TYPE foo gauge extra\n", 0, MM_E_PARSE, 1, 18, "unexpected text after the type");
+	check_err("# TYPE foo gauge extra\n", 0, MM_E_PARSE, 1, 18,
+		  "unexpected text after the type");
 	check_err("# HELP\n", 0, MM_E_PARSE, 1, 7, "expected a metric name after 'HELP'");
 	check_err("# TYPE 9foo gauge\n", 0, MM_E_PARSE, 1, 8, "invalid metric name in TYPE line");
 	check_err("# HELP foo-x y\n", 0, MM_E_PARSE, 1, 11, "invalid character '-'");
@@ -507,11 +523,16 @@ test_error_help_type_lines(void **state)
 static void
 test_error_family_shape(void **state)
 {
-	check_err("# TYPE h histogram\nh 1\n", 0, MM_E_PARSE, 2, 1, "sample 'h' does not fit histogram family 'h'");
-	check_err("# TYPE h histogram\nh_bucket 1\n", 0, MM_E_PARSE, 2, 1, "histogram sample 'h_bucket' without a 'le' label");
-	check_err("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", 0, MM_E_PARSE, 2, 10, "label 'le' is not a number: 'x'");
-	check_err("# TYPE s summary\ns 1\n", 0, MM_E_PARSE, 2, 1, "summary sample 's' without a 'quantile' label");
-	check_err("# TYPE s summary\ns{quantile=\"\"} 1\n", 0, MM_E_PARSE, 2, 3, "label 'quantile' is not a number");
+	check_err("# TYPE h histogram\nh 1\n", 0, MM_E_PARSE, 2, 1,
+		  "sample 'h' does not fit histogram family 'h'");
+	check_err("# TYPE h histogram\nh_bucket 1\n", 0, MM_E_PARSE, 2, 1,
+		  "histogram sample 'h_bucket' without a 'le' label");
+	check_err("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", 0, MM_E_PARSE, 2, 10,
+		  "label 'le' is not a number: 'x'");
+	check_err("# TYPE s summary\ns 1\n", 0, MM_E_PARSE, 2, 1,
+		  "summary sample 's' without a 'quantile' label");
+	check_err("# TYPE s summary\ns{quantile=\"\"} 1\n", 0, MM_E_PARSE, 2, 3,
+		  "label 'quantile' is not a number");
 	(void)state;
 }
 
@@ -561,7 +582,7 @@ test_error_limits(void **state)
 	buf_adds(&b, "m{");
 	for (i = 0; i < PROMTEXT_MAX_LABELS; i++)
 		buf_addf(&b, "l%zu=\"v\",", i);
-	col = b.len + 1;	/* where the label one past the cap starts */
+	col = b.len + 1; /* where the label one past the cap starts */
 	buf_adds(&b, "extra=\"v\"} 1\n");
 	check_err(b.data, 0, MM_E_LIMIT, 1, col, "more than 64 labels");
 
@@ -584,41 +605,63 @@ test_error_limits(void **state)
 	(void)state;
 }
 
+static void
+test_error_too_many_families(void **state)
+{
+	struct buf b = BUF_INIT((size_t)1 << 26);
+	struct mm_err err;
+	size_t i;
+
+	for (i = 0; i <= PROMTEXT_MAX_FAMILIES; i++)
+		buf_addf(&b, "f%zu 1\n", i);
+	check_err(b.data, 0, MM_E_LIMIT, PROMTEXT_MAX_FAMILIES + 1, 1,
+		  "more than 262144 metric families");
+	/* through HELP lines too */
+	buf_reset(&b);
+	for (i = 0; i <= PROMTEXT_MAX_FAMILIES; i++)
+		buf_addf(&b, "# HELP f%zu x\n", i);
+	check_err(b.data, 0, MM_E_LIMIT, PROMTEXT_MAX_FAMILIES + 1, 8, "metric families");
+	assert_int_equal(promtext_parse("", 0, "t", 0, NULL, NULL, &err), 0);
+	buf_release(&b);
+	(void)state;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gauge_with_help_and_type),
-		cmocka_unit_test(test_labels_spacing_and_trailing_comma),
-		cmocka_unit_test(test_label_value_escapes_are_decoded),
-		cmocka_unit_test(test_help_escapes_are_decoded),
-		cmocka_unit_test(test_special_and_exponent_values),
-		cmocka_unit_test(test_timestamps_are_milliseconds),
-		cmocka_unit_test(test_histogram_family),
-		cmocka_unit_test(test_summary_family),
-		cmocka_unit_test(test_counter_both_namings),
-		cmocka_unit_test(test_untyped_and_implicit_families),
-		cmocka_unit_test(test_openmetrics_eof_unit_created_exemplar),
-		cmocka_unit_test(test_other_openmetrics_types),
-		cmocka_unit_test(test_comments_blanks_crlf_and_no_final_newline),
-		cmocka_unit_test(test_empty_family_is_skipped),
-		cmocka_unit_test(test_help_after_samples_without_earlier_help),
-		cmocka_unit_test(test_callback_form_and_early_stop),
-		cmocka_unit_test(test_label_lookup_and_counts),
-		cmocka_unit_test(test_not_nul_terminated_input_is_bounded),
-		cmocka_unit_test(test_many_families_grow_the_name_set),
-		cmocka_unit_test(test_float_parser_matches_strtod),
-		cmocka_unit_test(test_float_parser_rejects),
-		cmocka_unit_test(test_error_metric_names),
-		cmocka_unit_test(test_error_missing_or_bad_value),
-		cmocka_unit_test(test_error_label_syntax),
-		cmocka_unit_test(test_error_bad_escapes),
-		cmocka_unit_test(test_error_invalid_utf8),
-		cmocka_unit_test(test_error_timestamps),
-		cmocka_unit_test(test_error_help_type_lines),
-		cmocka_unit_test(test_error_family_shape),
-		cmocka_unit_test(test_error_after_eof),
-		cmocka_unit_test(test_error_limits),
+	    cmocka_unit_test(test_gauge_with_help_and_type),
+	    cmocka_unit_test(test_labels_spacing_and_trailing_comma),
+	    cmocka_unit_test(test_label_value_escapes_are_decoded),
+	    cmocka_unit_test(test_help_escapes_are_decoded),
+	    cmocka_unit_test(test_special_and_exponent_values),
+	    cmocka_unit_test(test_timestamps_are_milliseconds),
+	    cmocka_unit_test(test_histogram_family),
+	    cmocka_unit_test(test_summary_family),
+	    cmocka_unit_test(test_counter_both_namings),
+	    cmocka_unit_test(test_untyped_and_implicit_families),
+	    cmocka_unit_test(test_openmetrics_eof_unit_created_exemplar),
+	    cmocka_unit_test(test_other_openmetrics_types),
+	    cmocka_unit_test(test_comments_blanks_crlf_and_no_final_newline),
+	    cmocka_unit_test(test_empty_family_is_skipped),
+	    cmocka_unit_test(test_help_after_samples_without_earlier_help),
+	    cmocka_unit_test(test_callback_form_and_early_stop),
+	    cmocka_unit_test(test_label_lookup_and_counts),
+	    cmocka_unit_test(test_not_nul_terminated_input_is_bounded),
+	    cmocka_unit_test(test_many_families_grow_the_name_set),
+	    cmocka_unit_test(test_float_parser_matches_strtod),
+	    cmocka_unit_test(test_float_parser_rejects),
+	    cmocka_unit_test(test_error_metric_names),
+	    cmocka_unit_test(test_error_missing_or_bad_value),
+	    cmocka_unit_test(test_error_label_syntax),
+	    cmocka_unit_test(test_error_bad_escapes),
+	    cmocka_unit_test(test_error_invalid_utf8),
+	    cmocka_unit_test(test_error_timestamps),
+	    cmocka_unit_test(test_error_help_type_lines),
+	    cmocka_unit_test(test_error_family_shape),
+	    cmocka_unit_test(test_error_after_eof),
+	    cmocka_unit_test(test_error_limits),
+	    cmocka_unit_test(test_error_too_many_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

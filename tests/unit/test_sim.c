@@ -23,15 +23,16 @@
 #include "promtext.h"
 #include "sim.h"
 
-#define NB 14	/* tick latency buckets incl. +Inf */
+#define NB 14 /* tick latency buckets incl. +Inf */
 
-static const double lat_le[NB] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
-				   0.15,  0.2,	0.25,  0.5,  1,	    2.5, INFINITY };
+static const double lat_le[NB] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
+				  0.15,	 0.2,  0.25,  0.5,  1,	   2.5, INFINITY};
 
 struct snap {
-	double hit, miss_rate, maker, edge, ema1h, ema24h, ws_max, breaker, guards, replicas, frozen;
+	double hit, miss_rate, maker, edge, ema1h, ema24h, ws_max, breaker, guards, replicas,
+	    frozen;
 	double ticks, fills, pnl, cache_req;
-	double lat[NB];	/* cumulative tick_total buckets */
+	double lat[NB]; /* cumulative tick_total buckets */
 };
 
 static double
@@ -167,7 +168,7 @@ judge(struct sim *s, double seconds, struct gates *g)
 static struct sim *
 new_sim(uint64_t seed, const char *fault)
 {
-	struct sim_config cfg = { 0 };
+	struct sim_config cfg = {0};
 	struct sim_fault f;
 	struct mm_err err;
 	struct sim *s;
@@ -226,26 +227,26 @@ test_exposition_carries_the_contract(void **state)
 		const char *family;
 		enum prom_type type;
 	} want[] = {
-		{ "mm_tick_latency_seconds", PROM_HISTOGRAM },
-		{ "mm_md_cache_requests_total", PROM_COUNTER },
-		{ "mm_hit_ratio", PROM_GAUGE },
-		{ "mm_fills_total", PROM_COUNTER },
-		{ "mm_maker_share_ratio", PROM_GAUGE },
-		{ "mm_ticks_total", PROM_COUNTER },
-		{ "mm_deadline_misses_total", PROM_COUNTER },
-		{ "mm_deadline_miss_rate", PROM_GAUGE },
-		{ "mm_edge_bps", PROM_GAUGE },
-		{ "mm_edge_bps_ema1h", PROM_GAUGE },
-		{ "mm_edge_bps_ema24h", PROM_GAUGE },
-		{ "mm_pnl_usd", PROM_GAUGE },
-		{ "mm_ws_lag_seconds", PROM_HISTOGRAM },
-		{ "mm_ws_lag_max_seconds", PROM_GAUGE },
-		{ "mm_circuit_breaker_open", PROM_GAUGE },
-		{ "mm_guard_trips_total", PROM_COUNTER },
-		{ "mm_strategy_replicas", PROM_GAUGE },
-		{ "mm_orders_frozen", PROM_GAUGE },
+	    {"mm_tick_latency_seconds", PROM_HISTOGRAM},
+	    {"mm_md_cache_requests_total", PROM_COUNTER},
+	    {"mm_hit_ratio", PROM_GAUGE},
+	    {"mm_fills_total", PROM_COUNTER},
+	    {"mm_maker_share_ratio", PROM_GAUGE},
+	    {"mm_ticks_total", PROM_COUNTER},
+	    {"mm_deadline_misses_total", PROM_COUNTER},
+	    {"mm_deadline_miss_rate", PROM_GAUGE},
+	    {"mm_edge_bps", PROM_GAUGE},
+	    {"mm_edge_bps_ema1h", PROM_GAUGE},
+	    {"mm_edge_bps_ema24h", PROM_GAUGE},
+	    {"mm_pnl_usd", PROM_GAUGE},
+	    {"mm_ws_lag_seconds", PROM_HISTOGRAM},
+	    {"mm_ws_lag_max_seconds", PROM_GAUGE},
+	    {"mm_circuit_breaker_open", PROM_GAUGE},
+	    {"mm_guard_trips_total", PROM_COUNTER},
+	    {"mm_strategy_replicas", PROM_GAUGE},
+	    {"mm_orders_frozen", PROM_GAUGE},
 	};
-	size_t found[sizeof(want) / sizeof(want[0])] = { 0 };
+	size_t found[sizeof(want) / sizeof(want[0])] = {0};
 	struct sim *s = new_sim(1, NULL);
 	char *text;
 	struct promtext p;
@@ -276,7 +277,8 @@ test_exposition_carries_the_contract(void **state)
 		    (v = prom_sample_label(&x, "stage")) &&
 		    (prom_str_eq(*v, "tick_total") || prom_str_eq(*v, "fetch_md")))
 			stages++;
-		if (prom_str_eq(x.name, "mm_fills_total") && (v = prom_sample_label(&x, "liquidity")) &&
+		if (prom_str_eq(x.name, "mm_fills_total") &&
+		    (v = prom_sample_label(&x, "liquidity")) &&
 		    (prom_str_eq(*v, "maker") || prom_str_eq(*v, "taker")))
 			liq++;
 		if (prom_str_eq(x.name, "mm_md_cache_requests_total") &&
@@ -292,7 +294,7 @@ test_exposition_carries_the_contract(void **state)
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!found[i])
 			fail_msg("missing family %s", want[i].family);
-	assert_int_equal(le015, 2);	/* both stages */
+	assert_int_equal(le015, 2); /* both stages */
 	assert_int_equal(le02ws, 1);
 	assert_int_equal(stages, 2);
 	assert_int_equal(liq, 2);
@@ -342,7 +344,7 @@ test_cache_fault_breaches_hit_ratio(void **state)
 	struct sim *s = new_sim(3, "cache");
 	struct gates g;
 
-	sim_advance(s, 300);	/* the ~60 s smoothing settles */
+	sim_advance(s, 300); /* the ~60 s smoothing settles */
 	judge(s, 1800, &g);
 	assert_true(g.hit < 0.70);
 	sim_free(s);
@@ -355,10 +357,10 @@ test_deadline_fault_breaches_miss_rate(void **state)
 	struct sim *s = new_sim(4, "deadline");
 	struct gates g;
 
-	sim_advance(s, 1800);	/* the ~5 min smoothing settles */
+	sim_advance(s, 1800); /* the ~5 min smoothing settles */
 	judge(s, 3600, &g);
 	assert_true(g.miss_rate > 0.02);
-	assert_true(g.p95 < 0.150);	/* latency itself is not the cause */
+	assert_true(g.p95 < 0.150); /* latency itself is not the cause */
 	sim_free(s);
 	(void)state;
 }
@@ -370,7 +372,7 @@ test_edge_fault_breaches_edge_ema(void **state)
 	struct gates g;
 
 	judge(s, 1800, &g);
-	assert_true(g.ema1h_min > 2.0);	/* before the fault */
+	assert_true(g.ema1h_min > 2.0); /* before the fault */
 	judge(s, 7200, &g);
 	assert_true(g.ema1h_min < 2.0);
 	sim_free(s);
@@ -402,12 +404,12 @@ test_guard_fault_trips_every_ten_minutes(void **state)
 	judge(s, 599, &g);
 	assert_true(g.guard_inc == 0);
 	judge(s, 3600, &g);
-	assert_true(g.guard_inc == 3);	/* at 10m, 20m, 30m */
+	assert_true(g.guard_inc == 3); /* at 10m, 20m, 30m */
 	sim_totals(s, &t);
 	assert_int_equal(t.guard_trips, 3);
 	st = sim_state_json(s);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "guard_trips"),
-							       "drawdown")), 3);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(st, "guard_trips"), "drawdown")), 3);
 	json_decref(st);
 	sim_free(s);
 	(void)state;
@@ -422,13 +424,13 @@ test_breaker_fault_opens_breaker_and_stops_fills(void **state)
 
 	judge(s, 299, &g);
 	assert_true(g.breaker_max == 0);
-	sim_advance(s, 1);	/* 5m: the fault starts */
+	sim_advance(s, 1); /* 5m: the fault starts */
 	take(s, &a);
 	assert_true(a.breaker == 1);
 	sim_advance(s, 300);
 	take(s, &b);
 	assert_true(b.fills == a.fills);
-	assert_true(b.ticks > a.ticks);	/* the bot is alive, just not trading */
+	assert_true(b.ticks > a.ticks); /* the bot is alive, just not trading */
 	sim_advance(s, 600);
 	take(s, &a);
 	assert_true(a.breaker == 0);
@@ -443,7 +445,7 @@ test_taker_fault_breaches_maker_share(void **state)
 	struct sim *s = new_sim(9, "taker");
 	struct gates g;
 
-	sim_advance(s, 1800);	/* the ~600-fill smoothing settles */
+	sim_advance(s, 1800); /* the ~600-fill smoothing settles */
 	judge(s, 1800, &g);
 	assert_true(g.maker < 0.85);
 	sim_free(s);
@@ -569,21 +571,31 @@ test_fault_specs_parse_and_print_back(void **state)
 	static const struct {
 		const char *in, *out;
 	} ok[] = {
-		{ "latency:x4@30h+2h", "latency:x4@30h+2h" },
-		{ "latency", "latency:x4@0s" },
-		{ "cache:8@10m+15m", "cache:x8@10m+15m" },
-		{ "deadline+5m", "deadline:x20@0s+5m" },
-		{ "edge:x0.25@1h", "edge:x0.25@1h" },
-		{ "wslag:X3", "wslag:x3@0s" },
-		{ "guard", "guard:inventory@0s" },
-		{ "guard:kill_switch@2h+1m", "guard:kill_switch@2h+1m" },
-		{ "breaker@1h30m+10m", "breaker@1h30m+10m" },
-		{ "taker:x2@now+1h", "taker:x2@0s+1h" },
+	    {"latency:x4@30h+2h", "latency:x4@30h+2h"},
+	    {"latency", "latency:x4@0s"},
+	    {"cache:8@10m+15m", "cache:x8@10m+15m"},
+	    {"deadline+5m", "deadline:x20@0s+5m"},
+	    {"edge:x0.25@1h", "edge:x0.25@1h"},
+	    {"wslag:X3", "wslag:x3@0s"},
+	    {"guard", "guard:inventory@0s"},
+	    {"guard:kill_switch@2h+1m", "guard:kill_switch@2h+1m"},
+	    {"breaker@1h30m+10m", "breaker@1h30m+10m"},
+	    {"taker:x2@now+1h", "taker:x2@0s+1h"},
 	};
-	static const char *bad[] = { "", "nope", "latency:", "latency:xx", "latency:-1",
-				     "latency:x4@", "latency@1q", "latency+", "latency+0s",
-				     "breaker:x2", "guard:nosuch", "latency:x4@1h+2h+3h",
-				     "latency:1e9", ":x4" };
+	static const char *bad[] = {"",
+				    "nope",
+				    "latency:",
+				    "latency:xx",
+				    "latency:-1",
+				    "latency:x4@",
+				    "latency@1q",
+				    "latency+",
+				    "latency+0s",
+				    "breaker:x2",
+				    "guard:nosuch",
+				    "latency:x4@1h+2h+3h",
+				    "latency:1e9",
+				    ":x4"};
 	struct sim_fault f;
 	struct mm_err err;
 	char buf[SIM_FAULT_SPEC_MAX];
@@ -628,23 +640,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_seed_same_exposition_any_step),
-		cmocka_unit_test(test_exposition_carries_the_contract),
-		cmocka_unit_test(test_no_fault_passes_every_gate_with_margin),
-		cmocka_unit_test(test_latency_fault_breaches_p95),
-		cmocka_unit_test(test_cache_fault_breaches_hit_ratio),
-		cmocka_unit_test(test_deadline_fault_breaches_miss_rate),
-		cmocka_unit_test(test_edge_fault_breaches_edge_ema),
-		cmocka_unit_test(test_wslag_fault_breaches_ws_lag),
-		cmocka_unit_test(test_guard_fault_trips_every_ten_minutes),
-		cmocka_unit_test(test_breaker_fault_opens_breaker_and_stops_fills),
-		cmocka_unit_test(test_taker_fault_breaches_maker_share),
-		cmocka_unit_test(test_windowed_fault_ends_and_recovers),
-		cmocka_unit_test(test_scale_to_zero_stops_counters),
-		cmocka_unit_test(test_admin_breaker_and_freeze),
-		cmocka_unit_test(test_admin_fault_and_clear),
-		cmocka_unit_test(test_fault_specs_parse_and_print_back),
-		cmocka_unit_test(test_state_json_and_render_cap),
+	    cmocka_unit_test(test_same_seed_same_exposition_any_step),
+	    cmocka_unit_test(test_exposition_carries_the_contract),
+	    cmocka_unit_test(test_no_fault_passes_every_gate_with_margin),
+	    cmocka_unit_test(test_latency_fault_breaches_p95),
+	    cmocka_unit_test(test_cache_fault_breaches_hit_ratio),
+	    cmocka_unit_test(test_deadline_fault_breaches_miss_rate),
+	    cmocka_unit_test(test_edge_fault_breaches_edge_ema),
+	    cmocka_unit_test(test_wslag_fault_breaches_ws_lag),
+	    cmocka_unit_test(test_guard_fault_trips_every_ten_minutes),
+	    cmocka_unit_test(test_breaker_fault_opens_breaker_and_stops_fills),
+	    cmocka_unit_test(test_taker_fault_breaches_maker_share),
+	    cmocka_unit_test(test_windowed_fault_ends_and_recovers),
+	    cmocka_unit_test(test_scale_to_zero_stops_counters),
+	    cmocka_unit_test(test_admin_breaker_and_freeze),
+	    cmocka_unit_test(test_admin_fault_and_clear),
+	    cmocka_unit_test(test_fault_specs_parse_and_print_back),
+	    cmocka_unit_test(test_state_json_and_render_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@
 static json_t *
 report(uint64_t seed, double hours, const char *fault)
 {
-	struct sim_config cfg = { 0 };
+	struct sim_config cfg = {0};
 	struct sim_fault f;
 	struct mm_err err;
 	json_t *r;
@@ -68,8 +68,8 @@ test_same_seed_same_text(void **state)
 static void
 test_hours_are_validated(void **state)
 {
-	static const double bad[] = { 0, -1, 1.5, SIMREPORT_MAX_HOURS + 1, NAN };
-	struct sim_config cfg = { 0 };
+	static const double bad[] = {0, -1, 1.5, SIMREPORT_MAX_HOURS + 1, NAN};
+	struct sim_config cfg = {0};
 	struct mm_err err;
 	size_t i;
 
@@ -133,7 +133,8 @@ test_latency_fault_shows_in_its_hour(void **state)
 static void
 test_breaker_hour_has_no_fills(void **state)
 {
-	json_t *r = report(5, 2, "breaker@1h+1h"), *h1 = json_array_get(json_object_get(r, "hourly"), 1);
+	json_t *r = report(5, 2, "breaker@1h+1h"),
+	       *h1 = json_array_get(json_object_get(r, "hourly"), 1);
 
 	assert_true(num(h1, "fills") == 0);
 	assert_true(json_is_null(json_object_get(h1, "maker_share")));
@@ -147,11 +148,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_seed_same_text),
-		cmocka_unit_test(test_hours_are_validated),
-		cmocka_unit_test(test_hourly_rows_add_up_to_the_summary),
-		cmocka_unit_test(test_latency_fault_shows_in_its_hour),
-		cmocka_unit_test(test_breaker_hour_has_no_fills),
+	    cmocka_unit_test(test_same_seed_same_text),
+	    cmocka_unit_test(test_hours_are_validated),
+	    cmocka_unit_test(test_hourly_rows_add_up_to_the_summary),
+	    cmocka_unit_test(test_latency_fault_shows_in_its_hour),
+	    cmocka_unit_test(test_breaker_hour_has_no_fills),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

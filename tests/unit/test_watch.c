@@ -14,9 +14,11 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -614,6 +616,58 @@ test_bearer_and_basic_auth(void **state)
 }
 
 static void
+test_unwritable_audit_log_refuses_to_start(void **state)
+{
+	struct fx *f = *state;
+	struct watch_config c;
+	struct mm_err err;
+
+	memset(&c, 0, sizeof(c));
+	c.listen = "127.0.0.1:0";
+	c.policy = f->pol;
+	c.state_dir = f->state_dir;
+	c.audit_path = "/dev/full";	/* every write fails with ENOSPC */
+	assert_null(watch_start(&c, &err));
+	assert_int_equal(err.code, MM_E_IO);
+	assert_non_null(strstr(err.msg, "No space left on device"));
+}
+
+static void
+test_undurable_decision_is_answered_500_and_runs_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct buf body = BUF_INIT(1 << 20);
+	struct rlimit old, small;
+	struct reply r;
+	int i;
+
+	start(f, 0, NULL, NULL);
+	/* the journal record carries the whole alert: past the file size limit */
+	buf_adds(&body, "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":"
+			"\"SoakGuardTrip\"},\"annotations\":{\"description\":\"");
+	for (i = 0; i < 8000; i++)
+		buf_addc(&body, 'x');
+	buf_adds(&body, "\"}}]}");
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 4096;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	hook(f, body.data, NULL, &r);
+	setrlimit(RLIMIT_FSIZE, &old);
+	assert_int_equal(r.status, 500);
+	assert_non_null(strstr(jsonx_str(r.json, "error", ""), "cannot append to the journal"));
+	json_decref(r.json);
+	/* Alertmanager retries: refused again (fail closed until a restart), nothing ran */
+	hook(f, body.data, NULL, &r);
+	assert_int_equal(r.status, 500);
+	json_decref(r.json);
+	assert_int_equal(watch_wait_idle(f->w, 5), 0);
+	assert_int_equal(admin_calls(), 0);
+	buf_release(&body);
+}
+
+static void
 test_constant_time_compare(void **state)
 {
 	(void)state;
@@ -678,6 +732,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resolved_never_undoes_a_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bearer_and_basic_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwritable_audit_log_refuses_to_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undurable_decision_is_answered_500_and_runs_nothing,
+						setup, teardown),
 		cmocka_unit_test(test_constant_time_compare),
 		cmocka_unit_test_setup_teardown(test_metrics_count_what_happened, setup, teardown),
 	};
