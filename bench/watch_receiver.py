@@ -7,7 +7,15 @@ startsAt), one rollback then cooldown, append one audit line per decision and
 fdatasync before answering when a decision is new, answer JSON with each
 alert's decision and, for a rollback, its planned actions.
 
-usage: watch_receiver.py PORT AUDIT_LOG
+usage: watch_receiver.py PORT AUDIT_LOG [MODE]
+MODE (how the stdlib server is set up; the decision is the same):
+  keepalive       ThreadingHTTPServer, HTTP/1.1 keep-alive, Nagle off: the
+                  best the stdlib does (the default, and the bar's anchor)
+  http10          HTTPServer, HTTP/1.0 (a connection per request): the seed's
+                  rollback_watcher.py shape
+  keepalive-nagle ThreadingHTTPServer, HTTP/1.1, Nagle on (the stdlib default):
+                  headers and body leave in two writes and stall on delayed
+                  ACKs (~40 ms); shown only to explain why it is not the anchor
 """
 import http.server
 import json
@@ -59,6 +67,7 @@ def decide(alert, now):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -105,12 +114,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(200, {"status": "ok", "dry_run": True, "received": len(alerts), "alerts": out})
 
 
+class Server(http.server.HTTPServer):
+    request_queue_size = 128    # the stdlib's 5 drops wrk's connects under load
+
+
+class ThreadingServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 128
+    daemon_threads = True
+
+
+class Http10Handler(Handler):
+    protocol_version = "HTTP/1.0"
+
+
+class NagleHandler(Handler):
+    disable_nagle_algorithm = False
+
+
 def main():
     global audit
     port, path = int(sys.argv[1]), sys.argv[2]
+    mode = sys.argv[3] if len(sys.argv) > 3 else "keepalive"
     audit = open(path, "ab")
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
+    if mode == "http10":
+        srv = Server(("127.0.0.1", port), Http10Handler)
+    elif mode in ("keepalive", "keepalive-nagle"):
+        srv = ThreadingServer(("127.0.0.1", port),
+                              NagleHandler if mode == "keepalive-nagle" else Handler)
+    else:
+        sys.exit("watch_receiver.py: unknown mode '%s'" % mode)
     srv.serve_forever()
 
 

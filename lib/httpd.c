@@ -359,7 +359,11 @@ fail:
 struct httpd *
 httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 {
-	static const unsigned modes[] = {MHD_USE_EPOLL, MHD_USE_POLL};
+	static const unsigned pool_modes[] = {MHD_USE_EPOLL, MHD_USE_POLL};
+	/* MHD has no epoll with a thread per connection: poll, else select */
+	static const unsigned tpc_modes[] = {MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
+					     MHD_USE_THREAD_PER_CONNECTION};
+	const unsigned *modes = cfg->thread_per_connection ? tpc_modes : pool_modes;
 	struct httpd *h;
 	size_t i;
 	int fd;
@@ -382,7 +386,9 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		free(h);
 		return NULL;
 	}
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && !h->mhd; i++) {
+	if (h->cfg.thread_per_connection)
+		h->cfg.threads = 1;
+	for (i = 0; i < 2 && !h->mhd; i++) {
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | modes[i];
 
 		h->mhd = MHD_start_daemon(

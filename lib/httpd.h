@@ -74,6 +74,12 @@ struct httpd_config {
 	httpd_handler_fn handler;
 	void *ctx;
 	unsigned per_ip_limit; /* connections per client address; 0 = no limit */
+	/*
+	 * 1: a thread per connection (poll) instead of the pool, for handlers
+	 * that wait (the watcher waits for fdatasync): a waiting request then
+	 * never holds up another connection.  threads is ignored.
+	 */
+	int thread_per_connection;
 };
 
 struct httpd;

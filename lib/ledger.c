@@ -54,6 +54,7 @@ struct ledger {
 	int read_only, failed;
 	char failmsg[MM_ERR_MSG_MAX];
 	int lockfd, jfd, afd;
+	pthread_rwlock_t afd_lock;	/* writers of afd (read side) vs reopen (write side) */
 	size_t journal_lines;
 	long next_job, next_rollback;
 	json_t *pending;		/* "<id>": job JSON */
@@ -584,6 +585,7 @@ ledger_free(struct ledger *l)
 	buf_release(&l->pend_j);
 	buf_release(&l->pend_a);
 	pthread_mutex_destroy(&l->mu);
+	pthread_rwlock_destroy(&l->afd_lock);
 	pthread_mutex_destroy(&l->sync_mu);
 	pthread_cond_destroy(&l->sync_cv);
 	free(l);
@@ -621,6 +623,7 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 	struct ledger *l = xcalloc(1, sizeof(*l));
 
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_rwlock_init(&l->afd_lock, NULL);
 	pthread_mutex_init(&l->sync_mu, NULL);
 	pthread_cond_init(&l->sync_cv, NULL);
 	l->lockfd = l->jfd = l->afd = -1;
@@ -731,23 +734,28 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 	jfd = l->jfd;
 	afd = l->afd;
 	pthread_mutex_unlock(&l->mu);
+	pthread_rwlock_rdlock(&l->afd_lock);
 	if (j.len && write_all(jfd, j.data, j.len) < 0)
 		what = "cannot append to the journal", e = errno;
 	else if (a.len && write_all(afd, a.data, a.len) < 0)
 		what = "cannot append to the audit log", e = errno;
 	else if (j.len && fdatasync(jfd) < 0)
 		what = "cannot sync the journal", e = errno;
-	else if (a.len && fdatasync(afd) < 0)
+	/* also when only duplicates were written since the last pass */
+	else if (afd >= 0 && (a.len || new_afd >= 0) && fdatasync(afd) < 0)
 		what = "cannot sync the audit log", e = errno;
+	pthread_rwlock_unlock(&l->afd_lock);
 	buf_release(&j);
 	buf_release(&a);
 	pthread_mutex_lock(&l->mu);
 	if (what)
 		fail(l, err, what, e);
 	if (new_afd >= 0) {
+		pthread_rwlock_wrlock(&l->afd_lock);
 		if (l->afd >= 0)
 			close(l->afd);
 		l->afd = new_afd;
+		pthread_rwlock_unlock(&l->afd_lock);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return what ? -1 : 0;
@@ -959,7 +967,7 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 	struct entry **made = p->nalerts ? xcalloc(p->nalerts, sizeof(*made)) : NULL;
 	uint64_t dep = 0, s;
 	size_t i, jlines = 0;
-	int ret = -1;
+	int ret = -1, fresh = 0;
 
 	*seq = 0;
 	for (i = 0; i < p->nalerts; i++)
@@ -982,20 +990,43 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 		audit_decision(&audit, p, &p->alerts[i], &out[i], now, dry_run);
 		remember_recent(l, audit.data + start, audit.len - start - 1);
 	}
-	if (journal.len || audit.len) {
+	for (i = 0; i < p->nalerts; i++)
+		if (made[i])
+			fresh = 1;
+	if (fresh) {
+		/* New decisions: queued for the group commit the caller waits for. */
 		if (!(s = append_locked(l, &journal, jlines, &audit, err)))
 			goto out;
-		/* Only new decisions must be durable before the answer; duplicates ride along. */
 		for (i = 0; i < p->nalerts; i++)
 			if (made[i]) {
 				made[i]->seq = s;
 				dep = s;
 			}
+		audit.len = 0;
 	}
 	*seq = dep;
 	ret = 0;
 out:
 	pthread_mutex_unlock(&l->mu);
+	if (ret == 0 && audit.len && l->afd >= 0) {
+		/*
+		 * Only duplicates: their lines change no state, so they are written
+		 * at once (outside the state lock) but not fdatasync'ed; the next
+		 * pass syncs them along.  The decisions they repeat are waited for.
+		 */
+		int e = 0;
+
+		pthread_rwlock_rdlock(&l->afd_lock);
+		if (write_all(l->afd, audit.data, audit.len) < 0)
+			e = errno;
+		pthread_rwlock_unlock(&l->afd_lock);
+		if (e) {
+			pthread_mutex_lock(&l->mu);
+			fail(l, err, "cannot append to the audit log", e);
+			pthread_mutex_unlock(&l->mu);
+			ret = -1;
+		}
+	}
 	if (ret < 0)
 		for (i = 0; i < p->nalerts; i++) {
 			ledger_job_free(out[i].job);

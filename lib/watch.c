@@ -850,7 +850,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	hc.max_body = WATCH_MAX_BODY;
 	hc.conn_limit = WATCH_CONN_LIMIT;
 	hc.timeout_sec = WATCH_TIMEOUT_SEC;
-	hc.threads = cfg->threads ? cfg->threads : WATCH_DEFAULT_THREADS;
+	/* a request waits for its fdatasync: it must not hold up other connections */
+	hc.thread_per_connection = 1;
 	hc.handler = handler;
 	hc.ctx = w;
 	if (!(w->httpd = httpd_start(&hc, err)))

@@ -15,8 +15,11 @@
  * /alert-hook and /status need the credentials when auth is configured;
  * /health and /metrics never do.
  *
- * Actions never run inside a request: decided jobs go to a FIFO queue served
- * by one worker thread, so rollbacks run one at a time and in order.
+ * Each connection has its own thread (at most WATCH_CONN_LIMIT): a request
+ * waits for its decision's fdatasync, and requests waiting together share
+ * one (group commit) without holding up other connections.  Actions never
+ * run inside a request: decided jobs go to a FIFO queue served by one
+ * worker thread, so rollbacks run one at a time and in order.
  */
 #ifndef MM_WATCH_H
 #define MM_WATCH_H
@@ -29,7 +32,6 @@
 #include "policy.h"
 
 #define WATCH_MAX_BODY ((size_t)1 << 20)	/* 1 MiB, as Alertmanager groups are small */
-#define WATCH_DEFAULT_THREADS 16u	/* threads blocked in a group commit wait together */
 #define WATCH_CONN_LIMIT 128u
 #define WATCH_TIMEOUT_SEC 10u
 #define WATCH_QUEUE_CAP 1024		/* queued notifications past this are dropped (rollbacks never) */
@@ -44,7 +46,6 @@ struct watch_config {
 	const char *audit_path;		/* NULL: no audit log */
 	const char *bearer_token;	/* expected bearer token, or NULL */
 	const char *basic_auth;		/* expected "user:password", or NULL */
-	unsigned threads;		/* HTTP thread pool; 0 = WATCH_DEFAULT_THREADS */
 };
 
 struct watch;

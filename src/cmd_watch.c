@@ -27,7 +27,6 @@ static struct {
 	long port;
 	const char *listen, *policy, *state_dir, *audit_log, *token_file, *basic_file, *port_file;
 	int dry_run, check, verbose;
-	long threads;
 } o;
 
 static const struct opt opts[] = {
@@ -52,8 +51,6 @@ static const struct opt opts[] = {
 	  "validate the policy (and credential files) and exit: 0 valid, 2 invalid", 0, 0 },
 	{ "port-file", 0, OPT_STRING, &o.port_file, "FILE",
 	  "once listening, write the bound port to FILE (for --port 0)", 0, 0 },
-	{ "threads", 0, OPT_LONG, &o.threads, "N",
-	  "HTTP threads; requests waiting for one fdatasync share it (default 16)", 1, 64 },
 	{ "verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -198,7 +195,6 @@ cmd_watch(int argc, char **argv)
 	wc.audit_path = audit;
 	wc.bearer_token = token;
 	wc.basic_auth = basic;
-	wc.threads = (unsigned)o.threads;
 	if (!(w = watch_start(&wc, &err))) {
 		rc = cmd_fail("watch", &err);
 		/* the state dir or audit log cannot be kept: a runtime failure, not bad input */
