@@ -11,16 +11,17 @@
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	int daemon;	/* long-running and networked: SIGPIPE must never kill it */
 	const char *about;
 };
 
 static const struct cmd cmds[] = {
-	{ "soak",	cmd_soak,	"run a soak test (live or compressed) and judge its gates" },
-	{ "golden",	cmd_golden,	"compare a JSON report with its golden file" },
-	{ "readiness",	cmd_readiness,	"score release readiness and validate readiness.json" },
-	{ "watch",	cmd_watch,	"rollback watcher: Alertmanager webhook to rollback actions" },
-	{ "scrape",	cmd_scrape,	"fetch or read a Prometheus exposition and show what mmops sees" },
-	{ "sim",	cmd_sim,	"simulated market maker: /metrics, admin API, faults, edge report" },
+	{ "soak",	cmd_soak,	1, "run a soak test (live or compressed) and judge its gates" },
+	{ "golden",	cmd_golden,	0, "compare a JSON report with its golden file" },
+	{ "readiness",	cmd_readiness,	0, "score release readiness and validate readiness.json" },
+	{ "watch",	cmd_watch,	1, "rollback watcher: Alertmanager webhook to rollback actions" },
+	{ "scrape",	cmd_scrape,	0, "fetch or read a Prometheus exposition and show what mmops sees" },
+	{ "sim",	cmd_sim,	1, "simulated market maker: /metrics, admin API, faults, edge report" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -74,8 +75,6 @@ main(int argc, char **argv)
 {
 	const struct cmd *c;
 
-	/* A peer closing a socket must surface as EPIPE, not kill the process. */
-	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -108,5 +107,12 @@ main(int argc, char **argv)
 	}
 	if (!(c = find_cmd(argv[1])))
 		return unknown(argv[1]);
+	/*
+	 * A daemon's peer closing a socket or pipe must surface as EPIPE, not
+	 * kill it.  A filter (golden, readiness, scrape) keeps the default, so
+	 * `mmops golden ... | head` ends quietly, as cat or jq would.
+	 */
+	if (c->daemon)
+		signal(SIGPIPE, SIG_IGN);
 	return c->fn(argc - 1, argv + 1);
 }
