@@ -48,8 +48,9 @@ $(LIBMMOPS): $(LIB_OBJ)
 $(MMOPS): $(CMD_OBJ) $(LIBMMOPS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(LIBMMOPS) $(LIBS)
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBMMOPS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBMMOPS) $(CMOCKA_LIBS) $(LIBS)
+# tests/unit/helpers.c: fixtures shared by several unit tests, in every binary.
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/tests/unit/helpers.o $(LIBMMOPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/tests/unit/helpers.o $(LIBMMOPS) $(CMOCKA_LIBS) $(LIBS)
 
 # Corpus replay: the fuzz target linked with a plain main(), built by the
 # normal compiler, so `make check` replays every corpus without clang.
@@ -97,7 +98,7 @@ fuzz:
 install: $(MMOPS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mmops
 	install -m 755 $(MMOPS) $(DESTDIR)$(PREFIX)/bin/mmops
-	cp -R deploy $(DESTDIR)$(PREFIX)/share/mmops/
+	cp -R deploy docs $(DESTDIR)$(PREFIX)/share/mmops/
 
 clean:
 	rm -rf build build-san build-fuzz

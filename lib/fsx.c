@@ -45,9 +45,11 @@ out:
 	return ret;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
+int
+fsx_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
@@ -91,7 +93,7 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fsx_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -126,7 +128,7 @@ out:
 int
 fsx_append_sync(int fd, const void *data, size_t len, struct mm_err *err)
 {
-	if (write_all(fd, data, len) < 0 || fdatasync(fd) < 0)
+	if (fsx_write_all(fd, data, len) < 0 || fdatasync(fd) < 0)
 		return mm_errf(err, MM_E_IO, "cannot append: %s", strerror(errno));
 	return 0;
 }

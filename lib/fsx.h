@@ -24,6 +24,9 @@ int fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_e
 /* mkdir -p; -1 and err (MM_E_IO) on failure. */
 int fsx_mkdir_p(const char *dir, int mode, struct mm_err *err);
 
+/* write(2) all of len bytes, retrying short writes and EINTR; -1 with errno set. */
+int fsx_write_all(int fd, const void *data, size_t len);
+
 /*
  * Append one record (data, len) to an open append-only file descriptor and
  * fdatasync it before returning, retrying short writes.  For audit logs.

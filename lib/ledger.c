@@ -522,23 +522,6 @@ fail(struct ledger *l, struct mm_err *err, const char *what, int errnum)
 	return mm_errf(err, MM_E_IO, "%s", l->failmsg);
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Snapshot + empty journal.  Caller holds mu. */
 static int
 compact_locked(struct ledger *l, double now, struct mm_err *err)
@@ -735,9 +718,9 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 	afd = l->afd;
 	pthread_mutex_unlock(&l->mu);
 	pthread_rwlock_rdlock(&l->afd_lock);
-	if (j.len && write_all(jfd, j.data, j.len) < 0)
+	if (j.len && fsx_write_all(jfd, j.data, j.len) < 0)
 		what = "cannot append to the journal", e = errno;
-	else if (a.len && write_all(afd, a.data, a.len) < 0)
+	else if (a.len && fsx_write_all(afd, a.data, a.len) < 0)
 		what = "cannot append to the audit log", e = errno;
 	else if (j.len && fdatasync(jfd) < 0)
 		what = "cannot sync the journal", e = errno;
@@ -1017,7 +1000,7 @@ out:
 		int e = 0;
 
 		pthread_rwlock_rdlock(&l->afd_lock);
-		if (write_all(l->afd, audit.data, audit.len) < 0)
+		if (fsx_write_all(l->afd, audit.data, audit.len) < 0)
 			e = errno;
 		pthread_rwlock_unlock(&l->afd_lock);
 		if (e) {

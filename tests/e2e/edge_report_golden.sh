@@ -7,26 +7,8 @@
 # env: MMOPS (binary), ROOT (repo).  Last line: "N passed, N failed".
 # To refresh the golden file after an intended model change:
 #   mmops sim --report tests/golden/EDGE_REPORT_case1.json --hours 24 --seed 1
-set -u
-ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-MMOPS=${MMOPS:-$ROOT/build/mmops}
+source "$(dirname "$0")/lib/common.bash"
 GOLDEN=$ROOT/tests/golden/EDGE_REPORT_case1.json
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/mmops-e2e-edge.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-	fi
-}
 
 check "mmops sim --report --hours 24 --seed 1" \
 	"$MMOPS" sim --report "$T/EDGE_REPORT_latest.json" --hours 24 --seed 1
@@ -38,5 +20,4 @@ check "a second run is byte-identical" cmp "$T/EDGE_REPORT_latest.json" "$T/agai
 "$MMOPS" golden --baseline "$GOLDEN" --actual "$T/seed2.json" --fail-on-drift >/dev/null
 check "another seed drifts (golden exits 1)" test $? = 1
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -5,46 +5,7 @@
 # stops the counters, breaker, freeze, faults, state), the bearer token, the
 # 4xx answers, and `mmops scrape` reads the live endpoint (exit 3 on a 404).
 # env: MMOPS (binary), ROOT (repo).  Last line: "N passed, N failed".
-set -u
-ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-MMOPS=${MMOPS:-$ROOT/build/mmops}
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/mmops-e2e-sim.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-check() {	# check NAME CMD...: one assertion
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-	fi
-}
-
-# start_sim NAME ARGS...: run mmops sim on a free port; sets PORT
-start_sim() {
-	local name=$1 i
-	shift
-	rm -f "$T/$name.port"
-	"$MMOPS" sim --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>"$T/$name.log" &
-	PIDS+=($!)
-	for i in $(seq 100); do
-		[ -s "$T/$name.port" ] && break
-		sleep 0.05
-	done
-	PORT=$(cat "$T/$name.port" 2>/dev/null)
-	[ -n "$PORT" ]
-}
+source "$(dirname "$0")/lib/common.bash"
 
 metric() {	# metric PORT NAME: the value of an unlabelled sample
 	curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
@@ -158,5 +119,4 @@ sleep 0.3
 check "promtool accepts the exposition under every fault" promtool_clean "$PORT"
 check "breaker fault shows as open" test "$(metric "$PORT" mm_circuit_breaker_open)" = 1
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

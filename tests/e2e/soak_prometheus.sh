@@ -9,54 +9,14 @@
 #  3. a query Prometheus refuses makes the gate "error", not "no data";
 #  4. the range step is chosen under the 11,000-point limit.
 # env: MMOPS (binary), ROOT (repo).  Last line: "N passed, N failed".
-set -u
-ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-MMOPS=${MMOPS:-$ROOT/build/mmops}
-T=$(mktemp -d "${TMPDIR:-/tmp}/soak_prom.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-	fi
-}
-if ! command -v prometheus >/dev/null; then
-	echo "prometheus is not installed (scripts/install-deps)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+source "$(dirname "$0")/lib/common.bash"
+need prometheus
 py() { python3 -c "$@"; }
 
 # The bot: 60 simulated seconds per second; latency x4 from 15 to 30 simulated
 # minutes (15..30 s of wall time).
-"$MMOPS" sim --listen 127.0.0.1:0 --port-file "$T/port" --speed 60 \
-	--fault latency:x4@15m+15m >"$T/sim.log" 2>&1 &
-pids+=($!)
-wait_file "$T/port" 10 || { echo "sim did not start"; cat "$T/sim.log"; }
-sport=$(cat "$T/port")
+start_sim sim --speed 60 --fault latency:x4@15m+15m || { echo "sim did not start"; cat "$T/sim.log"; }
+sport=$PORT
 
 pport=$(free_port)
 cat >"$T/prometheus.yml" <<EOF
@@ -70,12 +30,9 @@ scrape_configs:
 EOF
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/data" \
 	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$T/prom.log" 2>&1 &
-pids+=($!)
+PIDS+=($!)
 P=http://127.0.0.1:$pport
-for ((i = 0; i < 200; i++)); do
-	curl -sf "$P/-/ready" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_for 20 curl -sf "$P/-/ready"
 check "prometheus is ready" curl -sf "$P/-/ready" -o /dev/null
 # Let Prometheus have a first sample before the soaks start.
 sleep 2
@@ -85,11 +42,11 @@ common=(--hours 0.0125 --interval 1s --warmup 0 -q)
 "$MMOPS" soak --scrape "http://127.0.0.1:$sport/metrics" "${common[@]}" --state "$T/s1" \
 	--gate-summary "$T/scrape_g.json" --export-json "$T/scrape_m.json" >/dev/null 2>"$T/scrape.err" &
 p1=$!
-pids+=("$p1")
+PIDS+=("$p1")
 "$MMOPS" soak --prometheus "$P" "${common[@]}" --state "$T/s2" \
 	--gate-summary "$T/live_g.json" --export-json "$T/live_m.json" >/dev/null 2>"$T/live.err" &
 p2=$!
-pids+=("$p2")
+PIDS+=("$p2")
 wait "$p1"
 rc1=$?
 wait "$p2"
@@ -97,8 +54,8 @@ rc2=$?
 check "--scrape judged the latency fault: exit 1 (got $rc1)" test "$rc1" = 1
 check "live --prometheus judged it too: exit 1 (got $rc2)" test "$rc2" = 1
 sleep 2	# the last scrape into the TSDB
-from=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["start"])' "$T/scrape_m.json")
-to=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["end"])' "$T/scrape_m.json")
+from=$(json "$T/scrape_m.json" run start)
+to=$(json "$T/scrape_m.json" run end)
 "$MMOPS" soak --prometheus "$P" --from "$from" --to "$to" --interval 1s --warmup 0 -q \
 	--gate-summary "$T/range_g.json" --export-json "$T/range_m.json" >/dev/null 2>"$T/range.err"
 rc3=$?
@@ -116,7 +73,7 @@ check "same verdict for every gate: --scrape vs live --prometheus" \
 # P95 within bucket resolution: both in one bucket, or apart by at most the
 # width of the bucket holding the scrape's value.
 curl -s "http://127.0.0.1:$sport/metrics" >"$T/expo.txt"
-p95() { py 'import json,sys; print(json.load(open(sys.argv[1]))["series"]["tick_latency_ms"]["aggregates"]["p95"])' "$1"; }
+p95() { json "$1" series tick_latency_ms aggregates p95; }
 a=$(p95 "$T/scrape_m.json")
 for f in live range; do
 	b=$(p95 "$T/${f}_m.json")
@@ -139,14 +96,14 @@ t1=$((t2 - 30))
 "$MMOPS" soak --prometheus "$P" --from "$t1" --to "$t2" --interval 30s --warmup 0 -q \
 	--export-json "$T/hq_m.json" >/dev/null 2>&1
 check "the two-instant range has exactly 2 samples" \
-	test "$(py 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["samples"])' "$T/hq_m.json")" = 2
+	test "$(json "$T/hq_m.json" run samples)" = 2
 sel='mm_tick_latency_seconds_bucket{stage="tick_total"}'
 for q in 0.5 0.9 0.95 0.99 0.999; do
 	expr="histogram_quantile($q, sum by (le) ($sel) - sum by (le) ($sel offset 30s))"
 	theirs=$(curl -s --get "$P/api/v1/query" --data-urlencode "query=$expr" --data-urlencode "time=$t2" |
 		py 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(float(r[0]["value"][1]) * 1000 if r else "none")')
 	key=p$(echo "$q" | sed 's/^0\.//; s/^5$/50/; s/^9$/90/')
-	ours=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["series"]["tick_latency_ms"]["aggregates"][sys.argv[2]])' "$T/hq_m.json" "$key")
+	ours=$(json "$T/hq_m.json" series tick_latency_ms aggregates "$key")
 	py 'import sys
 a, b = sys.argv[1], sys.argv[2]
 print(f"  q={sys.argv[3]}: mmops {a} ms, prometheus {b} ms")
@@ -181,10 +138,9 @@ check "the other gate still passes" \
 now=$(date +%s)
 "$MMOPS" soak --prometheus "$P" --from $((now - 30 * 86400)) --to "$now" --interval 1s --warmup 0 -q \
 	--export-json "$T/long_m.json" >/dev/null 2>&1
-step=$(py 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["interval_seconds"])' "$T/long_m.json")
+step=$(json "$T/long_m.json" run interval_seconds)
 check "30-day range: step $step s keeps it under 11,000 points" \
 	py 'import sys; s=float(sys.argv[1]); sys.exit(0 if s == int(s) and 30*86400/s + 1 <= 11000 and 30*86400/(s-1) + 1 > 11000 else 1)' "$step"
 check "prometheus logged no errors" bash -c "! grep -qi 'level=error' '$T/prom.log'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -7,47 +7,7 @@
 #     most one checkpoint interval of samples is lost;
 #  3. SIGINT writes the reports for what ran, marked incomplete (exit 3).
 # env: MMOPS (binary), ROOT (repo).  Last line: "N passed, N failed".
-set -u
-ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-MMOPS=${MMOPS:-$ROOT/build/mmops}
-T=$(mktemp -d "${TMPDIR:-/tmp}/soak_resume.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-check() { # check NAME CMD...
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-	fi
-}
-# Wait (up to $2 seconds) until file $1 exists and is not empty.
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-json() { # json FILE KEY...: print a value with python3's json module
-	python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-for k in sys.argv[2:]:
-    d=d[int(k)] if isinstance(d,list) else d[k]
-print(d)' "$@"
-}
+source "$(dirname "$0")/lib/common.bash"
 
 # --- 1. mock: kill -9, resume, same reports --------------------------------
 export CI_FAKE_UTC=2025-10-11T00:00:00Z
@@ -60,7 +20,7 @@ check "uninterrupted mock run judged the latency fault" \
 "$MMOPS" soak "${args[@]}" --state "$T/s.json" --checkpoint-every 1h \
 	--gate-summary "$T/b_g.json" --export-json "$T/b_m.json" --export-md "$T/b.md" >/dev/null 2>&1 &
 p=$!
-pids+=("$p")
+PIDS+=("$p")
 wait_file "$T/s.json" 20
 sleep 0.3
 kill -9 "$p" 2>/dev/null
@@ -81,15 +41,13 @@ check "the resume is recorded" grep -q '"resumes": 1' "$T/b_m.json"
 unset CI_FAKE_UTC
 
 # --- 2. live scrape of mmops sim: kill -9, downtime, resume -----------------
-"$MMOPS" sim --listen 127.0.0.1:0 --port-file "$T/port" --speed 60 >/dev/null 2>&1 &
-pids+=($!)
-wait_file "$T/port" 10
-port=$(cat "$T/port")
+start_sim sim --speed 60
+port=$PORT
 url=http://127.0.0.1:$port/metrics
 live=(--scrape "$url" --hours 0.005 --interval 1s --warmup 0 --checkpoint-every 1s -q)
 "$MMOPS" soak "${live[@]}" --state "$T/live.json" --gate-summary "$T/l_g.json" >/dev/null 2>&1 &
 p=$!
-pids+=("$p")
+PIDS+=("$p")
 sleep 6
 kill -9 "$p" 2>/dev/null
 wait "$p"
@@ -114,7 +72,7 @@ check "the live run completed" test "$(json "$T/l_m.json" run complete)" = True
 "$MMOPS" soak --scrape "$url" --hours 1 --interval 1s --warmup 0 -q --state "$T/int.json" \
 	--gate-summary "$T/i_g.json" --export-md "$T/i.md" >/dev/null 2>"$T/i.err" &
 p=$!
-pids+=("$p")
+PIDS+=("$p")
 sleep 3
 kill -INT "$p"
 wait "$p"
@@ -125,5 +83,4 @@ check "interrupted flag set" test "$(json "$T/i_g.json" interrupted)" = True
 check "markdown says incomplete" grep -q 'INCOMPLETE' "$T/i.md"
 check "stderr explains" grep -q 'interrupted: reports cover part of the run' "$T/i.err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

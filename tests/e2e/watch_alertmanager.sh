@@ -8,61 +8,8 @@
 # the sim is scaled to 0, its breaker opened and orders frozen exactly once,
 # and the resolution undoes nothing.  Alerts are posted to Alertmanager's API
 # v2 with curl.  env: MMOPS (binary), ROOT (repo).  Last line: "N passed, N failed".
-set -u
-ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-MMOPS=${MMOPS:-$ROOT/build/mmops}
+source "$(dirname "$0")/lib/common.bash"
 AM=${ALERTMANAGER:-prometheus-alertmanager}
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/mmops-e2e-watch.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-check() {	# check NAME CMD...: one assertion
-	local name=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-	fi
-}
-
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ]
-	exit
-}
-
-need() {	# need CMD: skip nothing silently; a missing tool is a failure
-	command -v "$1" >/dev/null 2>&1 || { check "$1 is installed" false; finish; }
-}
-
-# wait_for SECONDS CMD...: poll until CMD succeeds (0) or the deadline passes (1)
-wait_for() {
-	local deadline=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.2
-	done
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_port_file FILE: the port a server wrote once listening
-wait_port_file() {
-	wait_for 10 test -s "$1" && cat "$1"
-}
 
 need "$AM"
 need amtool
@@ -81,10 +28,8 @@ check "deploy/policies/rollback.yaml passes mmops watch --check" \
 	"$MMOPS" watch --check --policy "$ROOT/deploy/policies/rollback.yaml" >/dev/null
 
 # --- the bot: mmops sim with an admin token
-"$MMOPS" sim --listen 127.0.0.1:0 --port-file "$T/sim.port" --token-file "$T/admin-token" \
-	2>"$T/sim.log" &
-PIDS+=($!)
-SIM=$(wait_port_file "$T/sim.port")
+start_sim sim --token-file "$T/admin-token"
+SIM=$PORT
 check "mmops sim is up" test -n "$SIM"
 [ -n "$SIM" ] || finish
 sim_state() {

@@ -21,6 +21,7 @@
 
 #include "actions.h"
 #include "buf.h"
+#include "helpers.h"
 #include "http.h"
 #include "httpd.h"
 #include "jsonx.h"
@@ -73,21 +74,11 @@ static struct stub *stub;
 static int
 group_setup(void **state)
 {
-	struct httpd_config c;
-	struct mm_err err;
-
 	(void)state;
 	http_global_init();
 	stub = xcalloc(1, sizeof(*stub));
 	pthread_mutex_init(&stub->mu, NULL);
-	memset(&c, 0, sizeof(c));
-	c.listen = "127.0.0.1:0";
-	c.threads = 4;
-	c.handler = stub_handler;
-	c.ctx = stub;
-	stub->h = httpd_start(&c, &err);
-	assert_non_null(stub->h);
-	stub->port = httpd_port(stub->h);
+	stub->h = helper_stub_start(stub_handler, stub, &stub->port);
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 
 #include "buf.h"
 #include "fsx.h"
+#include "helpers.h"
 #include "jsonx.h"
 #include "ledger.h"
 #include "xalloc.h"
@@ -47,30 +47,6 @@ struct fx {
 	char dir[64];
 };
 
-static void
-rm_rf(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char *p;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = xasprintf("%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 setup(void **state)
 {
@@ -90,7 +66,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rm_rf(f->dir);
+	helper_rm_rf(f->dir);
 	policy_free(f->pol);
 	free(f);
 	return 0;

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "helpers.h"
 #include "http.h"
 #include "httpd.h"
 #include "jsonx.h"
@@ -79,21 +79,12 @@ admin_handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 static int
 group_setup(void **state)
 {
-	struct httpd_config c;
-	struct mm_err err;
-
 	(void)state;
 	http_global_init();
 	adm = xcalloc(1, sizeof(*adm));
 	pthread_mutex_init(&adm->mu, NULL);
 	pthread_cond_init(&adm->cv, NULL);
-	memset(&c, 0, sizeof(c));
-	c.listen = "127.0.0.1:0";
-	c.threads = 4;
-	c.handler = admin_handler;
-	c.ctx = adm;
-	assert_non_null(adm->h = httpd_start(&c, &err));
-	adm->port = httpd_port(adm->h);
+	adm->h = helper_stub_start(admin_handler, adm, &adm->port);
 	return 0;
 }
 
@@ -113,30 +104,6 @@ struct fx {
 	struct watch *w;
 	int port;
 };
-
-static void
-rm_rf(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char *p;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = xasprintf("%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			rm_rf(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
 
 static struct policy *
 seed_policy(double cooldown)
@@ -215,7 +182,7 @@ teardown(void **state)
 
 	watch_stop(f->w);
 	policy_free(f->pol);
-	rm_rf(f->dir);
+	helper_rm_rf(f->dir);
 	free(f->state_dir);
 	free(f);
 	return 0;
