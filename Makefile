@@ -84,16 +84,25 @@ bench: $(MMOPS) $(BENCH_BIN)
 	@O=$(O) bench/run-all
 
 # libFuzzer binaries (clang): make fuzz; then build-fuzz/fuzz_X fuzz/corpus/X
+# The library is compiled once, instrumented, and linked into every target.
 FUZZ_O = build-fuzz
 FUZZ_CFLAGS = $(CSTD) -O1 -g -iquote lib -DMMOPS_VERSION='"$(VERSION)"' $(PKG_CFLAGS) \
-	      -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-fuzz:
-	@mkdir -p $(FUZZ_O)
-	@for f in $(FUZZ_SRC); do \
-		n=$$(basename $$f .c); \
-		echo "clang $$n"; \
-		clang $(FUZZ_CFLAGS) -o $(FUZZ_O)/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lpthread -lm || exit 1; \
-	done
+	      -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_LIB = $(FUZZ_O)/libmmops.a
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_O)/%)
+
+$(FUZZ_O)/%.fo: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_O)/%.fo)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.fo $(FUZZ_LIB)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lpthread -lm
+
+fuzz: $(FUZZ_BIN)
 
 install: $(MMOPS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mmops
