@@ -1080,13 +1080,11 @@ jsonscan_compact(const char *buf, size_t len, struct buf *out)
 }
 
 int
-jsonscan_quote(const char *str, size_t len, struct buf *out)
+jsonscan_escape(const char *str, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
-	static const char hex[] = "0123456789abcdef";
+	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes \u001F */
 
-	if (buf_addc(out, '"') < 0)
-		return -1;
 	while (p < end) {
 		const unsigned char *q = p;
 		char e[8];
@@ -1148,5 +1146,13 @@ jsonscan_quote(const char *str, size_t len, struct buf *out)
 			return -1;
 		p++;
 	}
+	return 0;
+}
+
+int
+jsonscan_quote(const char *str, size_t len, struct buf *out)
+{
+	if (buf_addc(out, '"') < 0 || jsonscan_escape(str, len, out) < 0)
+		return -1;
 	return buf_addc(out, '"');
 }

@@ -152,7 +152,14 @@ size_t jsonscan_unescape(const char *raw, size_t rawlen, char *out);
  */
 int jsonscan_compact(const char *buf, size_t len, struct buf *out);
 
-/* Append s (len bytes, any content) as a JSON string literal with quotes. -1 past out's cap. */
+/*
+ * Append s (len bytes, any content) as a JSON string literal with quotes.
+ * Control characters are escaped as jansson writes them (\n, \u001F), and a
+ * byte that is not valid UTF-8 becomes \ufffd, so the result is always valid
+ * JSON.  -1 past out's cap.  jsonscan_escape() is the same without the quotes,
+ * for text placed inside a string literal.
+ */
 int jsonscan_quote(const char *s, size_t len, struct buf *out);
+int jsonscan_escape(const char *s, size_t len, struct buf *out);
 
 #endif

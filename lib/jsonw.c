@@ -1,50 +1,19 @@
 /*
  * jsonw.c - a minimal JSON writer for text the watcher emits per request:
- * escaping as jansson does (quote, backslash, control characters), no tree,
+ * escaping as jansson does (jsonscan_quote: quote, backslash, control
+ * characters; invalid UTF-8 as U+FFFD), no tree,
  * no allocation beyond the buffer's own growth.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "jsonscan.h"
 #include "jsonw.h"
 
 void
 jsonw_quote(struct buf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes \u001F */
-	const char *run = s;
-
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
-		char u[7];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"':	esc = "\\\""; break;
-		case '\\':	esc = "\\\\"; break;
-		case '\b':	esc = "\\b"; break;
-		case '\f':	esc = "\\f"; break;
-		case '\n':	esc = "\\n"; break;
-		case '\r':	esc = "\\r"; break;
-		case '\t':	esc = "\\t"; break;
-		default:
-			u[0] = '\\';
-			u[1] = 'u';
-			u[2] = '0';
-			u[3] = '0';
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			esc = u;
-		}
-		buf_adds(b, esc);
-	}
-	buf_add(b, run, (size_t)(s - run));
-	buf_addc(b, '"');
+	(void)jsonscan_quote(s, strlen(s), b);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "http.h"
 #include "jsonx.h"
+#include "jsonscan.h"
 #include "policy.h"
 #include "xalloc.h"
 #include "yaml.h"
@@ -558,30 +559,6 @@ tpl_is_literal(const struct tpl *t)
 	return 1;
 }
 
-static int
-json_escape_into(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		int r;
-
-		if (c == '"')
-			r = buf_adds(out, "\\\"");
-		else if (c == '\\')
-			r = buf_adds(out, "\\\\");
-		else if (c == '\n')
-			r = buf_adds(out, "\\n");
-		else if (c == '\t')
-			r = buf_adds(out, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			r = buf_addf(out, "\\u%04x", c);
-		else
-			r = buf_addc(out, (char)c);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
-}
 
 static const char *
 field_value(const char *f, const struct tpl_ctx *c, char *tmp, size_t tmpsz)
@@ -638,7 +615,9 @@ tpl_render(const struct tpl *t, const struct tpl_ctx *ctx, int shown, int json_e
 			continue;
 		}
 		if (json_escape) {
-			if (json_escape_into(out, field_value(s->text, ctx, tmp, sizeof(tmp))) < 0)
+			const char *v = field_value(s->text, ctx, tmp, sizeof(tmp));
+
+			if (jsonscan_escape(v, strlen(v), out) < 0)
 				return -1;
 		} else if (buf_adds(out, field_value(s->text, ctx, tmp, sizeof(tmp))) < 0) {
 			return -1;
