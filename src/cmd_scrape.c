@@ -318,7 +318,9 @@ cmd_scrape(int argc, char **argv)
 	}
 	if (families_only)
 		printf("%-40s %-10s %8s  %s\n", "FAMILY", "TYPE", "SAMPLES", "HELP");
-	r = promtext_parse(data, len, src, flags, print_sample, &pr, &err);
+	/* Positions name stdin as golden and readiness do: "<stdin>:2:11: ...". */
+	r = promtext_parse(data, len, strcmp(src, "-") == 0 ? "<stdin>" : src, flags, print_sample,
+			   &pr, &err);
 	flush_family(&pr);
 	fflush(stdout);
 	if (r < 0) {

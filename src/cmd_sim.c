@@ -34,8 +34,9 @@
 #define SIM_MAX_BODY ((size_t)64 << 10) /* admin requests are tiny */
 #define STEP_NS	     20000000L		/* the clock loop wakes every 20 ms */
 
-static const char *listen_addr = "127.0.0.1:9100", *report_path, *token_file, *port_file;
-static double speed = 1, duration, hours = 24;
+static const char default_listen[] = "127.0.0.1:9100";
+static const char *listen_addr = default_listen, *report_path, *token_file, *port_file;
+static double speed = 1, duration, hours = NAN;	/* hours: NAN until given (24) */
 static long seed = 1, replicas = 1;
 static struct strlist fault_specs;
 
@@ -97,11 +98,11 @@ on_signal(int sig)
 static void
 reset_options(void)
 {
-	listen_addr = "127.0.0.1:9100";
+	listen_addr = default_listen;
 	report_path = token_file = port_file = NULL;
 	speed = 1;
 	duration = 0;
-	hours = 24;
+	hours = NAN;
 	seed = 1;
 	replicas = 1;
 	strlist_release(&fault_specs);
@@ -477,6 +478,23 @@ cmd_sim(int argc, char **argv)
 				      speed);
 		goto out;
 	}
+	/* Options of the other mode would be silently ignored: refuse them. */
+	if (!report_path && !isnan(hours)) {
+		ret = opt_usage_error(&sim_help, "--hours goes with --report (serving runs until "
+				      "stopped, or for --duration of wall time)");
+		goto out;
+	}
+	if (report_path && (listen_addr != default_listen || token_file || port_file ||
+			    duration > 0)) {
+		ret = opt_usage_error(&sim_help, "--%s does not go with --report (nothing is served)",
+				      listen_addr != default_listen ? "listen"
+				      : token_file		    ? "token-file"
+				      : port_file		    ? "port-file"
+								    : "duration");
+		goto out;
+	}
+	if (isnan(hours))
+		hours = 24;
 	if (fault_specs.n > SIM_MAX_FAULTS) {
 		ret = opt_usage_error(&sim_help, "more than %d --fault options", SIM_MAX_FAULTS);
 		goto out;

@@ -39,7 +39,7 @@ static const struct opt opts[] = {
 	{ "from", 0, OPT_STRING, &from_str, "T", "with --prometheus: judge the soak that ran from T (RFC 3339 or epoch seconds)", 0, 0 },
 	{ "to", 0, OPT_STRING, &to_str, "T", "with --prometheus: ... to T (query_range, step kept under 11,000 points)", 0, 0 },
 	{ "interval", 0, OPT_DURATION, &interval, "D", "time between samples (default 15s)", 0, 0 },
-	{ "timeout", 0, OPT_DURATION, &timeout, "D", "per scrape or query (default: the interval, at most 10s)", 0, 0 },
+	{ "timeout", 0, OPT_DURATION, &timeout, "D", "per scrape (default: the interval, at most 10s) or Prometheus query (10s; 30s with --from/--to)", 0, 0 },
 	{ "export-json", 0, OPT_STRING, &export_json, "FILE", "write soak_metrics.json: every series and aggregate, the run", 0, 0 },
 	{ "export-md", 0, OPT_STRING, &export_md, "FILE", "write SOAK_RESULTS.md (GitHub-flavoured summary)", 0, 0 },
 	{ "gate-summary", 0, OPT_STRING, &gate_summary, "FILE", "write gates_summary.json (verdict and every gate)", 0, 0 },
@@ -266,6 +266,18 @@ check_resume_conflicts(const struct soak_opts *rec)
 	if (!isnan(interval) && rec->source != SOAK_SRC_PROM_RANGE &&
 	    fabs(interval - rec->interval) > 1e-9)
 		return opt_usage_error(&help, "--resume: the checkpoint's interval is %gs", rec->interval);
+	/* The engine runs with the recorded values: a different one would be ignored. */
+	if (abort_on_fail && !rec->abort_on_fail)
+		return opt_usage_error(&help, "--resume: the checkpoint's run has no --abort-on-fail");
+	if (!isnan(timeout) && fabs(timeout - rec->timeout) > 1e-9) {
+		if (rec->timeout > 0)
+			return opt_usage_error(&help, "--resume: the checkpoint's --timeout is %gs",
+					       rec->timeout);
+		return opt_usage_error(&help, "--resume: the checkpoint's run has the default --timeout");
+	}
+	if (!isnan(checkpoint_every) && fabs(checkpoint_every - rec->checkpoint_every) > 1e-9)
+		return opt_usage_error(&help, "--resume: the checkpoint's --checkpoint-every is %gs",
+				       rec->checkpoint_every);
 	if (gates_path)
 		return opt_usage_error(&help, "--resume: the checkpoint carries its own gates; drop --gates");
 	if (faults.n || seed_str || from_str || !isnan(warmup))

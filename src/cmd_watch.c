@@ -131,7 +131,7 @@ cmd_watch(int argc, char **argv)
 	int npos, rc, sig;
 
 	memset(&o, 0, sizeof(o));
-	o.port = 8080;
+	o.port = -1;	/* not given: 8080, unless --listen */
 	o.policy = DEFAULT_POLICY;
 	rc = opt_parse(&help, argc, argv, pos, &npos);
 	if (rc) {
@@ -142,6 +142,12 @@ cmd_watch(int argc, char **argv)
 		rc = opt_usage_error(&help, "unexpected argument '%s'", pos[0]);
 		goto out;
 	}
+	if (o.port >= 0 && o.listen) {
+		rc = opt_usage_error(&help, "--port and --listen exclude each other");
+		goto out;
+	}
+	if (o.port < 0)
+		o.port = 8080;
 	if (o.token_file && o.basic_file) {
 		rc = opt_usage_error(&help, "--token-file and --basic-auth-file exclude each other");
 		goto out;
