@@ -64,6 +64,45 @@ fsx_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * The target exists and is not a regular file.  A symlink is followed, so the
+ * file it names is replaced atomically and the link stays; a device or FIFO
+ * (/dev/stdout, /dev/null, a pipe) is written in place, since renaming over
+ * it would replace the device node itself.
+ */
+static int
+write_special(const char *path, const struct stat *lst, const void *data, size_t len,
+	      struct mm_err *err)
+{
+	char *real;
+	int fd, r;
+
+	if (S_ISLNK(lst->st_mode) && (real = realpath(path, NULL))) {
+		struct stat st;
+
+		/* realpath() resolved every link, so this recursion ends. */
+		if (stat(real, &st) == 0 && S_ISREG(st.st_mode))
+			r = fsx_write_atomic(real, data, len, err);
+		else
+			r = write_special(real, &st, data, len, err);
+		free(real);
+		return r;
+	}
+	if (S_ISDIR(lst->st_mode))
+		return mm_errf(err, MM_E_IO, "cannot write '%s': Is a directory", path);
+	/* A device, a FIFO, or a link to nothing yet: write through it. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+	if (fsx_write_all(fd, data, len) < 0) {
+		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0)
+		return mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
 int
 fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err)
 {
@@ -74,6 +113,8 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 
 	if (!*path)
 		return mm_errf(err, MM_E_IO, "cannot write '': No such file or directory");
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_special(path, &st, data, len, err);
 	dir = xstrdup(path);
 	slash = strrchr(dir, '/');
 	if (slash == dir)

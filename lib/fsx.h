@@ -18,6 +18,8 @@
  * directories are created (mode 0755).  The new file gets mode 0644 (or the
  * old file's mode when it exists).  -1 and err (MM_E_IO) on failure, in
  * which case path is untouched and no temporary file is left behind.
+ * A symlink is followed (the file it names is replaced, the link stays); a
+ * device or FIFO such as /dev/stdout is written in place, never replaced.
  */
 int fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err);
 

@@ -397,9 +397,10 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->cfg.conn_limit,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_sec,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.per_ip_limit,
-		    MHD_OPTION_THREAD_POOL_SIZE,
-		    (unsigned)(h->cfg.threads > 1 ? h->cfg.threads : 0),
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h, MHD_OPTION_END);
+		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h,
+		    /* A pool only when asked for: MHD warns about a size of 0 or 1. */
+		    h->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		    (unsigned)h->cfg.threads, MHD_OPTION_END);
 	}
 	if (!h->mhd) {
 		mm_errf(err, MM_E_NET, "cannot start the HTTP server on '%s'",

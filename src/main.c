@@ -88,7 +88,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "help") == 0) {
-		char *hargv[3];
+		char *hargv[8];
+		int i, n = 0;
 
 		if (argc < 3) {
 			usage(stdout);
@@ -96,10 +97,12 @@ main(int argc, char **argv)
 		}
 		if (!(c = find_cmd(argv[2])))
 			return unknown(argv[2]);
-		hargv[0] = argv[2];
-		hargv[1] = (char *)"--help";
-		hargv[2] = NULL;
-		return c->fn(2, hargv);
+		/* "mmops help readiness score" is "mmops readiness score --help". */
+		for (i = 2; i < argc && n < 6; i++)
+			hargv[n++] = argv[i];
+		hargv[n++] = (char *)"--help";
+		hargv[n] = NULL;
+		return c->fn(n, hargv);
 	}
 	if (argv[1][0] == '-') {
 		fprintf(stderr, "mmops: unknown option '%s'\nhint: see 'mmops --help'\n", argv[1]);

@@ -43,6 +43,59 @@ teardown(void **state)
 
 static int has_temp(const char *d);
 
+static void
+test_fsx_write_atomic_follows_symlinks(void **state)
+{
+	char target[320], link[320], dangling[320], made[320];
+	struct buf b = BUF_INIT(1024);
+	struct mm_err err;
+	struct stat st;
+
+	(void)state;
+	snprintf(target, sizeof(target), "%s/target.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	assert_int_equal(fsx_write_atomic(target, "old", 3, &err), 0);
+	assert_int_equal(symlink("target.json", link), 0);
+	assert_int_equal(fsx_write_atomic(link, "new", 3, &err), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(buf_read_file(&b, target, &err), 0);
+	assert_string_equal(b.data, "new");
+	/* A link to a file that does not exist yet creates that file. */
+	snprintf(dangling, sizeof(dangling), "%s/dangling", dir);
+	snprintf(made, sizeof(made), "%s/made-by-link", dir);
+	assert_int_equal(symlink("made-by-link", dangling), 0);
+	assert_int_equal(fsx_write_atomic(dangling, "x", 1, &err), 0);
+	assert_int_equal(lstat(dangling, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(made, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	buf_release(&b);
+}
+
+static void
+test_fsx_write_atomic_writes_through_a_fifo(void **state)
+{
+	char fifo[320], got[16] = { 0 };
+	struct mm_err err;
+	struct stat st;
+	int rfd;
+
+	(void)state;
+	/* A FIFO stands in for /dev/stdout or /dev/null: it must not be replaced. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(fsx_write_atomic(fifo, "piped", 5, &err), 0);
+	assert_int_equal(read(rfd, got, sizeof(got) - 1), 5);
+	assert_string_equal(got, "piped");
+	close(rfd);
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_false(has_temp(dir));
+}
+
 static size_t
 count_entries(const char *d)
 {
@@ -166,6 +219,8 @@ main(void)
 		cmocka_unit_test(test_fsx_write_atomic_keeps_mode_of_existing_file),
 		cmocka_unit_test(test_fsx_write_atomic_fails_cleanly),
 		cmocka_unit_test(test_fsx_append_sync_appends),
+		cmocka_unit_test(test_fsx_write_atomic_follows_symlinks),
+		cmocka_unit_test(test_fsx_write_atomic_writes_through_a_fifo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
