@@ -34,7 +34,7 @@ static long max_bytes = (long)SCRAPE_DEFAULT_MAX;
 /* clang-format off */
 static const struct opt scrape_opts[] = {
 	{ "json", 0, OPT_BOOL, &as_json, NULL, "JSON lines: a family record, then its samples", 0, 0 },
-	{ "families", 0, OPT_BOOL, &families_only, NULL, "one line per family: name, type, samples, help", 0, 0 },
+	{ "families", 0, OPT_BOOL, &families_only, NULL, "one line per family with samples: name, type, samples, help", 0, 0 },
 	{ "timeout", 0, OPT_DURATION, &timeout, "D", "whole-request timeout for a URL (default 10s)", 0, 0 },
 	{ "max-bytes", 0, OPT_LONG, &max_bytes, "N", "refuse an exposition larger than N bytes (default 64 MiB)", 1, 1L << 34 },
 	{ "openmetrics", 0, OPT_BOOL, &openmetrics, NULL, "ask for (or read a file as) OpenMetrics text: float-second timestamps", 0, 0 },
