@@ -42,7 +42,8 @@ e2e_cleanup() {
 	# Signal only PIDs that are still this shell's children: one the test
 	# already stopped and reaped may have been reused by another process.
 	for p in "${PIDS[@]}"; do
-		[ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] && kill "$p" 2>/dev/null
+		# field 4 of /proc/PID/stat is the parent (our processes' names have no spaces)
+		[ "$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)" = "$$" ] && kill "$p" 2>/dev/null
 	done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
