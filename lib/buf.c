@@ -21,6 +21,7 @@ buf_init(struct buf *b, size_t cap)
 	b->len = 0;
 	b->alloc = 0;
 	b->cap = cap;
+	b->failed = 0;
 }
 
 void
@@ -36,12 +37,14 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->failed = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
-int
-buf_grow(struct buf *b, size_t n)
+/* Room for n more bytes, or -1 past the cap; does not fail the buffer. */
+static int
+reserve(struct buf *b, size_t n)
 {
 	size_t want, na;
 
@@ -57,6 +60,16 @@ buf_grow(struct buf *b, size_t n)
 		na = b->cap + 1;
 	b->data = xrealloc(b->data, na);
 	b->alloc = na;
+	return 0;
+}
+
+int
+buf_grow(struct buf *b, size_t n)
+{
+	if (b->failed || reserve(b, n) < 0) {
+		b->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -93,7 +106,11 @@ buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0 || buf_grow(b, (size_t)n) < 0)
+	if (n < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	if (buf_grow(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
@@ -141,20 +158,22 @@ buf_read_file(struct buf *b, const char *path, struct mm_err *err)
 		goto out;
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		if ((size_t)st.st_size > b->cap - b->len || buf_grow(b, (size_t)st.st_size) < 0) {
+		if ((size_t)st.st_size > b->cap - b->len || reserve(b, (size_t)st.st_size) < 0) {
+			b->failed = 1;
 			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes",
 				path, b->cap);
 			goto out;
 		}
 	}
 	for (;;) {
-		if (buf_grow(b, 65536) < 0 && buf_grow(b, 1) < 0) {
+		if (reserve(b, 65536) < 0 && reserve(b, 1) < 0) {
 			char c;
 
 			/* Exactly at the cap: only fine if the file ends here. */
 			n = read(fd, &c, 1);
 			if (n == 0)
 				break;
+			b->failed = 1;
 			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes",
 				path, b->cap);
 			goto out;
@@ -174,7 +193,7 @@ buf_read_file(struct buf *b, const char *path, struct mm_err *err)
 		b->data[b->len] = '\0';
 	}
 	if (!b->data)
-		buf_grow(b, 0);
+		reserve(b, 0);
 	if (b->data)
 		b->data[b->len] = '\0';
 	ret = 0;

@@ -24,10 +24,11 @@ jsonw_begin(struct jsonw *w, struct buf *b)
 	buf_addc(b, '{');
 }
 
-void
+int
 jsonw_end(struct jsonw *w)
 {
 	buf_addc(w->b, '}');
+	return buf_failed(w->b) ? -1 : 0;
 }
 
 static void

@@ -17,8 +17,12 @@ struct jsonw {
 
 /* Start an object on b ('{'). */
 void jsonw_begin(struct jsonw *w, struct buf *b);
-/* End it ('}'). */
-void jsonw_end(struct jsonw *w);
+/*
+ * End it ('}').  Returns -1 when any append to the buffer was refused (its
+ * cap), since a struct buf's failure is sticky: the text is then incomplete
+ * and must not be used; 0 otherwise.
+ */
+int jsonw_end(struct jsonw *w);
 /* Members: "key": value. */
 void jsonw_str(struct jsonw *w, const char *key, const char *val);
 void jsonw_int(struct jsonw *w, const char *key, long long val);

@@ -971,6 +971,10 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 			json_decref(jrec);
 		}
 		audit_decision(&audit, p, &p->alerts[i], &out[i], now, dry_run);
+		if (buf_failed(&journal) || buf_failed(&audit)) {
+			mm_errf(err, MM_E_LIMIT, "decision records larger than %zu bytes", audit.cap);
+			goto out;
+		}
 		remember_recent(l, audit.data + start, audit.len - start - 1);
 	}
 	for (i = 0; i < p->nalerts; i++)

@@ -777,17 +777,46 @@ sim_totals(const struct sim *s, struct sim_totals *t)
 
 /* --- rendering ---------------------------------------------------------- */
 
-static char *
-put(char *o, const char *s)
+/*
+ * The exposition is written straight into the buffer's spare room (the hot
+ * path of every scrape), through a cursor that checks each write against the
+ * room reserved: past it, nothing more is written and sim_render() fails.
+ */
+struct rcur {
+	char *o, *end;
+	int over;	/* a write did not fit */
+};
+
+static int
+room(struct rcur *w, size_t n)
+{
+	if (w->over || n > (size_t)(w->end - w->o)) {
+		w->over = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+put(struct rcur *w, const char *s)
 {
 	size_t n = strlen(s);
 
-	memcpy(o, s, n);
-	return o + n;
+	if (!room(w, n))
+		return;
+	memcpy(w->o, s, n);
+	w->o += n;
 }
 
-static char *
-put_u64(char *o, uint64_t v)
+static void
+putc_(struct rcur *w, char c)
+{
+	if (room(w, 1))
+		*w->o++ = c;
+}
+
+static void
+put_u64(struct rcur *w, uint64_t v)
 {
 	char tmp[24];
 	int n = 0;
@@ -796,35 +825,41 @@ put_u64(char *o, uint64_t v)
 		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	if (!room(w, (size_t)n))
+		return;
 	while (n)
-		*o++ = tmp[--n];
-	return o;
+		*w->o++ = tmp[--n];
 }
 
 /* A float with up to 6 decimals, trailing zeros trimmed ("0.9", "12", "-3.25"). */
-static char *
-put_f(char *o, double v)
+static void
+put_f(struct rcur *w, double v)
 {
+	char tmp[40], *o = tmp;
 	uint64_t ip, fp;
 	double a;
 	int i;
 
-	if (!isfinite(v) || fabs(v) >= 1e12) {
-		int n = snprintf(o, 32, "%.17g", v);
-
-		if (!isfinite(v))
-			n = snprintf(o, 32, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
-		return o + n;
+	if (!isfinite(v)) {
+		put(w, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (fabs(v) >= 1e12) {
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+		put(w, tmp);
+		return;
 	}
 	a = fabs(v);
 	fp = (uint64_t)llround(a * 1e6);
-	if (fp == 0)
-		return put(o, "0");
+	if (fp == 0) {
+		put(w, "0");
+		return;
+	}
 	if (v < 0)
 		*o++ = '-';
 	ip = fp / 1000000;
 	fp %= 1000000;
-	o = put_u64(o, ip);
+	o += snprintf(o, 24, "%llu", (unsigned long long)ip);
 	if (fp) {
 		char d[6];
 
@@ -838,135 +873,141 @@ put_f(char *o, double v)
 		memcpy(o, d, (size_t)i + 1);
 		o += i + 1;
 	}
-	return o;
+	*o = '\0';
+	put(w, tmp);
 }
 
 #define META(name, help, type) "# HELP " name " " help "\n# TYPE " name " " type "\n"
 
-static char *
-put_hist_lat(char *o, const struct sim *s, const struct hist *h, int k, const char *stage)
+static void
+put_hist_lat(struct rcur *w, const struct sim *s, const struct hist *h, int k, const char *stage)
 {
 	uint64_t c = 0;
 	size_t i;
 
 	for (i = 0; i <= NLAT; i++) {
 		c += h->n[i];
-		o = put(o, s->lat_prefix[k][i]);
-		o = put_u64(o, c);
-		*o++ = '\n';
+		put(w, s->lat_prefix[k][i]);
+		put_u64(w, c);
+		putc_(w, '\n');
 	}
-	o = put(o, "mm_tick_latency_seconds_sum{stage=\"");
-	o = put(o, stage);
-	o = put(o, "\"} ");
-	o = put_f(o, h->sum);
-	o = put(o, "\nmm_tick_latency_seconds_count{stage=\"");
-	o = put(o, stage);
-	o = put(o, "\"} ");
-	o = put_u64(o, h->count);
-	*o++ = '\n';
-	return o;
+	put(w, "mm_tick_latency_seconds_sum{stage=\"");
+	put(w, stage);
+	put(w, "\"} ");
+	put_f(w, h->sum);
+	put(w, "\nmm_tick_latency_seconds_count{stage=\"");
+	put(w, stage);
+	put(w, "\"} ");
+	put_u64(w, h->count);
+	putc_(w, '\n');
 }
 
-static char *
-put_line_f(char *o, const char *name_sp, double v)
+static void
+put_line_f(struct rcur *w, const char *name_sp, double v)
 {
-	o = put(o, name_sp);
-	o = put_f(o, v);
-	*o++ = '\n';
-	return o;
+	put(w, name_sp);
+	put_f(w, v);
+	putc_(w, '\n');
 }
 
-static char *
-put_line_u(char *o, const char *name_sp, uint64_t v)
+static void
+put_line_u(struct rcur *w, const char *name_sp, uint64_t v)
 {
-	o = put(o, name_sp);
-	o = put_u64(o, v);
-	*o++ = '\n';
-	return o;
+	put(w, name_sp);
+	put_u64(w, v);
+	putc_(w, '\n');
 }
 
 int
 sim_render(const struct sim *s, struct buf *out)
 {
-	char *o, *start;
+	struct rcur cur, *w = &cur;
 	uint64_t c = 0;
 	size_t i;
 
 	if (buf_grow(out, RENDER_MAX) < 0)
 		return -1;
-	start = o = out->data + out->len;
+	w->o = out->data + out->len;
+	w->end = w->o + RENDER_MAX;
+	w->over = 0;
 
-	o = put(o, META("mm_tick_latency_seconds",
+	put(w, META("mm_tick_latency_seconds",
 			"Tick latency by stage; fetch_md is part of tick_total.", "histogram"));
-	o = put_hist_lat(o, s, &s->lat_total, 0, "tick_total");
-	o = put_hist_lat(o, s, &s->lat_fetch, 1, "fetch_md");
+	put_hist_lat(w, s, &s->lat_total, 0, "tick_total");
+	put_hist_lat(w, s, &s->lat_fetch, 1, "fetch_md");
 
-	o = put(o, META("mm_md_cache_requests_total", "Market-data cache requests by result.",
+	put(w, META("mm_md_cache_requests_total", "Market-data cache requests by result.",
 			"counter"));
-	o = put_line_u(o, "mm_md_cache_requests_total{result=\"hit\"} ", s->cache_hit);
-	o = put_line_u(o, "mm_md_cache_requests_total{result=\"miss\"} ", s->cache_miss);
-	o = put(o, META("mm_hit_ratio", "Market-data cache hit ratio (smoothed over about 60s).",
+	put_line_u(w, "mm_md_cache_requests_total{result=\"hit\"} ", s->cache_hit);
+	put_line_u(w, "mm_md_cache_requests_total{result=\"miss\"} ", s->cache_miss);
+	put(w, META("mm_hit_ratio", "Market-data cache hit ratio (smoothed over about 60s).",
 			"gauge"));
-	o = put_line_f(o, "mm_hit_ratio ", s->hit_ratio);
+	put_line_f(w, "mm_hit_ratio ", s->hit_ratio);
 
-	o = put(o, META("mm_fills_total", "Fills by liquidity side.", "counter"));
-	o = put_line_u(o, "mm_fills_total{liquidity=\"maker\"} ", s->fills_maker);
-	o = put_line_u(o, "mm_fills_total{liquidity=\"taker\"} ", s->fills_taker);
-	o = put(o, META("mm_maker_share_ratio",
+	put(w, META("mm_fills_total", "Fills by liquidity side.", "counter"));
+	put_line_u(w, "mm_fills_total{liquidity=\"maker\"} ", s->fills_maker);
+	put_line_u(w, "mm_fills_total{liquidity=\"taker\"} ", s->fills_taker);
+	put(w, META("mm_maker_share_ratio",
 			"Share of maker fills (smoothed over about 600 fills).", "gauge"));
-	o = put_line_f(o, "mm_maker_share_ratio ", s->maker_share);
+	put_line_f(w, "mm_maker_share_ratio ", s->maker_share);
 
-	o = put(o, META("mm_ticks_total", "Strategy ticks run.", "counter"));
-	o = put_line_u(o, "mm_ticks_total ", s->ticks);
-	o = put(o,
+	put(w, META("mm_ticks_total", "Strategy ticks run.", "counter"));
+	put_line_u(w, "mm_ticks_total ", s->ticks);
+	put(w,
 		META("mm_deadline_misses_total", "Ticks that missed their deadline.", "counter"));
-	o = put_line_u(o, "mm_deadline_misses_total ", s->misses_deadline);
-	o = put(o,
+	put_line_u(w, "mm_deadline_misses_total ", s->misses_deadline);
+	put(w,
 		META("mm_deadline_miss_rate",
 		     "Share of ticks missing their deadline (smoothed over about 5m).", "gauge"));
-	o = put_line_f(o, "mm_deadline_miss_rate ", s->miss_rate);
+	put_line_f(w, "mm_deadline_miss_rate ", s->miss_rate);
 
-	o = put(o, META("mm_edge_bps",
+	put(w, META("mm_edge_bps",
 			"Realised edge per fill in basis points (smoothed over about 60 fills).",
 			"gauge"));
-	o = put_line_f(o, "mm_edge_bps ", s->edge_raw);
-	o = put(o, META("mm_edge_bps_ema1h", "Exponential moving average of mm_edge_bps, 1h.",
+	put_line_f(w, "mm_edge_bps ", s->edge_raw);
+	put(w, META("mm_edge_bps_ema1h", "Exponential moving average of mm_edge_bps, 1h.",
 			"gauge"));
-	o = put_line_f(o, "mm_edge_bps_ema1h ", s->ema1h);
-	o = put(o, META("mm_edge_bps_ema24h", "Exponential moving average of mm_edge_bps, 24h.",
+	put_line_f(w, "mm_edge_bps_ema1h ", s->ema1h);
+	put(w, META("mm_edge_bps_ema24h", "Exponential moving average of mm_edge_bps, 24h.",
 			"gauge"));
-	o = put_line_f(o, "mm_edge_bps_ema24h ", s->ema24h);
-	o = put(o, META("mm_pnl_usd", "Cumulative profit and loss in US dollars.", "gauge"));
-	o = put_line_f(o, "mm_pnl_usd ", s->pnl);
+	put_line_f(w, "mm_edge_bps_ema24h ", s->ema24h);
+	put(w, META("mm_pnl_usd", "Cumulative profit and loss in US dollars.", "gauge"));
+	put_line_f(w, "mm_pnl_usd ", s->pnl);
 
-	o = put(o, META("mm_ws_lag_seconds", "Websocket market-data message lag.", "histogram"));
+	put(w, META("mm_ws_lag_seconds", "Websocket market-data message lag.", "histogram"));
 	for (i = 0; i <= NWS; i++) {
 		c += s->ws.n[i];
-		o = put_line_u(o, s->ws_prefix[i], c);
+		put_line_u(w, s->ws_prefix[i], c);
 	}
-	o = put_line_f(o, "mm_ws_lag_seconds_sum ", s->ws.sum);
-	o = put_line_u(o, "mm_ws_lag_seconds_count ", s->ws.count);
-	o = put(o,
+	put_line_f(w, "mm_ws_lag_seconds_sum ", s->ws.sum);
+	put_line_u(w, "mm_ws_lag_seconds_count ", s->ws.count);
+	put(w,
 		META("mm_ws_lag_max_seconds", "Largest websocket lag over the last 15s.", "gauge"));
-	o = put_line_f(o, "mm_ws_lag_max_seconds ", ws_lag_max(s));
+	put_line_f(w, "mm_ws_lag_max_seconds ", ws_lag_max(s));
 
-	o = put(o, META("mm_circuit_breaker_open", "Circuit breaker state: 1 open, 0 closed.",
+	put(w, META("mm_circuit_breaker_open", "Circuit breaker state: 1 open, 0 closed.",
 			"gauge"));
-	o = put_line_u(o, "mm_circuit_breaker_open ", (uint64_t)breaker_open_now(s));
-	o = put(o, META("mm_guard_trips_total", "Risk guard trips by guard.", "counter"));
+	put_line_u(w, "mm_circuit_breaker_open ", (uint64_t)breaker_open_now(s));
+	put(w, META("mm_guard_trips_total", "Risk guard trips by guard.", "counter"));
 	for (i = 0; i < sim_nguards; i++) {
-		o = put(o, "mm_guard_trips_total{guard=\"");
-		o = put(o, sim_guards[i]);
-		o = put_line_u(o, "\"} ", s->guard_trips[i]);
+		put(w, "mm_guard_trips_total{guard=\"");
+		put(w, sim_guards[i]);
+		put_line_u(w, "\"} ", s->guard_trips[i]);
 	}
-	o = put(o, META("mm_strategy_replicas", "Strategy replicas running (0 stops trading).",
+	put(w, META("mm_strategy_replicas", "Strategy replicas running (0 stops trading).",
 			"gauge"));
-	o = put_line_u(o, "mm_strategy_replicas ", s->replicas);
-	o = put(o,
+	put_line_u(w, "mm_strategy_replicas ", s->replicas);
+	put(w,
 		META("mm_orders_frozen", "Order placement frozen: 1 frozen, 0 normal.", "gauge"));
-	o = put_line_u(o, "mm_orders_frozen ", (uint64_t)s->frozen);
+	put_line_u(w, "mm_orders_frozen ", (uint64_t)s->frozen);
 
-	out->len += (size_t)(o - start);
+	if (w->over) {
+		/* Not one byte past the room; the buffer keeps its old contents. */
+		out->data[out->len] = '\0';
+		out->failed = 1;
+		return -1;
+	}
+	out->len += (size_t)(w->o - (out->data + out->len));
 	out->data[out->len] = '\0';
 	return 0;
 }

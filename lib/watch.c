@@ -382,6 +382,11 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	}
 	buf_addf(&resp->body, "],\"dry_run\":%s,\"received\":%zu,\"status\":\"ok\"}\n",
 		 w->cfg.dry_run ? "true" : "false", p.nalerts);
+	if (buf_failed(&resp->body)) {
+		/* The decisions are durable; only the answer did not fit. */
+		resp_error(resp, 500, "answer larger than the response limit");
+		goto out;
+	}
 	resp->status = 200;
 	resp->content_type = "application/json";
 	/* Only now, with the decision durable, may anything run. */

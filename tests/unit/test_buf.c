@@ -46,6 +46,33 @@ test_buf_refuses_to_pass_its_cap(void **state)
 	buf_release(&b);
 }
 
+/* Issue 10: a refusal must not leave a hole that a later append papers over. */
+static void
+test_buf_refusal_is_sticky(void **state)
+{
+	struct buf b = BUF_INIT(10);
+
+	(void)state;
+	assert_int_equal(buf_adds(&b, "12345678"), 0);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_adds(&b, "ABCDE"), -1);
+	assert_true(buf_failed(&b));
+	assert_int_equal(buf_adds(&b, "!"), -1);
+	assert_int_equal(buf_addc(&b, '!'), -1);
+	assert_int_equal(buf_addf(&b, "%d", 1), -1);
+	assert_int_equal(buf_grow(&b, 0), -1);
+	assert_string_equal(b.data, "12345678");
+	buf_reset(&b);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_adds(&b, "ok"), 0);
+	assert_int_equal(buf_grow(&b, 100), -1);
+	assert_true(buf_failed(&b));
+	buf_release(&b);
+	assert_false(buf_failed(&b));
+	assert_int_equal(buf_adds(&b, "again"), 0);
+	buf_release(&b);
+}
+
 static void
 test_buf_detach_hands_over_contents(void **state)
 {
@@ -115,6 +142,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_appends_and_stays_nul_terminated),
 		cmocka_unit_test(test_buf_refuses_to_pass_its_cap),
+		cmocka_unit_test(test_buf_refusal_is_sticky),
 		cmocka_unit_test(test_buf_detach_hands_over_contents),
 		cmocka_unit_test(test_buf_read_file_reads_whole_file_and_enforces_cap),
 		cmocka_unit_test(test_buf_read_file_exactly_at_cap),
