@@ -4,7 +4,10 @@
  * Loading refuses duplicate keys and NaN/Infinity and reports
  * "file:line:col: what"; dumping is the project's one canonical form:
  * sorted keys, two-space indent, a trailing newline, so machine outputs are
- * byte-for-byte reproducible.
+ * byte-for-byte reproducible.  Every real is written in the shortest form
+ * that reads back to the same double (at most 17 significant digits, in
+ * jansson's spelling: "0.1", "2.0", "1e300", "-0.0"), so a number survives
+ * a report, a checkpoint or a golden baseline exactly.
  */
 #ifndef MM_JSONX_H
 #define MM_JSONX_H
@@ -12,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 
 #define JSONX_MAX_FILE ((size_t)1 << 30)	/* 1 GiB: the most any JSON input may be */
@@ -25,6 +29,22 @@ json_t *jsonx_loadb(const char *data, size_t len, const char *name, struct mm_er
 
 /* Read and parse a file ("-" is stdin); MM_E_IO when it cannot be read. */
 json_t *jsonx_load_file(const char *path, struct mm_err *err);
+
+#define JSONX_REAL_MAX 32	/* bytes jsonx_format_real() may need, NUL included */
+
+/*
+ * The shortest decimal text that strtod() reads back as v exactly, spelt as
+ * jansson spells a real ("0.1", "2.0", "1e300", "-0.0"); "null" for NaN and
+ * infinities.  Writes at most n bytes (JSONX_REAL_MAX is always enough);
+ * returns the length.
+ */
+size_t jsonx_format_real(double v, char *out, size_t n);
+
+/*
+ * Append the canonical text of j to b (compact: one line without a newline;
+ * else indent 2 and a trailing newline).  -1 when b's cap was hit.
+ */
+int jsonx_dump_buf(const json_t *j, struct buf *b, int compact);
 
 /* Canonical text of j: sorted keys, indent 2, trailing newline.  Caller frees. */
 char *jsonx_dumps(const json_t *j);

@@ -1533,7 +1533,7 @@ section_pointer(const char *key, const char *member)
 static const char *
 show(const json_t *v, char *buf, size_t n)
 {
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+	char *s = jsonx_dumps_compact(v);
 	size_t len;
 
 	snprintf(buf, n, "%s", s ? s : "?");

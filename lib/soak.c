@@ -1347,11 +1347,9 @@ soak_checkpoint(struct soak *s, struct mm_err *err)
 	if (!s->o.state_path)
 		return 0;
 	j = state_json(s);
-	/* 17 digits: doubles must round-trip exactly for a resume to be exact. */
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	/* Doubles round-trip exactly (jsonx), so a resume is exact. */
+	text = jsonx_dumps_compact(j);
 	json_decref(j);
-	if (!text)
-		return mm_errf(err, MM_E_RUNTIME, "cannot encode the checkpoint");
 	ret = fsx_write_atomic(s->o.state_path, text, strlen(text), err);
 	free(text);
 	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
