@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "readiness.h"
+#include "junit.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

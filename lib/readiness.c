@@ -16,11 +16,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <libxml/xmlreader.h>
-
 #include "buf.h"
 #include "clock.h"
 #include "jsonx.h"
+#include "junit.h"
 #include "policy.h"
 #include "readiness.h"
 #include "xalloc.h"
@@ -28,8 +27,6 @@
 
 #define REASON_MAX 2048		/* a section's reason line is cut (at a whole item) past this */
 #define LIST_MAX 64		/* items listed per evidence array (gates, alerts, files) */
-#define JUNIT_MAX_DEPTH 256	/* nested <testsuite> elements */
-#define JUNIT_MAX_COUNT 1000000000000L	/* per-attribute and total cap: 10^12 */
 
 /* The built-in configuration: deploy/readiness.yaml, byte for byte. */
 const char readiness_default_yaml[] =
@@ -153,12 +150,6 @@ static void
 set_int(json_t *obj, const char *key, long v)
 {
 	json_object_set_new(obj, key, json_integer((json_int_t)v));
-}
-
-static long
-sat_add(long a, long b)
-{
-	return a > JUNIT_MAX_COUNT - b ? JUNIT_MAX_COUNT : a + b;
 }
 
 enum sstatus { ST_PASS, ST_FAIL, ST_MISSING, ST_INVALID, ST_COUNT };
@@ -798,285 +789,6 @@ out:
 	return res;
 }
 
-/* ---- JUnit XML --------------------------------------------------------- */
-
-struct xml_error {
-	int set;
-	int line, col;
-	char msg[256];
-};
-
-#if LIBXML_VERSION >= 21200
-static void
-on_xml_error(void *ctx, const xmlError *e)
-#else
-static void
-on_xml_error(void *ctx, xmlErrorPtr e)
-#endif
-{
-	struct xml_error *xe = ctx;
-	size_t n;
-
-	if (xe->set || !e || e->level < XML_ERR_ERROR)
-		return;
-	xe->set = 1;
-	xe->line = e->line;
-	xe->col = e->int2;
-	snprintf(xe->msg, sizeof(xe->msg), "%s", e->message ? e->message : "malformed XML");
-	n = strlen(xe->msg);
-	while (n && (xe->msg[n - 1] == '\n' || xe->msg[n - 1] == ' '))
-		xe->msg[--n] = '\0';
-}
-
-struct junit_frame {
-	int depth;
-	int has_attrs, has_child_suite;
-	long tc, tc_fail, tc_err, tc_skip;		/* from the <testcase> children */
-	long a_tests, a_fail, a_err, a_skip;		/* from the attributes */
-};
-
-enum { CASE_FAIL = 1, CASE_ERR = 2, CASE_SKIP = 4 };
-
-/* Read a count attribute: 0 absent (*v = 0), 1 read, -1 malformed. */
-static int
-count_attr(xmlTextReaderPtr r, const char *attr, long *v)
-{
-	xmlChar *s = xmlTextReaderGetAttribute(r, (const xmlChar *)attr);
-	const char *p;
-	char *end;
-	long x;
-	int ret = -1;
-
-	*v = 0;
-	if (!s)
-		return 0;
-	p = (const char *)s;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	errno = 0;
-	x = strtol(p, &end, 10);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (end != p && !*end && !errno && x >= 0 && x <= JUNIT_MAX_COUNT) {
-		*v = x;
-		ret = 1;
-	}
-	xmlFree(s);
-	return ret;
-}
-
-static int
-suite_attrs(xmlTextReaderPtr r, struct junit_frame *f, const char *name, struct mm_err *err)
-{
-	static const char *const attrs[] = { "tests", "failures", "errors", "skipped" };
-	long *dst[] = { &f->a_tests, &f->a_fail, &f->a_err, &f->a_skip };
-	size_t i;
-	int got;
-
-	for (i = 0; i < 4; i++) {
-		if ((got = count_attr(r, attrs[i], dst[i])) < 0)
-			return mm_errf_at(err, MM_E_PARSE, name,
-					  (unsigned long)xmlTextReaderGetParserLineNumber(r),
-					  (unsigned long)xmlTextReaderGetParserColumnNumber(r),
-					  "attribute '%s' of <%s> is not a count", attrs[i],
-					  (const char *)xmlTextReaderConstLocalName(r));
-		if (got)
-			f->has_attrs = 1;
-	}
-	return 0;
-}
-
-static void
-add_case(struct junit_counts *out, struct junit_frame *f, int flags)
-{
-	long *tc = f ? &f->tc : &out->tests;
-	long *fail = f ? &f->tc_fail : &out->failures;
-	long *er = f ? &f->tc_err : &out->errors;
-	long *skip = f ? &f->tc_skip : &out->skipped;
-
-	*tc = sat_add(*tc, 1);
-	if (flags & CASE_ERR)
-		*er = sat_add(*er, 1);
-	else if (flags & CASE_FAIL)
-		*fail = sat_add(*fail, 1);
-	else if (flags & CASE_SKIP)
-		*skip = sat_add(*skip, 1);
-}
-
-static long
-lmax(long a, long b)
-{
-	return a > b ? a : b;
-}
-
-/* A suite is closed: add what it shows to the totals. */
-static void
-close_suite(struct junit_counts *out, const struct junit_frame *f)
-{
-	out->suites = sat_add(out->suites, 1);
-	if (f->tc > 0 || f->has_child_suite) {
-		/*
-		 * Trust the test cases; but a suite whose attributes claim more
-		 * failures than its cases show is counted at its word.  A parent of
-		 * other suites aggregates them in its attributes, so only leaves do.
-		 */
-		int leaf = !f->has_child_suite;
-
-		out->tests = sat_add(out->tests, f->tc);
-		out->failures = sat_add(out->failures, leaf ? lmax(f->tc_fail, f->a_fail) : f->tc_fail);
-		out->errors = sat_add(out->errors, leaf ? lmax(f->tc_err, f->a_err) : f->tc_err);
-		out->skipped = sat_add(out->skipped, leaf ? lmax(f->tc_skip, f->a_skip) : f->tc_skip);
-		return;
-	}
-	if (f->has_attrs) {
-		out->tests = sat_add(out->tests, f->a_tests);
-		out->failures = sat_add(out->failures, f->a_fail);
-		out->errors = sat_add(out->errors, f->a_err);
-		out->skipped = sat_add(out->skipped, f->a_skip);
-		out->from_attributes = 1;
-	}
-}
-
-int
-junit_count(const char *data, size_t len, const char *name, struct junit_counts *out,
-	    struct mm_err *err)
-{
-	struct junit_frame *stack = NULL, root_attrs = { 0 };
-	struct junit_counts c = { 0 };
-	struct xml_error xe = { 0 };
-	xmlTextReaderPtr r = NULL;
-	xmlStructuredErrorFunc old_fn;
-	void *old_ctx;
-	size_t nstack = 0;
-	int in_case = 0, case_depth = 0, case_flags = 0, root_seen = 0, root_is_suites = 0;
-	int rc, ret = -1;
-
-	if (len > INT_MAX)
-		return mm_errf(err, MM_E_LIMIT, "'%s' is too large for the XML parser", name);
-	xmlInitParser();
-	/*
-	 * Some errors (encoding, I/O) are raised without a parser context and
-	 * would go to libxml2's default handler, which prints: catch them all
-	 * for the length of this call (the handler is per thread).
-	 */
-	old_fn = xmlStructuredError;
-	old_ctx = xmlStructuredErrorContext;
-	xmlSetStructuredErrorFunc(&xe, on_xml_error);
-	/* No network, no DTD loading, no entity substitution: the file is data. */
-	r = xmlReaderForMemory(data, (int)len, NULL, NULL,
-			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!r) {
-		mm_errf_at(err, MM_E_PARSE, name, 1, 1, "not XML");
-		goto out;
-	}
-	xmlTextReaderSetStructuredErrorHandler(r, on_xml_error, &xe);
-	stack = xcalloc(JUNIT_MAX_DEPTH, sizeof(*stack));
-	while ((rc = xmlTextReaderRead(r)) == 1) {
-		int type = xmlTextReaderNodeType(r);
-		int depth = xmlTextReaderDepth(r);
-		const char *local = (const char *)xmlTextReaderConstLocalName(r);
-		struct junit_frame *top = nstack ? &stack[nstack - 1] : NULL;
-
-		if (!local)
-			continue;
-		if (type == XML_READER_TYPE_ELEMENT) {
-			int empty = xmlTextReaderIsEmptyElement(r);
-
-			if (depth == 0) {
-				root_seen = 1;
-				root_is_suites = strcmp(local, "testsuites") == 0;
-				if (!root_is_suites && strcmp(local, "testsuite") != 0) {
-					mm_errf_at(err, MM_E_PARSE, name,
-						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
-						   "root element is <%.64s>, not <testsuites> or <testsuite>",
-						   local);
-					goto out;
-				}
-				if (root_is_suites && suite_attrs(r, &root_attrs, name, err) < 0)
-					goto out;
-			}
-			if (in_case) {
-				if (depth == case_depth + 1) {
-					if (strcmp(local, "failure") == 0)
-						case_flags |= CASE_FAIL;
-					else if (strcmp(local, "error") == 0)
-						case_flags |= CASE_ERR;
-					else if (strcmp(local, "skipped") == 0)
-						case_flags |= CASE_SKIP;
-				}
-			} else if (strcmp(local, "testsuite") == 0) {
-				struct junit_frame *f;
-
-				if (nstack >= JUNIT_MAX_DEPTH) {
-					mm_errf_at(err, MM_E_LIMIT, name,
-						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
-						   "<testsuite> nested deeper than %d", JUNIT_MAX_DEPTH);
-					goto out;
-				}
-				if (top)
-					top->has_child_suite = 1;
-				f = &stack[nstack++];
-				memset(f, 0, sizeof(*f));
-				f->depth = depth;
-				if (suite_attrs(r, f, name, err) < 0)
-					goto out;
-				if (empty)
-					close_suite(&c, &stack[--nstack]);
-			} else if (strcmp(local, "testcase") == 0) {
-				in_case = 1;
-				case_depth = depth;
-				case_flags = 0;
-				if (empty) {
-					add_case(&c, top, 0);
-					in_case = 0;
-				}
-			}
-		} else if (type == XML_READER_TYPE_END_ELEMENT) {
-			if (in_case) {
-				if (depth == case_depth) {
-					add_case(&c, top, case_flags);
-					in_case = 0;
-				}
-			} else if (top && depth == top->depth && strcmp(local, "testsuite") == 0) {
-				close_suite(&c, top);
-				nstack--;
-			}
-		}
-	}
-	if (rc < 0 || xe.set) {
-		if (xe.set)
-			mm_errf_at(err, MM_E_PARSE, name, xe.line > 0 ? (unsigned long)xe.line : 1,
-				   xe.col > 0 ? (unsigned long)xe.col : 1, "%s", xe.msg);
-		else
-			mm_errf_at(err, MM_E_PARSE, name, 1, 1, "malformed XML");
-		goto out;
-	}
-	if (!root_seen) {
-		mm_errf_at(err, MM_E_PARSE, name, 1, 1, "no root element");
-		goto out;
-	}
-	/* A bare <testsuites tests=...> with neither suites nor cases speaks for itself. */
-	if (c.suites == 0 && c.tests == 0 && root_attrs.has_attrs) {
-		c.tests = root_attrs.a_tests;
-		c.failures = root_attrs.a_fail;
-		c.errors = root_attrs.a_err;
-		c.skipped = root_attrs.a_skip;
-		c.from_attributes = 1;
-	}
-	out->suites = sat_add(out->suites, c.suites);
-	out->tests = sat_add(out->tests, c.tests);
-	out->failures = sat_add(out->failures, c.failures);
-	out->errors = sat_add(out->errors, c.errors);
-	out->skipped = sat_add(out->skipped, c.skipped);
-	out->from_attributes |= c.from_attributes;
-	ret = 0;
-out:
-	free(stack);
-	xmlFreeTextReader(r);
-	xmlSetStructuredErrorFunc(old_ctx, old_fn);
-	return ret;
-}
-
 static json_t *
 eval_junit_files(const struct readiness_section_conf *s)
 {
@@ -1125,11 +837,7 @@ eval_junit_files(const struct readiness_section_conf *s)
 			set_int(f, "skipped", one.skipped);
 			if (one.from_attributes)
 				json_object_set_new(f, "from_attributes", json_true());
-			total.suites = sat_add(total.suites, one.suites);
-			total.tests = sat_add(total.tests, one.tests);
-			total.failures = sat_add(total.failures, one.failures);
-			total.errors = sat_add(total.errors, one.errors);
-			total.skipped = sat_add(total.skipped, one.skipped);
+			junit_counts_add(&total, &one);
 		}
 		buf_release(&b);
 	}

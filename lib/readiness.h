@@ -143,30 +143,6 @@ json_t *readiness_eval_alert_rules(const char *data, size_t len, const char *nam
 json_t *readiness_eval_rollback_policy(const char *data, size_t len, const char *name, long max,
 				       const char *const *hard, size_t nhard);
 
-/* Test totals of JUnit XML. */
-struct junit_counts {
-	long suites;		/* <testsuite> elements */
-	long tests;		/* <testcase> elements, or the attributes when there are none */
-	long failures;
-	long errors;
-	long skipped;
-	int from_attributes;	/* 1 when the totals come from <testsuite tests=...> attributes */
-};
-
-/*
- * Count the tests of one JUnit XML document (<testsuites> or <testsuite>
- * root).  Each <testcase> is one test; one with <error> is an error, else
- * one with <failure> a failure, else one with <skipped> skipped.  Suites
- * without <testcase> children contribute their tests/failures/errors/skipped
- * attributes instead.  When a suite's failures or errors attributes claim
- * more than its test cases show, the larger numbers are kept (a release gate
- * errs towards HOLD).  The XML is parsed with libxml2 without network access
- * or entity expansion.  Adds to *out (zero it first); -1 and err
- * (MM_E_PARSE, name:line:col) when the document is not JUnit XML.
- */
-int junit_count(const char *data, size_t len, const char *name, struct junit_counts *out,
-		struct mm_err *err);
-
 /* One problem found by readiness_validate(). */
 struct readiness_problem {
 	char *where;	/* JSON Pointer of the offending value ("" for the whole document) */

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "fsx.h"
 #include "jsonx.h"
+#include "junit.h"
 #include "report.h"
 #include "xalloc.h"
 
@@ -121,6 +122,15 @@ static const char *
 op_pretty(enum gate_op op)
 {
 	static const char *const p[] = { "<", "≤", ">", "≥", "=", "≠" };
+
+	return (unsigned)op < 6 ? p[op] : "?";
+}
+
+/* op_pretty() as HTML text. */
+static const char *
+op_html(enum gate_op op)
+{
+	static const char *const p[] = { "&lt;", "≤", "&gt;", "≥", "=", "≠" };
 
 	return (unsigned)op < 6 ? p[op] : "?";
 }
@@ -666,11 +676,14 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 		first = 0;
 	}
 	buf_adds(b, "\"/>\n");
-	if (has_th)
+	if (has_th) {
 		buf_addf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"th\"/>"
-			    "<text x=\"%d\" y=\"%.1f\" class=\"thl\">threshold %s%s%s</text>\n",
+			    "<text x=\"%d\" y=\"%.1f\" class=\"thl\">threshold %s%s",
 			 PAD_L, SVG_W - PAD_R, Y(th), Y(th), SVG_W - PAD_R - 4, Y(th) - 4,
-			 fmt_num(th, n, sizeof(n)), unit && *unit ? " " : "", unit ? unit : "");
+			 fmt_num(th, n, sizeof(n)), unit && *unit ? " " : "");
+		html_esc(b, unit ? unit : "");
+		buf_adds(b, "</text>\n");
+	}
 	buf_addf(b, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n</svg>\n",
 		 PAD_L, PAD_T, pw, ph);
 #undef X
@@ -758,12 +771,17 @@ report_html(const struct soak_report *r, struct buf *b)
 		char val[64], th[64], m[64], fb[32], lg[32], fr[32];
 
 		buf_addf(b, "<tr><td><a href=\"#g-%s\">%s</a></td><td>%s</td><td class=\"%s\">%s</td>"
-			    "<td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s %s</td><td class=\"n\">%s</td>",
+			    "<td>%s</td><td class=\"n\">",
 			 d->name, d->name, d->hard ? "hard" : "soft", verdict_class(g->verdict, d->hard),
-			 gates_verdict_name(g->verdict), gates_agg_name(d->agg),
-			 fmt_val(g->value, d->sel.unit, val, sizeof(val)), op_pretty(d->op),
-			 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)),
-			 isnan(g->value) ? "-" : fmt_val(margin(g), d->sel.unit, m, sizeof(m)));
+			 gates_verdict_name(g->verdict), gates_agg_name(d->agg));
+		html_esc(b, fmt_val(g->value, d->sel.unit, val, sizeof(val)));
+		buf_adds(b, "</td><td class=\"n\">");
+		html_esc(b, op_pretty(d->op));
+		buf_addc(b, ' ');
+		html_esc(b, fmt_val(d->threshold, d->sel.unit, th, sizeof(th)));
+		buf_adds(b, "</td><td class=\"n\">");
+		html_esc(b, isnan(g->value) ? "-" : fmt_val(margin(g), d->sel.unit, m, sizeof(m)));
+		buf_adds(b, "</td>");
 		if (isnan(g->first_breach))
 			buf_adds(b, "<td>-</td><td class=\"n\">-</td>");
 		else
@@ -791,11 +809,11 @@ report_html(const struct soak_report *r, struct buf *b)
 		if (gates_agg_quantile(d->agg) >= 0 || (d->agg == AGG_MEAN && d->window > 0) ||
 		    d->agg == AGG_INCREASE)
 			buf_addf(b, " · %s %s over the soak; charted: %s over %s windows · <code>",
-				 gates_agg_name(d->agg), op_pretty(d->op), gates_agg_name(d->agg),
+				 gates_agg_name(d->agg), op_html(d->op), gates_agg_name(d->agg),
 				 fmt_dur(d->window, w, sizeof(w)));
 		else
 			buf_addf(b, " · %s %s over the soak; charted: %s at each sample · <code>",
-				 gates_agg_name(d->agg), op_pretty(d->op),
+				 gates_agg_name(d->agg), op_html(d->op),
 				 d->agg == AGG_EMA1H || d->agg == AGG_EMA24H ? gates_agg_name(d->agg) : "the value");
 		html_esc(b, gates_selector_str(&d->sel, sel, sizeof(sel)));
 		buf_addf(b, "</code></p>\n<p class=\"why %s\">", verdict_class(g->verdict, d->hard));
@@ -813,8 +831,13 @@ report_html(const struct soak_report *r, struct buf *b)
 		const struct series_aggs *a = &s->aggs;
 		char sel[4096], aria[256], n1[48], n2[48], n3[48];
 
-		buf_addf(b, "<div class=\"card\"><h3>%s%s%s%s</h3><p><code>", s->name,
-			 *s->sel->unit ? " (" : "", s->sel->unit, *s->sel->unit ? ")" : "");
+		buf_addf(b, "<div class=\"card\"><h3>%s", s->name);
+		if (*s->sel->unit) {
+			buf_adds(b, " (");
+			html_esc(b, s->sel->unit);
+			buf_adds(b, ")");
+		}
+		buf_adds(b, "</h3><p><code>");
 		html_esc(b, gates_selector_str(s->sel, sel, sizeof(sel)));
 		buf_addf(b, "</code> · charted: %s · ", s->chart_label);
 		if (s->sel->type == MTYPE_HISTOGRAM)
@@ -845,106 +868,63 @@ report_html(const struct soak_report *r, struct buf *b)
 
 /* ---- JUnit ---- */
 
-static void
-xml_esc(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 && ch != '\n' && ch != '\t')
-			continue;	/* not allowed in XML 1.0 */
-		switch (ch) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\n': buf_adds(b, "&#10;"); break;
-		default: buf_addc(b, (char)ch);
-		}
-	}
-}
-
 int
 report_junit(const struct soak_report *r, struct buf *b)
 {
 	const struct report_run *u = &r->run;
-	unsigned failures = 0, errors = 0, skipped = 0;
-	char ts[CLOCK_RFC3339_MAX];
+	struct junit_case *cases = xcalloc(r->ngates ? r->ngates : 1, sizeof(*cases));
+	char **texts = xcalloc(r->ngates ? r->ngates : 1, sizeof(*texts));
+	char ts[CLOCK_RFC3339_MAX], missing[32];
+	struct junit_property props[] = {
+		{ "source", u->source },
+		{ "target", u->target },
+		{ "gates_file", u->gates_file },
+		{ "verdict", report_verdict(r) },
+		{ "complete", u->complete ? "true" : "false" },
+		{ "abort_reason", u->abort_reason ? u->abort_reason : "" },
+		{ "missing_scrapes", missing },
+	};
+	struct junit_suite suite = { "soak gates", u->elapsed, fmt_time(u->start, ts, sizeof(ts)),
+				     props, sizeof(props) / sizeof(props[0]), cases, r->ngates };
+	struct mm_err err;
 	size_t i;
+	int ret;
 
-	for (i = 0; i < r->ngates; i++) {
-		const struct gate_result *g = &r->gates[i].res;
-
-		if (g->verdict == VERDICT_PASS)
-			continue;
-		if (!g->def->hard)
-			skipped++;
-		else if (g->verdict == VERDICT_ERROR)
-			errors++;
-		else
-			failures++;
-	}
-	buf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		    "<testsuites name=\"mmops soak\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n"
-		    "  <testsuite name=\"soak gates\" tests=\"%zu\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\" timestamp=\"%s\">\n"
-		    "    <properties>\n",
-		 r->ngates, failures, errors, skipped, u->elapsed, r->ngates, failures, errors, skipped,
-		 u->elapsed, fmt_time(u->start, ts, sizeof(ts)));
-	{
-		char num[32];
-		const char *props[][2] = {
-			{ "source", u->source },
-			{ "target", u->target },
-			{ "gates_file", u->gates_file },
-			{ "verdict", report_verdict(r) },
-			{ "complete", u->complete ? "true" : "false" },
-			{ "abort_reason", u->abort_reason ? u->abort_reason : "" },
-		};
-		size_t k;
-
-		for (k = 0; k < sizeof(props) / sizeof(props[0]); k++) {
-			buf_addf(b, "      <property name=\"%s\" value=\"", props[k][0]);
-			xml_esc(b, props[k][1]);
-			buf_adds(b, "\"/>\n");
-		}
-		snprintf(num, sizeof(num), "%lu", u->missing);
-		buf_addf(b, "      <property name=\"missing_scrapes\" value=\"%s\"/>\n", num);
-	}
-	buf_adds(b, "    </properties>\n");
+	snprintf(missing, sizeof(missing), "%lu", u->missing);
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 		const struct gate_def *d = g->def;
+		struct junit_case *k = &cases[i];
 		char val[64], th[64];
+		struct buf t = BUF_INIT(1 << 16);
 
-		buf_addf(b, "    <testcase classname=\"soak.%s\" name=\"%s\" time=\"0\"", d->hard ? "hard" : "soft",
-			 d->name);
+		k->classname = d->hard ? "soak.hard" : "soak.soft";
+		k->name = d->name;
 		if (g->verdict == VERDICT_PASS) {
-			buf_adds(b, ">\n      <system-out>");
-			xml_esc(b, g->reason);
-			buf_adds(b, "</system-out>\n    </testcase>\n");
+			k->outcome = JUNIT_PASS;
+			k->text = g->reason;
 			continue;
 		}
-		buf_adds(b, ">\n");
-		if (!d->hard)
-			buf_adds(b, "      <skipped message=\"soft gate (warning): ");
-		else if (g->verdict == VERDICT_ERROR)
-			buf_adds(b, "      <error type=\"error\" message=\"");
-		else
-			buf_addf(b, "      <failure type=\"%s\" message=\"", gates_verdict_name(g->verdict));
-		xml_esc(b, g->reason);
-		buf_adds(b, "\"");
 		if (!d->hard) {
-			buf_adds(b, "/>\n");
-		} else {
-			buf_addf(b, ">%s: %s %s %s %s; alert %s\n", d->name, gates_agg_name(d->agg),
-				 fmt_val(g->value, d->sel.unit, val, sizeof(val)), gates_op_name(d->op),
-				 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)), d->alert.name);
-			buf_addf(b, "</%s>\n", g->verdict == VERDICT_ERROR ? "error" : "failure");
+			buf_addf(&t, "soft gate (warning): %s", g->reason);
+			k->outcome = JUNIT_SKIPPED;
+			k->message = texts[i] = buf_detach(&t, NULL);
+			continue;
 		}
-		buf_adds(b, "    </testcase>\n");
+		k->outcome = g->verdict == VERDICT_ERROR ? JUNIT_ERROR : JUNIT_FAILURE;
+		k->type = g->verdict == VERDICT_ERROR ? "error" : gates_verdict_name(g->verdict);
+		k->message = g->reason;
+		buf_addf(&t, "%s: %s %s %s %s; alert %s", d->name, gates_agg_name(d->agg),
+			 fmt_val(g->value, d->sel.unit, val, sizeof(val)), gates_op_name(d->op),
+			 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)), d->alert.name);
+		k->text = texts[i] = buf_detach(&t, NULL);
 	}
-	buf_adds(b, "  </testsuite>\n</testsuites>\n");
-	return buf_failed(b) ? -1 : 0;
+	ret = junit_write("mmops soak", &suite, 1, b, &err);
+	for (i = 0; i < r->ngates; i++)
+		free(texts[i]);
+	free(texts);
+	free(cases);
+	return ret;
 }
 
 /* ---- writing ---- */

@@ -437,124 +437,7 @@ test_readiness_golden_corrupt_report_scores_zero(void **state)
 	json_decref(s);
 }
 
-/* ---- JUnit ------------------------------------------------------------- */
-
-static int
-junit(const char *xml, struct junit_counts *c, struct mm_err *err)
-{
-	memset(c, 0, sizeof(*c));
-	mm_err_init(err);
-	return junit_count(xml, strlen(xml), "t.xml", c, err);
-}
-
-static void
-test_readiness_junit_counts_cases_across_suites(void **state)
-{
-	struct junit_counts c;
-	struct mm_err err;
-
-	(void)state;
-	assert_int_equal(junit("<?xml version=\"1.0\"?>\n"
-			       "<testsuites tests=\"99\">\n"
-			       " <testsuite name=\"a\" tests=\"3\">\n"
-			       "  <testcase name=\"ok\"/>\n"
-			       "  <testcase name=\"f\"><failure message=\"x\">boom</failure></testcase>\n"
-			       "  <testcase name=\"s\"><skipped/></testcase>\n"
-			       " </testsuite>\n"
-			       " <testsuite name=\"b\">\n"
-			       "  <testcase name=\"e\"><error type=\"T\"/><failure/></testcase>\n"
-			       "  <testcase name=\"o\"><system-out><![CDATA[<failure/>]]></system-out>"
-			       "</testcase>\n"
-			       "  <!-- <testcase name=\"commented\"><failure/></testcase> -->\n"
-			       " </testsuite>\n"
-			       "</testsuites>\n",
-			       &c, &err),
-			 0);
-	assert_int_equal(c.suites, 2);
-	assert_int_equal(c.tests, 5);
-	assert_int_equal(c.failures, 1);
-	assert_int_equal(c.errors, 1);
-	assert_int_equal(c.skipped, 1);
-	assert_false(c.from_attributes);
-}
-
-static void
-test_readiness_junit_attributes_and_nested_suites(void **state)
-{
-	struct junit_counts c;
-	struct mm_err err;
-
-	(void)state;
-	/* A suite with no cases speaks through its attributes. */
-	assert_int_equal(junit("<testsuite tests=\"12\" failures=\"0\" errors=\"1\" skipped=\"2\"/>",
-			       &c, &err), 0);
-	assert_int_equal(c.tests, 12);
-	assert_int_equal(c.errors, 1);
-	assert_true(c.from_attributes);
-	/* Attributes claiming more failures than the cases show win. */
-	assert_int_equal(junit("<testsuite tests=\"2\" failures=\"1\"><testcase/><testcase/></testsuite>",
-			       &c, &err), 0);
-	assert_int_equal(c.tests, 2);
-	assert_int_equal(c.failures, 1);
-	/* A parent's attributes aggregate its children: not counted twice. */
-	assert_int_equal(junit("<testsuites><testsuite tests=\"3\" failures=\"1\">"
-			       "<testsuite tests=\"1\"><testcase/></testsuite>"
-			       "<testsuite tests=\"2\" failures=\"1\"><testcase/><testcase><failure/>"
-			       "</testcase></testsuite></testsuite></testsuites>",
-			       &c, &err), 0);
-	assert_int_equal(c.suites, 3);
-	assert_int_equal(c.tests, 3);
-	assert_int_equal(c.failures, 1);
-	/* Namespaced and prefixed elements count by local name. */
-	assert_int_equal(junit("<j:testsuite xmlns:j=\"urn:x\"><j:testcase><j:failure/></j:testcase>"
-			       "</j:testsuite>", &c, &err), 0);
-	assert_int_equal(c.failures, 1);
-}
-
-static void
-test_readiness_junit_rejects_what_is_not_junit(void **state)
-{
-	struct junit_counts c;
-	struct mm_err err;
-
-	(void)state;
-	assert_int_equal(junit("<html><body/></html>", &c, &err), -1);
-	assert_non_null(strstr(err.msg, "root element is <html>"));
-	assert_int_equal(junit("<testsuite>\n<testcase>\n</testsuite>", &c, &err), -1);
-	assert_string_equal(err.file, "t.xml");
-	assert_int_equal(err.line, 3);
-	assert_int_equal(junit("", &c, &err), -1);
-	assert_int_equal(junit("<testsuite tests=\"many\"/>", &c, &err), -1);
-	assert_non_null(strstr(err.msg, "attribute 'tests' of <testsuite> is not a count"));
-	assert_int_equal(junit("<testsuite tests=\"-1\"/>", &c, &err), -1);
-}
-
-static void
-test_readiness_junit_does_not_expand_external_entities(void **state)
-{
-	struct junit_counts c;
-	struct mm_err err;
-	int r;
-
-	(void)state;
-	/* An external entity must neither be fetched nor turn into cases. */
-	r = junit("<?xml version=\"1.0\"?>\n"
-		  "<!DOCTYPE testsuite [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
-		  "<testsuite>&x;<testcase/></testsuite>\n",
-		  &c, &err);
-	assert_int_equal(r, 0);
-	assert_int_equal(c.tests, 1);
-	/* Nor may entities multiply ("billion laughs"): libxml2 refuses the loop. */
-	r = junit("<?xml version=\"1.0\"?>\n<!DOCTYPE t [<!ENTITY a \"aaaaaaaaaa\">"
-		  "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">"
-		  "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">"
-		  "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
-		  "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">]>\n"
-		  "<testsuite tests=\"&h;\"><testcase/></testsuite>\n",
-		  &c, &err);
-	assert_int_equal(r, -1);
-	assert_int_equal(err.line, 3);
-}
+/* ---- JUnit (the counting itself is tested in test_junit.c) ---------- */
 
 static void
 test_readiness_junit_section_files(void **state)
@@ -1148,10 +1031,6 @@ main(void)
 		cmocka_unit_test(test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree),
 		cmocka_unit_test(test_readiness_golden_scores_no_drift_only),
 		cmocka_unit_test(test_readiness_golden_corrupt_report_scores_zero),
-		cmocka_unit_test(test_readiness_junit_counts_cases_across_suites),
-		cmocka_unit_test(test_readiness_junit_attributes_and_nested_suites),
-		cmocka_unit_test(test_readiness_junit_rejects_what_is_not_junit),
-		cmocka_unit_test(test_readiness_junit_does_not_expand_external_entities),
 		cmocka_unit_test(test_readiness_junit_section_files),
 		cmocka_unit_test(test_readiness_alert_rules_complete_file_passes),
 		cmocka_unit_test(test_readiness_alert_rules_missing_or_incomplete_alerts_fail),
