@@ -284,8 +284,12 @@ slow_float(const char *s, size_t len, double *v)
 	tmp[len] = '\0';
 	errno = 0;
 	*v = strtod(tmp, &end);
-	/* ERANGE on underflow/overflow still yields the IEEE result Go gives. */
-	if (end == tmp + len && end != tmp)
+	/*
+	 * As Go's ParseFloat, which Prometheus uses: a literal too large for a
+	 * double ("1e400") is an error, not +Inf; one too small to represent
+	 * reads as 0 or a subnormal, which is what it is closest to.
+	 */
+	if (end == tmp + len && end != tmp && !(errno == ERANGE && isinf(*v)))
 		ret = 0;
 	if (tmp != small)
 		free(tmp);
@@ -320,8 +324,7 @@ prom_parse_float(const char *s, size_t len, double *v)
 		}
 		return -1;
 	}
-	if (p + 1 < e && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		return slow_float(s, len, v);
+	/* Prometheus's text format has decimal numbers only (no "0x10"). */
 	while (p < e && *p >= '0' && *p <= '9') {
 		ndigits++;
 		if (nd < 19) {
@@ -1049,6 +1052,13 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 				    p->labels[i].value.p);
 		}
 	}
+	/*
+	 * A creation timestamp is not a value of the family: summed with the
+	 * counter or read as a bucket it would be wrong, so it is checked and
+	 * then skipped (the caller never sees it).
+	 */
+	if (strcmp(suffix, "_created") == 0)
+		return 2;
 	s->family = &p->fam;
 	s->name.p = nm;
 	s->name.len = (size_t)(nme - nm);
@@ -1069,6 +1079,7 @@ promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 	}
 	while (!p->done) {
 		struct line ln;
+		int r;
 		const char *nl, *c;
 
 		if (p->pos >= p->end) {
@@ -1090,12 +1101,31 @@ promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 			continue;
 		if (p->eof_seen)
 			return fail(p, err, &ln, c, "content after '# EOF'");
-		if (*c == '#') {
-			if (comment_line(p, &ln, c, err) < 0)
-				return -1;
-			continue;
-		}
-		return sample_line(p, &ln, c, s, err);
+		if (*c == '#')
+			r = comment_line(p, &ln, c, err);
+		else
+			r = sample_line(p, &ln, c, s, err);
+		if (r < 0)
+			return -1;
+		/*
+		 * A body cut short ends inside a line: "b 23" cut to "b 2" must not
+		 * read as b = 2.  Every line ends with a newline, as Prometheus
+		 * requires; only "# EOF" may end the input without one.
+		 */
+		if (!nl && !p->eof_seen)
+			return fail(p, err, &ln, ln.end,
+				    "the last line has no newline: the input is truncated");
+		if (r == 1)
+			return 1;
+		/* a comment, or a _created sample (skipped) */
+	}
+	if ((p->flags & PROMTEXT_OPENMETRICS) && !p->eof_seen && !p->failed) {
+		struct line ln = { p->end, p->end };
+
+		if (p->end > p->data && p->end[-1] == '\n')
+			p->line++;	/* the end is the start of the line after the last */
+		return fail(p, err, &ln, p->end,
+			    "no '# EOF': an OpenMetrics exposition that does not end with it is truncated");
 	}
 	return 0;
 }
