@@ -370,11 +370,16 @@ on_sample(const struct prom_sample *smp, void *ctx)
 			continue;
 		switch (m->role) {
 		case ROLE_VALUE:
-			tr_add_value(m->tr, smp->value);
+			if (m->tr->sel->type == MTYPE_COUNTER &&
+			    (isnan(smp->value) || smp->value < 0))
+				tr_bad(m->tr, "counter %s has a %s value", m->key,
+				       isnan(smp->value) ? "NaN" : "negative");
+			else
+				tr_add_value(m->tr, smp->value);
 			break;
 		case ROLE_BUCKET:
 			le = prom_sample_label(smp, "le");
-			if (!le || prom_parse_float(le->p, le->len, &b) < 0)
+			if (!le || prom_parse_float(le->p, le->len, &b) < 0 || isnan(b))
 				tr_bad(m->tr, "%s has a bucket without a numeric 'le'%s", m->key, "");
 			else
 				tr_add_bucket(m->tr, b, smp->value);
@@ -735,7 +740,12 @@ scrape_end(struct soak *s, double t)
 
 	for (i = 0; i < s->ntr; i++) {
 		struct tracker *tr = &s->tr[i];
+		const char *why;
 
+		/* Broken buckets are an error of the gate, never a quantile. */
+		if (tr->seen && !tr->bad && tr->sel->type == MTYPE_HISTOGRAM &&
+		    (why = stats_buckets_check(tr->cur, tr->ncur)))
+			tr_bad(tr, "%s_bucket is not a histogram: %s", tr->sel->metric, why);
 		if (tr->bad && !tr->error) {
 			tr->error = 1;
 			snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", tr->bad_msg);

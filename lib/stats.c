@@ -21,6 +21,29 @@ cmp_bucket(const void *a, const void *b)
 	return x->le > y->le;
 }
 
+const char *
+stats_buckets_check(const struct hbucket *b, size_t n)
+{
+	struct hbucket tmp[STATS_MAX_BUCKETS];
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	if (n > STATS_MAX_BUCKETS)
+		return "more than 256 buckets";
+	for (i = 0; i < n; i++)
+		if (isnan(b[i].count) || b[i].count < 0)
+			return "a bucket count is NaN or negative";
+	memcpy(tmp, b, n * sizeof(*b));
+	qsort(tmp, n, sizeof(*tmp), cmp_bucket);
+	if (!(isinf(tmp[n - 1].le) && tmp[n - 1].le > 0))
+		return "no +Inf bucket";
+	for (i = 1; i < n; i++)
+		if (tmp[i].count < tmp[i - 1].count)
+			return "cumulative bucket counts decrease as le grows";
+	return NULL;
+}
+
 double
 stats_histogram_quantile(double q, struct hbucket *b, size_t n)
 {

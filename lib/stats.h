@@ -39,6 +39,16 @@ struct hbucket {
 };
 
 /*
+ * Why one scrape's classic buckets are not a histogram, or NULL when they
+ * are: a count that is NaN or negative, no +Inf bucket, or cumulative
+ * counts that decrease as le grows (in any input order).  PromQL's
+ * histogram_quantile() papers over the last by forcing monotonicity; a
+ * release gate must not judge such a series at all.  The reason is a
+ * static string.
+ */
+const char *stats_buckets_check(const struct hbucket *b, size_t n);
+
+/*
  * PromQL histogram_quantile(q, buckets).  b is sorted and coalesced in place
  * (so pass a copy if the order matters to you); n may be 0.  Returns NaN when
  * q is NaN, when there is no +Inf bucket, fewer than two buckets or no

@@ -150,6 +150,69 @@ test_feed_aggregates_after_warmup(void **st)
 	buf_release(&b);
 }
 
+/*
+ * Issue 10: buckets that are no histogram (no +Inf, decreasing counts, NaN)
+ * and a counter that goes negative make their gate an error with the
+ * reason; PromQL would force the buckets monotonic and answer a quantile.
+ */
+static void
+test_broken_series_make_their_gate_an_error(void **st)
+{
+	static const struct {
+		const char *hist, *trips, *gate, *why;
+	} t[] = {
+		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} 1\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 2\n",
+		  "0", "p95", "no +Inf bucket" },
+		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} 5\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 3\n"
+		  "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
+		  "0", "p95", "decrease" },
+		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} NaN\nlat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
+		  "0", "p95", "NaN or negative" },
+		{ "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "-3", "trips", "negative value" },
+		{ "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "NaN", "trips", "NaN value" },
+	};
+	size_t k;
+
+	(void)st;
+	fake_utc();
+	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		struct mm_err err;
+		struct gate_config *cfg;
+		struct soak_opts o = { 0 };
+		struct soak *s;
+		struct soak_report r;
+		struct buf b = BUF_INIT(1 << 16);
+		const double t0 = 1760140800;
+		const struct gate_result *g;
+		int i;
+
+		mm_err_init(&err);
+		cfg = gates_loadb(synth_gates, strlen(synth_gates), "synth.yaml", &err);
+		assert_non_null(cfg);
+		o.source = SOAK_SRC_SCRAPE;
+		o.url = "http://127.0.0.1:1/metrics";
+		o.duration = 600;
+		o.interval = 30;
+		o.warmup = 0;
+		s = soak_new(&o, cfg, &err);
+		assert_non_null(s);
+		for (i = 0; i < 4; i++) {
+			buf_reset(&b);
+			buf_addf(&b, "# TYPE lat_seconds histogram\n%s# TYPE ratio gauge\nratio 1\n"
+				     "# TYPE trips_total counter\ntrips_total %s\n", t[k].hist, t[k].trips);
+			assert_int_equal(soak_feed_text(s, t0 + 30 * i, b.data, b.len, "t", &err), 0);
+		}
+		soak_report(s, t0, &r);
+		g = find_gate(&r, t[k].gate);
+		if (g->verdict != VERDICT_ERROR || !strstr(g->reason, t[k].why))
+			fail_msg("case %zu: gate %s is %s: %s (want error: %s)", k, t[k].gate,
+				 gates_verdict_name(g->verdict), g->reason, t[k].why);
+		soak_free(s);
+		gates_free(cfg);
+		buf_release(&b);
+	}
+}
+
 static struct soak_report rep;
 
 /* Run a mock soak of hours with faults; returns the engine (caller frees). */
@@ -405,6 +468,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_feed_aggregates_after_warmup),
+		cmocka_unit_test(test_broken_series_make_their_gate_an_error),
 		cmocka_unit_test(test_mock_without_faults_passes_every_gate),
 		cmocka_unit_test(test_each_fault_fails_its_gate),
 		cmocka_unit_test(test_abort_on_fail_stops_at_the_first_sustained_hard_breach),
