@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,55 +167,17 @@ golden_doc_init(struct golden_doc *d, const char *name, const char *data, size_t
 	d->name = name;
 	d->data = data ? data : "";
 	d->len = data ? len : 0;
-	buf_init(&d->owned, 0);
-	d->map = NULL;
-	d->maplen = 0;
-}
-
-/* Map a big regular file: 1 done, 0 not a candidate (read it), -1 error. */
-static int
-doc_map(struct golden_doc *d, const char *path, struct mm_err *err)
-{
-	struct stat st;
-	void *m;
-	int fd, ret = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0; /* buf_read_file() reports it */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < GOLDEN_MAP_MIN)
-		goto out;
-	if ((size_t)st.st_size > GOLDEN_MAX_FILE) {
-		ret = mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes", path,
-			      GOLDEN_MAX_FILE);
-		goto out;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (m == MAP_FAILED)
-		goto out; /* fall back to reading */
-	(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	d->map = m;
-	d->maplen = (size_t)st.st_size;
-	d->data = m;
-	d->len = d->maplen;
-	ret = 1;
-out:
-	close(fd);
-	return ret;
+	filemap_init(&d->file);
 }
 
 int
 golden_doc_load(struct golden_doc *d, const char *path, struct mm_err *err)
 {
-	int r;
-
 	golden_doc_init(d, strcmp(path, "-") ? path : "<stdin>", NULL, 0);
-	if (strcmp(path, "-") != 0 && (r = doc_map(d, path, err)) != 0)
-		return r < 0 ? -1 : 0;
-	buf_init(&d->owned, GOLDEN_MAX_FILE);
-	if (buf_read_file(&d->owned, path, err) < 0)
+	if (filemap_load(&d->file, path, GOLDEN_MAX_FILE, err) < 0)
 		return -1;
-	d->data = d->owned.data ? d->owned.data : "";
-	d->len = d->owned.len;
+	d->data = d->file.data;
+	d->len = d->file.len;
 	return 0;
 }
 
@@ -225,11 +186,7 @@ golden_doc_release(struct golden_doc *d)
 {
 	if (!d)
 		return;
-	buf_release(&d->owned);
-	if (d->map)
-		munmap(d->map, d->maplen);
-	d->map = NULL;
-	d->maplen = 0;
+	filemap_release(&d->file);
 	d->data = "";
 	d->len = 0;
 }

@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "filemap.h"
 #include "err.h"
 
 #define GOLDEN_DEFAULT_TOLERANCE  1e-9 /* the seed's default */
@@ -42,7 +43,6 @@
 #define GOLDEN_MAX_IGNORE	  64   /* --ignore pointers */
 #define GOLDEN_MAX_FILE		  ((size_t)1 << 30) /* 1 GiB per document */
 #define GOLDEN_TEXT_VALUE_MAX	  72		    /* bytes of a value shown in the text report */
-#define GOLDEN_MAP_MIN		  ((size_t)1 << 20) /* files this big are mapped, not read */
 #define GOLDEN_MAX_REPORT	  ((size_t)1 << 31) /* cap of a rendered report */
 
 enum golden_kind {
@@ -76,9 +76,7 @@ struct golden_doc {
 	const char *name; /* borrowed */
 	const char *data;
 	size_t len;
-	struct buf owned; /* golden_doc_load()'s copy of a small file or a pipe */
-	void *map;	  /* golden_doc_load()'s mapping of a big regular file */
-	size_t maplen;
+	struct filemap file; /* what golden_doc_load() read or mapped */
 };
 
 /* Use len bytes at data (borrowed, must outlive the doc) named name. */
@@ -87,10 +85,9 @@ void golden_doc_init(struct golden_doc *d, const char *name, const char *data, s
 /*
  * Read path ("-" is stdin, named "<stdin>") up to GOLDEN_MAX_FILE.  -1 and
  * err: MM_E_IO when it cannot be read, MM_E_LIMIT when too big.  The doc
- * borrows path as its name.  A regular file of GOLDEN_MAP_MIN bytes or more
- * is mapped read-only instead of copied (reading 50 MB through read() costs
- * as much as comparing it); as with any mapped file, truncating it while
- * the comparison runs ends the process with SIGBUS.
+ * borrows path as its name.  A big regular file is mapped read-only
+ * instead of copied (lib/filemap: reading 50 MB through read() costs as much
+ * as comparing it).
  */
 int golden_doc_load(struct golden_doc *d, const char *path, struct mm_err *err);
 void golden_doc_release(struct golden_doc *d);

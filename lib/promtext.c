@@ -483,11 +483,18 @@ promtext_init(struct promtext *p, const char *data, size_t len, const char *name
 	p->name = name ? name : "-";
 	p->flags = flags;
 	p->max_series = PROMTEXT_MAX_SERIES;
+	memset(&p->hist, 0, sizeof(p->hist));
+	p->warn = NULL;
+	p->nwarn = 0;
 }
 
 void
 promtext_release(struct promtext *p)
 {
+	if (p) {
+		free(p->warn);
+		p->warn = NULL;
+	}
 	if (!p)
 		return;
 	free(p->scratch);
@@ -922,6 +929,177 @@ parse_labels(struct promtext *p, const struct line *ln, const char *c, size_t *n
 	return c;
 }
 
+/* ---- semantic rules ---- */
+
+/*
+ * A semantic rule broken at line:col: an error with PROMTEXT_OPENMETRICS
+ * (-1, the parser is done), a warning otherwise (0).
+ */
+__attribute__((format(printf, 5, 6))) static int
+violation(struct promtext *p, struct mm_err *err, unsigned long line, unsigned long col,
+	  const char *fmt, ...)
+{
+	char msg[MM_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->flags & PROMTEXT_OPENMETRICS) {
+		mm_errf_at(&p->last_err, MM_E_PARSE, p->name, line, col, "%s", msg);
+		if (err)
+			*err = p->last_err;
+		p->failed = 1;
+		p->done = 1;
+		return -1;
+	}
+	if (p->nwarn < PROMTEXT_MAX_WARNINGS) {
+		if (!p->warn)
+			p->warn = xcalloc(PROMTEXT_MAX_WARNINGS, sizeof(*p->warn));
+		mm_errf_at(&p->warn[p->nwarn], MM_E_PARSE, p->name, line, col, "%s", msg);
+	}
+	p->nwarn++;
+	return 0;
+}
+
+size_t
+promtext_nwarnings(const struct promtext *p)
+{
+	return p->nwarn;
+}
+
+const struct mm_err *
+promtext_warning(const struct promtext *p, size_t i)
+{
+	return i < p->nwarn && i < PROMTEXT_MAX_WARNINGS ? &p->warn[i] : NULL;
+}
+
+/* FNV-1a over the sample name and its labels but skip (a histogram series' identity). */
+static uint64_t
+series_key(const char *nm, size_t nlen, const struct prom_label *l, size_t nl, const char *skip)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i, k;
+
+#define MIX(p_, n_)                                                                                \
+	for (k = 0; k < (n_); k++)                                                                 \
+		h = (h ^ (unsigned char)(p_)[k]) * 1099511628211ull;                               \
+	h = (h ^ 0xff) * 1099511628211ull
+	MIX(nm, nlen);
+	for (i = 0; i < nl; i++) {
+		if (prom_str_eq(l[i].name, skip))
+			continue;
+		MIX(l[i].name.p, l[i].name.len);
+		MIX(l[i].value.p, l[i].value.len);
+	}
+#undef MIX
+	return h;
+}
+
+/* The histogram series being read has ended: it must have had a +Inf bucket. */
+static int
+hist_finish(struct promtext *p, struct mm_err *err)
+{
+	struct promtext_hist *h = &p->hist;
+
+	if (!h->active)
+		return 0;
+	h->active = 0;
+	if (!h->inf_seen)
+		return violation(p, err, h->line, 1, "histogram series '%.*s' has no +Inf bucket",
+				 excerpt_len(h->name, h->name + h->name_len), h->name);
+	return 0;
+}
+
+/*
+ * The semantic rules for one sample whose value text starts at v.  lab is
+ * the index of its le (bucket) or quantile (summary) label and d that
+ * label's value, or -1.
+ */
+static int
+check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t nlen,
+	     const char *suffix, size_t nlabels, int lab, double d, const char *v, double val,
+	     struct mm_err *err)
+{
+	enum prom_type t = p->fam.type;
+	int bucket = lab >= 0 && (t == PROM_HISTOGRAM || t == PROM_GAUGEHISTOGRAM);
+	unsigned long vcol = (unsigned long)(v - ln->start) + 1;
+	struct promtext_hist *h = &p->hist;
+	const struct prom_label *l;
+	const char *a, *b;
+	int nm_len = excerpt_len(nm, nm + nlen), same;
+	uint64_t key;
+
+	if (!bucket && hist_finish(p, err) < 0)
+		return -1;
+	if (suffix[0] == '_' && suffix[1] == 'c')
+		return 0;	/* _created */
+	if (t == PROM_COUNTER && (isnan(val) || val < 0))
+		return violation(p, err, p->line, vcol, "counter '%.*s' has a %s value", nm_len, nm,
+				 isnan(val) ? "NaN" : "negative");
+	if (t == PROM_SUMMARY && lab >= 0 && !(d >= 0 && d <= 1)) {
+		l = &p->labels[lab];
+		return violation(p, err, p->line, (unsigned long)(l->name.p - ln->start) + 1,
+				 "summary quantile %.*s of '%.*s' is outside [0, 1]",
+				 excerpt_len(l->value.p, l->value.p + l->value.len), l->value.p, nm_len,
+				 nm);
+	}
+	if (!bucket)
+		return 0;
+	/*
+	 * Same series as the last bucket?  The fast way: the line's text but
+	 * the le label is the same (Go and Python clients write every bucket
+	 * of a series alike).  Otherwise its name and labels but le, hashed.
+	 */
+	l = &p->labels[lab];
+	a = l->name.p;
+	b = l->value.p >= ln->start && l->value.p < ln->end ? l->value.p + l->value.len + 1 : NULL;
+	same = h->active && b && h->b && (size_t)(a - nm) == h->alen && (size_t)(v - b) == h->blen &&
+	       memcmp(nm, h->a, h->alen) == 0 && memcmp(b, h->b, h->blen) == 0;
+	if (!same) {
+		key = series_key(nm, nlen, p->labels, nlabels, "le");
+		same = h->active && h->key == key;
+		if (!same) {
+			if (hist_finish(p, err) < 0)
+				return -1;
+			memset(h, 0, sizeof(*h));
+			h->active = 1;
+			h->key = key;
+			h->name = nm;
+			h->name_len = nlen;
+			h->le = -INFINITY;
+			h->count = 0;
+		}
+		h->a = nm;
+		h->alen = (size_t)(a - nm);
+		h->b = b;
+		h->blen = b ? (size_t)(v - b) : 0;
+	} else if (!(d > h->le)) {
+		if (violation(p, err, p->line, 1,
+			      "histogram '%.*s': bucket le=\"%.*s\" after le=%g (out of order)", nm_len,
+			      nm, excerpt_len(l->value.p, l->value.p + l->value.len), l->value.p,
+			      h->le) < 0)
+			return -1;
+	} else if (val < h->count) {
+		if (violation(p, err, p->line, vcol,
+			      "histogram '%.*s': cumulative count %g at le=\"%.*s\" is below %g at le=%g",
+			      nm_len, nm, val, excerpt_len(l->value.p, l->value.p + l->value.len),
+			      l->value.p, h->count, h->le) < 0)
+			return -1;
+	}
+	/* A warning does not stop the reading: the series goes on from here. */
+	h->line = p->line;
+	if (isinf(d) && d > 0)
+		h->inf_seen = 1;
+	if (d > h->le)
+		h->le = d;
+	if (isnan(val) || val < 0)
+		return violation(p, err, p->line, vcol, "histogram '%.*s': bucket count is %s", nm_len,
+				 nm, isnan(val) ? "NaN" : "negative");
+	h->count = val;
+	return 0;
+}
+
 /* Move to the family the sample name belongs to, starting a new one if needed. */
 static int
 assign_family(struct promtext *p, const struct line *ln, const char *nm, size_t nlen,
@@ -969,6 +1147,8 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 {
 	const char *e = ln->end, *nm = c, *nme, *v, *ve, *suffix = "";
 	size_t nlabels = 0;
+	int lab = -1;	/* index of the le or quantile label */
+	double d = NAN;	/* its value */
 
 	nme = scan_name(c, e);
 	if (nme == nm)
@@ -1029,7 +1209,6 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 	    p->fam.type == PROM_SUMMARY) {
 		const char *need = NULL;
 		size_t i;
-		double d;
 
 		if (strcmp(suffix, "_bucket") == 0)
 			need = "le";
@@ -1043,6 +1222,7 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 				return fail(p, err, ln, nm, "%s sample '%.*s' without a '%s' label",
 					    prom_type_name(p->fam.type), excerpt_len(nm, nme), nm,
 					    need);
+			lab = (int)i;
 			if (prom_parse_float(p->labels[i].value.p, p->labels[i].value.len, &d) < 0)
 				return fail(
 				    p, err, ln, p->labels[i].name.p,
@@ -1052,6 +1232,9 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 				    p->labels[i].value.p);
 		}
 	}
+	if (check_sample(p, ln, nm, (size_t)(nme - nm), suffix, nlabels, lab, d, v, s->value, err) <
+	    0)
+		return -1;
 	/*
 	 * A creation timestamp is not a value of the family: summed with the
 	 * counter or read as a bucket it would be wrong, so it is checked and
@@ -1119,6 +1302,8 @@ promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 			return 1;
 		/* a comment, or a _created sample (skipped) */
 	}
+	if (!p->failed && hist_finish(p, err) < 0)
+		return -1;
 	if ((p->flags & PROMTEXT_OPENMETRICS) && !p->eof_seen && !p->failed) {
 		struct line ln = { p->end, p->end };
 

@@ -31,7 +31,21 @@
  * _sum, _count, _created; summary: name, _sum, _count, _created; counter:
  * name, _total, _created...), a histogram _bucket without a numeric "le", a
  * summary quantile sample without a numeric "quantile", content after
- * "# EOF".  No input makes it crash or read outside [data, data+len).
+ * "# EOF", a last line without its newline (a truncated body: only "# EOF"
+ * may end the input without one), values Prometheus refuses (hexadecimal,
+ * literals too large for a double), and with PROMTEXT_OPENMETRICS input
+ * that does not end with "# EOF".
+ *
+ * Semantic rules (errors with PROMTEXT_OPENMETRICS, warnings otherwise,
+ * see promtext_warning()): a counter's value NaN or negative; a histogram
+ * series without a +Inf bucket, with buckets out of le order, or with
+ * cumulative counts that decrease, or a bucket count NaN or negative; a
+ * summary quantile outside [0, 1].  A histogram series is the consecutive
+ * _bucket lines with the same name and labels but le.
+ *
+ * _created samples (of counters, histograms, summaries) are checked and
+ * then skipped: a creation timestamp is no value of its family.  No input
+ * makes the parser crash or read outside [data, data+len).
  */
 #ifndef MM_PROMTEXT_H
 #define MM_PROMTEXT_H
@@ -45,6 +59,7 @@
 #define PROMTEXT_MAX_LABELS   64		/* labels per sample */
 #define PROMTEXT_MAX_SERIES   ((size_t)1 << 21) /* samples per scrape, 2,097,152 */
 #define PROMTEXT_MAX_FAMILIES ((size_t)1 << 18) /* distinct family names, 262,144 */
+#define PROMTEXT_MAX_WARNINGS 16		/* warnings kept (all are counted) */
 
 /* Flags for promtext_init(). */
 #define PROMTEXT_OPENMETRICS 0x1u /* timestamps are float seconds (OpenMetrics) */
@@ -122,6 +137,18 @@ struct promtext {
 	} seen;
 	size_t cur_key;	   /* slot of fam in seen, or (size_t)-1 */
 	size_t max_series; /* PROMTEXT_MAX_SERIES; may be lowered after init */
+	struct promtext_hist { /* the histogram series whose buckets are being read */
+		uint64_t key;	/* its name and labels but le */
+		int active, inf_seen;
+		double le, count; /* of its last bucket */
+		const char *name; /* its sample name, in the input */
+		size_t name_len;
+		const char *a, *b; /* its last bucket's text before and after the le label */
+		size_t alen, blen;
+		unsigned long line; /* of its last bucket */
+	} hist;
+	struct mm_err *warn; /* the first PROMTEXT_MAX_WARNINGS warnings; NULL until one */
+	size_t nwarn;	     /* warnings in all */
 	int failed;
 	struct mm_err last_err; /* repeated by calls after a failure */
 };
@@ -143,6 +170,17 @@ int promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 
 /* Free what the parser allocated.  Accepts NULL.  Borrowed slices die here. */
 void promtext_release(struct promtext *p);
+
+/*
+ * Warnings: semantic rules of OpenMetrics broken in 0.0.4 input, where the
+ * format does not forbid them but a value computed from them would be
+ * wrong (with PROMTEXT_OPENMETRICS they are errors).  promtext_nwarnings()
+ * counts them all; promtext_warning() returns the i-th for i below
+ * PROMTEXT_MAX_WARNINGS (and below the count), else NULL.  Valid until
+ * promtext_release().
+ */
+size_t promtext_nwarnings(const struct promtext *p);
+const struct mm_err *promtext_warning(const struct promtext *p, size_t i);
 
 /* Samples returned so far; and whether "# EOF" was seen. */
 size_t promtext_nsamples(const struct promtext *p);

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cmds.h"
 #include "http.h"
+#include "filemap.h"
 #include "jsonx.h"
 #include "opt.h"
 #include "promtext.h"
@@ -37,7 +38,7 @@ static const struct opt scrape_opts[] = {
 	{ "families", 0, OPT_BOOL, &families_only, NULL, "one line per family with samples: name, type, samples, help", 0, 0 },
 	{ "timeout", 0, OPT_DURATION, &timeout, "D", "whole-request timeout for a URL (default 10s)", 0, 0 },
 	{ "max-bytes", 0, OPT_LONG, &max_bytes, "N", "refuse an exposition larger than N bytes (default 64 MiB)", 1, 1L << 34 },
-	{ "openmetrics", 0, OPT_BOOL, &openmetrics, NULL, "ask for (or read a file as) OpenMetrics text: float-second timestamps", 0, 0 },
+	{ "openmetrics", 0, OPT_BOOL, &openmetrics, NULL, "ask for (or read a file as) OpenMetrics text: # EOF required, float-second timestamps, semantic rules enforced", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -46,8 +47,14 @@ static const struct cmd_help scrape_help = {
 	"URL|FILE [--json | --families] [--timeout D] [--max-bytes N] [--openmetrics]",
 	"Fetch (http:// or https://) or read (a file, '-' for stdin) a Prometheus text\n"
 	"exposition, parse it with the parser mmops uses everywhere, and print its\n"
-	"families and samples.  Format 0.0.4 and OpenMetrics text (# EOF, _created,\n"
-	"exemplars skipped).  An OpenMetrics Content-Type switches timestamps to seconds.\n"
+	"families and samples.  Format 0.0.4 and OpenMetrics text (# EOF, _created and\n"
+	"exemplars skipped).  As strict as Prometheus where a value is at stake: a last\n"
+	"line without its newline is a truncated body, hexadecimal and out-of-range\n"
+	"values are errors.  OpenMetrics' semantic rules (counters not negative or NaN,\n"
+	"histograms with a +Inf bucket and rising counts, quantiles in [0, 1]) are\n"
+	"warnings with file:line:col on 0.0.4 input and errors with --openmetrics or an\n"
+	"OpenMetrics Content-Type, which also needs the final # EOF and switches\n"
+	"timestamps to seconds (docs/scrape.md lists every rule).\n"
 	"Exit codes: 0 parsed, 2 usage, unreadable file or parse error (file:line:col),\n"
 	"3 unreachable URL or non-2xx status.",
 	scrape_opts,
@@ -248,7 +255,10 @@ cmd_scrape(int argc, char **argv)
 {
 	const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
 	struct http_response resp = {0};
-	struct buf file = BUF_INIT(0);
+	struct filemap file;
+	struct promtext pt;
+	struct prom_sample smp;
+	size_t w, nw;
 	struct printer pr;
 	struct mm_err err;
 	const char *src, *data;
@@ -257,6 +267,7 @@ cmd_scrape(int argc, char **argv)
 	int npos, r, ret = 2;
 
 	reset_options();
+	filemap_init(&file);
 	memset(&pr, 0, sizeof(pr));
 	buf_init(&pr.line, (size_t)1 << 20);
 	http_response_init(&resp);
@@ -308,21 +319,32 @@ cmd_scrape(int argc, char **argv)
 		data = resp.body.data ? resp.body.data : "";
 		len = resp.body.len;
 	} else {
-		buf_init(&file, (size_t)max_bytes);
-		if (buf_read_file(&file, src, &err) < 0) {
+		if (filemap_load(&file, src, (size_t)max_bytes, &err) < 0) {
 			ret = cmd_fail("scrape", &err);
 			goto out;
 		}
-		data = file.data ? file.data : "";
+		data = file.data;
 		len = file.len;
 	}
 	if (families_only)
 		printf("%-40s %-10s %8s  %s\n", "FAMILY", "TYPE", "SAMPLES", "HELP");
 	/* Positions name stdin as golden and readiness do: "<stdin>:2:11: ...". */
-	r = promtext_parse(data, len, strcmp(src, "-") == 0 ? "<stdin>" : src, flags, print_sample,
-			   &pr, &err);
+	promtext_init(&pt, data, len, strcmp(src, "-") == 0 ? "<stdin>" : src, flags);
+	while ((r = promtext_next(&pt, &smp, &err)) == 1)
+		print_sample(&smp, &pr);
 	flush_family(&pr);
 	fflush(stdout);
+	/* 0.0.4 input that breaks OpenMetrics' semantic rules: said, not fatal. */
+	nw = promtext_nwarnings(&pt);
+	for (w = 0; w < nw && promtext_warning(&pt, w); w++) {
+		char msg[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+
+		fprintf(stderr, "mmops scrape: warning: %s\n",
+			mm_err_format(promtext_warning(&pt, w), msg, sizeof(msg)));
+	}
+	if (w < nw)
+		fprintf(stderr, "mmops scrape: warning: %zu more like these\n", nw - w);
+	promtext_release(&pt);
 	if (r < 0) {
 		ret = cmd_fail("scrape", &err);
 		goto out;
@@ -339,7 +361,7 @@ cmd_scrape(int argc, char **argv)
 	ret = 0;
 out:
 	http_response_release(&resp);
-	buf_release(&file);
+	filemap_release(&file);
 	buf_release(&pr.line);
 	free(pr.fam_name);
 	free(pr.fam_help);

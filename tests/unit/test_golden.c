@@ -505,19 +505,19 @@ test_golden_doc_load_reads_and_maps_files(void **state)
 	close(fd);
 	assert_int_equal(golden_doc_load(&d, small, &err), 0);
 	assert_int_equal(d.len, 3);
-	assert_null(d.map);
+	assert_null(d.file.map);
 	golden_doc_release(&d);
 	fd = mkstemp(big);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	fputc('[', f);
-	for (i = 0; i < GOLDEN_MAP_MIN / 2; i++)
+	for (i = 0; i < FILEMAP_MIN / 2; i++)
 		fputs("1,", f);
 	fputs("1]", f);
 	fclose(f);
 	assert_int_equal(golden_doc_load(&d, big, &err), 0);
-	assert_non_null(d.map);
-	assert_int_equal(d.len, GOLDEN_MAP_MIN + 3);
+	assert_non_null(d.file.map);
+	assert_int_equal(d.len, FILEMAP_MIN + 3);
 	assert_int_equal(d.data[d.len - 1], ']');
 	golden_doc_release(&d);
 	unlink(small);

@@ -142,6 +142,92 @@ test_created_samples_are_skipped(void **state)
 	(void)state;
 }
 
+/* 0.0.4: the input parses; its first warning is at line:col and says msg_part. */
+static void
+check_warn(const char *text, size_t nwarn, unsigned long line, unsigned long col,
+	   const char *msg_part)
+{
+	struct promtext p;
+	struct prom_sample smp;
+	struct mm_err err;
+	const struct mm_err *w;
+	int r;
+
+	promtext_init(&p, text, strlen(text), "t", 0);
+	while ((r = promtext_next(&p, &smp, &err)) == 1)
+		;
+	if (r < 0)
+		fail_msg("input:\n%s\nunexpected error %s", text, err.msg);
+	if (promtext_nwarnings(&p) != nwarn)
+		fail_msg("input:\n%s\n%zu warnings, want %zu", text, promtext_nwarnings(&p), nwarn);
+	if (nwarn) {
+		w = promtext_warning(&p, 0);
+		assert_non_null(w);
+		if (w->line != line || w->col != col || !strstr(w->msg, msg_part))
+			fail_msg("input:\n%s\ngot %lu:%lu '%s'\nwant %lu:%lu '...%s...'", text,
+				 w->line, w->col, w->msg, line, col, msg_part);
+	}
+	assert_null(promtext_warning(&p, nwarn));
+	promtext_release(&p);
+}
+
+/* Each rule: a warning with line:col in 0.0.4, an error with --openmetrics. */
+static void
+test_openmetrics_semantics(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned long line, col;
+		const char *msg;
+	} t[] = {
+		{ "# TYPE c counter\nc_total -1\n", 2, 9, "counter 'c_total' has a negative value" },
+		{ "# TYPE c counter\nc_total NaN\n", 2, 9, "has a NaN value" },
+		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", 2, 1,
+		  "histogram series 'h_bucket' has no +Inf bucket" },
+		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\n", 2, 1, "no +Inf bucket" },
+		{ "# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"y\",le=\"+Inf\"} 1\n", 2, 1,
+		  "no +Inf bucket" },
+		{ "# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n", 3, 1,
+		  "bucket le=\"1\" after le=2 (out of order)" },
+		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 3\n", 3, 21,
+		  "cumulative count 3 at le=\"+Inf\" is below 5 at le=1" },
+		{ "# TYPE h histogram\nh_bucket{le=\"1\"} -1\nh_bucket{le=\"+Inf\"} 3\n", 2, 18,
+		  "bucket count is negative" },
+		{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n", 2, 3,
+		  "summary quantile 1.5 of 's' is outside [0, 1]" },
+		{ "# TYPE s summary\ns{quantile=\"-0.1\"} 1\n", 2, 3, "outside [0, 1]" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct buf om = BUF_INIT(4096);
+
+		check_warn(t[i].text, 1, t[i].line, t[i].col, t[i].msg);
+		buf_addf(&om, "%s# EOF\n", t[i].text);
+		check_err(om.data, PROMTEXT_OPENMETRICS, MM_E_PARSE, t[i].line, t[i].col, t[i].msg);
+		buf_release(&om);
+	}
+	/* What is right stays quiet: two series, each with +Inf, and a zero counter. */
+	check_warn("# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"x\",le=\"+Inf\"} 2\n"
+		   "h_bucket{a=\"y\",le=\"0.5\"} 0\nh_bucket{a=\"y\",le=\"+Inf\"} 0\nh_sum{a=\"x\"} 3\n"
+		   "# TYPE c counter\nc_total 0\n# TYPE s summary\ns{quantile=\"0\"} 1\ns{quantile=\"1\"} 1\n"
+		   "# TYPE g gauge\ng -5\n",
+		   0, 0, 0, NULL);
+	/* More warnings than are kept: all counted, the first ones kept. */
+	{
+		struct buf many = BUF_INIT(1 << 16);
+		int k;
+
+		buf_adds(&many, "# TYPE c counter\n");
+		for (k = 0; k < 40; k++)
+			buf_addf(&many, "c_total{k=\"%d\"} -1\n", k);
+		check_warn(many.data, 40, 2, 16, "negative value");
+		buf_release(&many);
+	}
+	(void)state;
+}
+
 /* --- accepted constructs ------------------------------------------------- */
 
 static void
@@ -701,6 +787,7 @@ main(void)
 	    cmocka_unit_test(test_openmetrics_needs_eof),
 	    cmocka_unit_test(test_hex_and_out_of_range_values_are_refused),
 	    cmocka_unit_test(test_created_samples_are_skipped),
+	    cmocka_unit_test(test_openmetrics_semantics),
 	    cmocka_unit_test(test_other_openmetrics_types),
 	    cmocka_unit_test(test_comments_blanks_crlf_and_no_final_newline),
 	    cmocka_unit_test(test_empty_family_is_skipped),
