@@ -5,8 +5,9 @@
 #   promtool   `promtool check metrics < file` (Prometheus 2.42, process wall
 #              time, best of 3; also shown with its startup subtracted: the
 #              wall time of the same command on an empty input)
-#   (also `mmops scrape FILE >/dev/null`: read, parse and print the table,
-#   process wall time, best of 3 - the CLI against promtool's CLI)
+#   (also `mmops scrape FILE --families` and `mmops scrape FILE >/dev/null`:
+#   map, parse and print one line per family / the whole table, process wall
+#   time, best of 5 - the CLI against promtool's CLI)
 #   python     prometheus_client.parser.text_string_to_metric_families
 #              (python3-prometheus-client), in-process, best of 3
 # on bench/gen's exposition (5,000 symbols, about 11 MB).  Prints each time,
@@ -47,7 +48,8 @@ promtool_check() { promtool check metrics <"$1"; }
 mm_line=$("$BENCH" "$T/expo.txt" 5)
 mm=$(printf '%s\n' "$mm_line" | awk '{ print $6 }')
 samples=$(printf '%s\n' "$mm_line" | awk '{ print $4 }')
-sc=$(best_wall 3 "$MMOPS" scrape "$T/expo.txt")
+sc=$(best_wall 5 "$MMOPS" scrape "$T/expo.txt")
+scf=$(best_wall 5 "$MMOPS" scrape "$T/expo.txt" --families)
 pt=$(best_wall 3 promtool_check "$T/expo.txt")
 pt0=$(best_wall 3 promtool_check "$T/empty.txt")
 py=$("$PY" - "$T/expo.txt" <<'PY'
@@ -66,12 +68,14 @@ PY
 py_s=${py% *}
 py_n=${py#* }
 
-awk -v b="$BYTES" -v s="$samples" -v mm="$mm" -v pt="$pt" -v sc="$sc" -v pt0="$pt0" -v py="$py_s" -v pyn="$py_n" 'BEGIN {
+awk -v b="$BYTES" -v s="$samples" -v mm="$mm" -v pt="$pt" -v sc="$sc" -v scf="$scf" -v pt0="$pt0" -v py="$py_s" -v pyn="$py_n" 'BEGIN {
 	printf "exposition: %d bytes, %d samples (bench/gen --symbols %d)\n", b, s, '"$SYMBOLS"'
 	printf "%-44s %10s %10s %10s\n", "parser", "seconds", "MB/s", "mmops x"
 	printf "%-44s %10.4f %10.1f %10s\n", "mmops lib/promtext (in-process)", mm, b / mm / 1e6, "1.0"
+	printf "%-44s %10.4f %10.1f %10s\n", "mmops scrape FILE --families (process)", scf, b / scf / 1e6, "-"
 	printf "%-44s %10.4f %10.1f %10s\n", "mmops scrape FILE >/dev/null (process)", sc, b / sc / 1e6, "-"
 	printf "%-44s %10.4f %10.1f %10.1f\n", "promtool check metrics (process)", pt, b / pt / 1e6, pt / mm
+	printf "%-44s %10s %10s %10.1f\n", "  promtool process / mmops --families process", "", "", pt / scf
 	printf "%-44s %10s %10s %10.1f\n", "  promtool process / mmops scrape process", "", "", pt / sc
 	printf "%-44s %10.4f %10.1f %10.1f\n", "promtool, startup (" pt0 "s) subtracted", pt - pt0, b / (pt - pt0) / 1e6, (pt - pt0) / mm
 	printf "%-44s %10.4f %10.1f %10.1f\n", "python prometheus_client (in-process)", py, b / py / 1e6, py / mm

@@ -1027,25 +1027,26 @@ check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t n
 	struct promtext_hist *h = &p->hist;
 	const struct prom_label *l;
 	const char *a, *b;
-	int nm_len = excerpt_len(nm, nm + nlen), same;
+	int nm_len = (int)(nlen > 40 ? 40 : nlen), same;
 	uint64_t key;
 
-	if (!bucket && hist_finish(p, err) < 0)
-		return -1;
-	if (suffix[0] == '_' && suffix[1] == 'c')
-		return 0;	/* _created */
-	if (t == PROM_COUNTER && (isnan(val) || val < 0))
-		return violation(p, err, p->line, vcol, "counter '%.*s' has a %s value", nm_len, nm,
-				 isnan(val) ? "NaN" : "negative");
-	if (t == PROM_SUMMARY && lab >= 0 && !(d >= 0 && d <= 1)) {
-		l = &p->labels[lab];
-		return violation(p, err, p->line, (unsigned long)(l->name.p - ln->start) + 1,
-				 "summary quantile %.*s of '%.*s' is outside [0, 1]",
-				 excerpt_len(l->value.p, l->value.p + l->value.len), l->value.p, nm_len,
-				 nm);
-	}
-	if (!bucket)
+	if (!bucket) {
+		if (h->active && hist_finish(p, err) < 0)
+			return -1;
+		if (suffix[0] == '_' && suffix[1] == 'c' && suffix[2] == 'r')
+			return 0; /* _created */
+		if (t == PROM_COUNTER && (isnan(val) || val < 0))
+			return violation(p, err, p->line, vcol, "counter '%.*s' has a %s value", nm_len,
+					 nm, isnan(val) ? "NaN" : "negative");
+		if (t == PROM_SUMMARY && lab >= 0 && !(d >= 0 && d <= 1)) {
+			l = &p->labels[lab];
+			return violation(p, err, p->line, (unsigned long)(l->name.p - ln->start) + 1,
+					 "summary quantile %.*s of '%.*s' is outside [0, 1]",
+					 excerpt_len(l->value.p, l->value.p + l->value.len),
+					 l->value.p, nm_len, nm);
+		}
 		return 0;
+	}
 	/*
 	 * Same series as the last bucket?  The fast way: the line's text but
 	 * the le label is the same (Go and Python clients write every bucket
@@ -1240,8 +1241,8 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 	 * counter or read as a bucket it would be wrong, so it is checked and
 	 * then skipped (the caller never sees it).
 	 */
-	if (strcmp(suffix, "_created") == 0)
-		return 2;
+	if (suffix[0] == '_' && suffix[1] == 'c' && suffix[2] == 'r')
+		return 2; /* "_created": no other suffix starts so */
 	s->family = &p->fam;
 	s->name.p = nm;
 	s->name.len = (size_t)(nme - nm);
