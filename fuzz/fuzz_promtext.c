@@ -6,7 +6,9 @@
  *     picks 0.0.4 or OpenMetrics mode;
  *  2. every sample it hands out is well-formed: a valid metric name and
  *     label names that lie inside the input, no duplicate label names;
- *  3. round trip: the accepted samples written back as text (values with
+ *  3. every warning (a semantic rule broken in 0.0.4) has a position, and
+ *     OpenMetrics mode gives none (there the rules are errors);
+ *  4. round trip: the accepted samples written back as text (values with
  *     %.17g, label values re-escaped, timestamps in ms) parse again to the
  *     same names, labels, values and timestamps.
  * Any broken property aborts, so libFuzzer keeps the input.
@@ -154,6 +156,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r < 0 && (err.line == 0 || err.col == 0 || !err.msg[0]))
 		abort();
+	/* Every warning kept has a position and a message; OpenMetrics mode has none. */
+	for (i = 0; i < promtext_nwarnings(&p); i++) {
+		const struct mm_err *w = promtext_warning(&p, i);
+
+		if ((i < PROMTEXT_MAX_WARNINGS) != (w != NULL) || (flags & PROMTEXT_OPENMETRICS))
+			abort();
+		if (w && (w->line == 0 || w->col == 0 || !w->msg[0]))
+			abort();
+	}
 	promtext_release(&p);
 	free(d);
 
