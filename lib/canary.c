@@ -472,6 +472,17 @@ canary_add_default_metric(struct canary_config *cfg, const char *name)
 	return m;
 }
 
+void
+canary_drop_metrics(struct canary_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nmetrics; i++)
+		metric_release(&cfg->metrics[i]);
+	memset(cfg->metrics, 0, CANARY_MAX_METRICS * sizeof(*cfg->metrics));
+	cfg->nmetrics = 0;
+}
+
 const struct canary_metric *
 canary_find(const struct canary_config *cfg, const char *name)
 {
@@ -541,6 +552,25 @@ rel_change(double c, double b)
 	if (b == 0)
 		return c > 0 ? INFINITY : -INFINITY;
 	return (c - b) / fabs(b);
+}
+
+double
+canary_autocorr(const double *v, size_t n)
+{
+	double mean = 0, num = 0, den = 0;
+	size_t i;
+
+	if (n < 3)
+		return NAN;
+	for (i = 0; i < n; i++)
+		mean += v[i];
+	mean /= (double)n;
+	for (i = 0; i < n; i++) {
+		den += (v[i] - mean) * (v[i] - mean);
+		if (i)
+			num += (v[i] - mean) * (v[i - 1] - mean);
+	}
+	return den > 0 ? num / den : NAN;
 }
 
 static size_t
@@ -631,7 +661,7 @@ void
 canary_judge(const struct canary_metric *m, double confidence, double *b, size_t nb, double *c,
 	     size_t nc, struct canary_result *r)
 {
-	double alpha = 1 - confidence, tail_rel;
+	double alpha = 1 - confidence, tail_rel, ab, ac;
 	const char *unit = m->sel.unit ? m->sel.unit : "";
 	char s1[32], s2[32], s3[32], s4[32];
 	int side, tside;
@@ -646,12 +676,16 @@ canary_judge(const struct canary_metric *m, double confidence, double *b, size_t
 	r->ks.d = r->ks.p = NAN;
 	nb = drop_nan(b, nb);
 	nc = drop_nan(c, nc);
+	ab = canary_autocorr(b, nb);
+	ac = canary_autocorr(c, nc);
 	twosample_sort(b, nb);
 	twosample_sort(c, nc);
 	r->bv = b;
 	r->cv = c;
 	side_summary(b, nb, &r->base);
 	side_summary(c, nc, &r->cand);
+	r->base.autocorr = ab;
+	r->cand.autocorr = ac;
 	if ((long)nb < m->min_samples || (long)nc < m->min_samples || !nb || !nc) {
 		r->cls = CANARY_NODATA;
 		snprintf(r->reason, sizeof(r->reason), "%s%s: baseline n=%zu, candidate n=%zu, need %ld per side",
@@ -697,16 +731,20 @@ stats:
 		return;
 	}
 
-	/* tail: the P99 (or the P1 for decrease) beyond allowed, KS significant */
+	/*
+	 * tail: the P99 (or the P1 for decrease) moved beyond allowed by more
+	 * than the location shift explains (a change of spread or shape, which
+	 * the rank test cannot see: Kayenta #780), KS significant
+	 */
 	tside = -1;
 	tail_rel = 0;
 	if (m->direction != CANARY_DECREASE) {
-		tail_rel = rel_change(r->cand.p99, r->base.p99);
+		tail_rel = rel_change(r->cand.p99 - r->hl.estimate, r->base.p99);
 		if (tail_rel > m->allowed)
 			tside = CANARY_HIGH;
 	}
 	if (tside < 0 && m->direction != CANARY_INCREASE) {
-		tail_rel = rel_change(r->cand.p01, r->base.p01);
+		tail_rel = rel_change(r->cand.p01 - r->hl.estimate, r->base.p01);
 		if (-tail_rel > m->allowed)
 			tside = CANARY_LOW;
 	}
@@ -715,7 +753,7 @@ stats:
 		r->test = "tail";
 		r->critical_breach = m->critical || fabs(tail_rel) > m->critical_effect;
 		snprintf(r->reason, sizeof(r->reason),
-			 "%s %s (allowed %s) with the median %s, KS D=%.3g p=%s",
+			 "%s %s beyond the shift (allowed %s), median %s, KS D=%.3g p=%s",
 			 tside == CANARY_HIGH ? "P99" : "P1", fmt_pct(tail_rel, s1, sizeof(s1)),
 			 fmt_pct(tside == CANARY_HIGH ? m->allowed : -m->allowed, s2, sizeof(s2)),
 			 fmt_pct(r->shift_rel, s4, sizeof(s4)), r->ks.d, fmt_p(r->ks.p, s3, sizeof(s3)));

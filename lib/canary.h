@@ -19,7 +19,8 @@
  *   location U p < alpha, the Hodges-Lehmann interval excludes 0 on the
  *            bad side and the shift relative to the baseline's median is
  *            beyond allowed
- *   tail     KS p < alpha and the P99 (increase) or P1 (decrease) moved
+ *   tail     KS p < alpha and the P99 (increase) or P1 (decrease), less the
+ *            Hodges-Lehmann shift, moved
  *            beyond allowed on the bad side, even when the medians agree
  *
  * A breach is `high` or `low` by the side it moved to; an effect beyond
@@ -104,6 +105,8 @@ void canary_free(struct canary_config *cfg);
  * (owned by cfg) or NULL when the config is full.
  */
 struct canary_metric *canary_add_default_metric(struct canary_config *cfg, const char *name);
+/* Forget every metric of cfg (samples files judged without a metric list). */
+void canary_drop_metrics(struct canary_config *cfg);
 /* The metric named name, or NULL. */
 const struct canary_metric *canary_find(const struct canary_config *cfg, const char *name);
 
@@ -117,6 +120,7 @@ struct canary_side {
 	double mean, stddev;	/* stddev with n - 1 (NAN for n < 2) */
 	double min, p01, p50, p95, p99, max;
 	double event_rate;	/* share of non-zero samples */
+	double autocorr;	/* lag-1 autocorrelation in time order (NAN for n < 3) */
 };
 
 struct canary_result {
@@ -138,6 +142,13 @@ struct canary_result {
 	/* the samples, sorted, borrowed from the caller (for plots) */
 	const double *bv, *cv;
 };
+
+/*
+ * Lag-1 autocorrelation of v in the given (time) order: NAN for n < 3 or
+ * a constant series.  Reported so a reader can see how far from
+ * independent the aggregated samples still are.
+ */
+double canary_autocorr(const double *v, size_t n);
 
 /*
  * Judge one metric.  b and c are the baseline's and the candidate's

@@ -58,6 +58,7 @@ side_json(const struct canary_side *s)
 	json_object_set_new(o, "p99", jsonx_real(s->p99));
 	json_object_set_new(o, "max", jsonx_real(s->max));
 	json_object_set_new(o, "event_rate", jsonx_real(s->event_rate));
+	json_object_set_new(o, "autocorrelation", jsonx_real(s->autocorr));
 	return o;
 }
 
@@ -424,6 +425,7 @@ canary_report_html(const struct canary_report *r, struct buf *b)
 		stat_row(b, "p95", x->base.p95, x->cand.p95);
 		stat_row(b, "p99", x->base.p99, x->cand.p99);
 		stat_row(b, "event rate", x->base.event_rate, x->cand.event_rate);
+		stat_row(b, "lag-1 autocorrelation", x->base.autocorr, x->cand.autocorr);
 		buf_adds(b, "</table>\n<table>\n");
 		buf_addf(b, "<tr><th>Mann-Whitney U (candidate)</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
 			 fmt_num(x->mwu.u, n1, sizeof(n1)), fmt_num(x->mwu.p, n2, sizeof(n2)));
