@@ -311,12 +311,12 @@ twosample_hl(const double *x, size_t n, const double *y, size_t m, double confid
 			/* largest k with P(U <= k-1) <= alpha/2 */
 			long j;
 
-			k = 1;
+			k = 1;	/* k = j + 1 while P(U <= j) <= alpha/2 */
 			for (j = 0; j < kmax; j++) {
 				sum += c[j];
 				if ((double)sum / (double)total > alpha / 2)
 					break;
-				k = (unsigned long long)j + 2;
+				k = (unsigned long long)j + 1;
 			}
 			free(c);
 			goto have_k;
