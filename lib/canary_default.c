@@ -78,7 +78,6 @@ const char canary_default_yaml[] =
 	"    unit: ms\n"
 	"    direction: increase\n"
 	"    allowed: 0.10\n"
-	"    must_have_data: true\n"
 	"    min_samples: 30\n"
 	"    group: latency\n"
 	"\n"

@@ -487,6 +487,14 @@ canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 	if (!j)
 		return -1;
 	series = json_object_get(j, "series");
+	if (json_is_object(series) && json_is_object(json_object_get(j, "gates"))) {
+		/* gates and recorded series in one namespace (their names are distinct) */
+		json_t *all = json_deep_copy(series);
+
+		json_object_update_missing(all, json_object_get(j, "gates"));
+		json_object_set_new(j, "series_and_gates", all);
+		series = all;
+	}
 	if (!json_is_object(series)) {
 		json_decref(j);
 		return mm_errf(err, MM_E_PARSE, "%s: not a soak_metrics.json (no \"series\" object)", path);
