@@ -219,7 +219,7 @@ run_prometheus(const struct canary_config *cfg, double from, double to, struct s
 			return 3;
 		}
 	}
-	if (!quiet && step > cfg->aggregate)
+	if (step > cfg->aggregate)
 		fprintf(stderr, "mmops canary: warning: step raised to %gs to stay under %d points\n",
 			step, PROMAPI_MAX_POINTS);
 	return 0;

@@ -66,6 +66,22 @@ canary "$T/again" --mock --hours 24 --seed 1
 check "reports are byte-for-byte reproducible under CI_FAKE_UTC" cmp -s "$T/clean1/canary.json" "$T/again/canary.json"
 check "... the HTML too" cmp -s "$T/clean1/canary.html" "$T/again/canary.html"
 
+# Two soak recordings (mmops soak --record-series).
+"$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --export-json "$T/sb.json"
+check "soak --record-series: recorded values in soak_metrics.json" jqe \
+	'(.series.tick_latency_ms.recorded.v | length) > 1000 and (.gates.latency_p95.recorded.label == "windowed")' "$T/sb.json"
+"$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --seed 2 --export-json "$T/sc.json"
+"$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --seed 3 --fault latency:x1.3 --export-json "$T/sf.json"
+canary "$T/soakclean" --baseline-soak "$T/sb.json" --candidate-soak "$T/sc.json"
+check "soak recordings: a clean candidate passes (rc $?)" [ $? = 0 ]
+canary "$T/soakslow" --baseline-soak "$T/sb.json" --candidate-soak "$T/sf.json"
+check "soak recordings: latency x1.3 fails (rc $?)" [ $? = 1 ]
+check "soak recordings: on latency_p95" jqe '.metrics[] | select(.name == "latency_p95") | .classification == "high"' "$T/soakslow/canary.json"
+read_all "$T/soakslow" soak
+"$MMOPS" soak -q --mock --hours 1 --export-json "$T/norec.json"
+"$MMOPS" canary --baseline-soak "$T/norec.json" --candidate-soak "$T/sc.json" 2>"$T/norec.err"
+check "a soak without --record-series: exit 2 saying so (rc $?)" grep -q 'run the soak with --record-series' "$T/norec.err"
+
 # Samples files without --config: every metric in both, direction either.
 echo '{"lat": [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], "only_base": [1, 2, 3]}' >"$T/b.json"
 echo '{"lat": [30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41], "only_cand": [1]}' >"$T/c.json"
