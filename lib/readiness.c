@@ -95,6 +95,7 @@ static const char *const check_names[RCHECK_COUNT] = {
 	[RCHECK_JUNIT] = "junit",
 	[RCHECK_ALERT_RULES] = "alert_rules",
 	[RCHECK_ROLLBACK_POLICY] = "rollback_policy",
+	[RCHECK_CANARY] = "canary",
 };
 
 const char *
@@ -1106,6 +1107,57 @@ readiness_eval_rollback_policy(const char *data, size_t len, const char *name, l
 
 /* ---- scoring ----------------------------------------------------------- */
 
+/* ---- canary ------------------------------------------------------------ */
+
+json_t *
+readiness_eval_canary(const char *data, size_t len, const char *name, long max)
+{
+	const enum readiness_check c = RCHECK_CANARY;
+	json_t *doc, *ev = evidence_new(name), *m, *breached = json_array(), *res;
+	struct buf list = BUF_INIT(4096);
+	const char *verdict;
+	struct mm_err err;
+	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
+	size_t i;
+
+	mm_err_init(&err);
+	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+		json_decref(breached);
+		mm_err_format(&err, pos, sizeof(pos));
+		set_str(ev, "error", pos);
+		return section_new(c, max, ST_INVALID, ev, "canary report is not JSON: %s", pos);
+	}
+	verdict = jsonx_str(doc, "verdict", NULL);
+	if (!json_is_object(doc) || !verdict || !json_is_number(json_object_get(doc, "score")) ||
+	    !json_is_array(json_object_get(doc, "metrics"))) {
+		json_decref(doc);
+		json_decref(breached);
+		return section_new(c, max, ST_INVALID, ev,
+				   "'%s' is not a canary report (verdict, score, metrics)", name);
+	}
+	json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+		const char *cl = jsonx_str(m, "classification", "");
+
+		if (strcmp(cl, "high") == 0 || strcmp(cl, "low") == 0) {
+			json_array_append_new(breached, jstr(jsonx_str(m, "name", "?")));
+			list_add(&list, "%s %s", jsonx_str(m, "name", "?"), cl);
+		}
+	}
+	set_str(ev, "verdict", verdict);
+	json_object_set_new(ev, "score", json_real(jsonx_num(doc, "score", 0)));
+	json_object_set_new(ev, "breached", breached);
+	if (strcmp(verdict, "pass") == 0)
+		res = section_new(c, max, ST_PASS, ev, "canary passed (score %g)",
+				  jsonx_num(doc, "score", 0));
+	else
+		res = section_new(c, max, ST_FAIL, ev, "canary %s (score %g)%s%s", verdict,
+				  jsonx_num(doc, "score", 0), list.len ? ": " : "",
+				  list.data ? list.data : "");
+	buf_release(&list);
+	json_decref(doc);
+	return res;
+}
+
 json_t *
 readiness_score_section(const struct readiness_section_conf *s)
 {
@@ -1137,6 +1189,9 @@ readiness_score_section(const struct readiness_section_conf *s)
 	case RCHECK_ALERT_RULES:
 		res = readiness_eval_alert_rules(b.data ? b.data : "", b.len, path, s->max,
 						 (const char *const *)s->require_alerts, s->nrequire);
+		break;
+	case RCHECK_CANARY:
+		res = readiness_eval_canary(b.data ? b.data : "", b.len, path, s->max);
 		break;
 	case RCHECK_ROLLBACK_POLICY:
 	default:

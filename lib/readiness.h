@@ -48,6 +48,7 @@ enum readiness_check {
 	RCHECK_JUNIT,		/* JUnit XML test results, one or more files */
 	RCHECK_ALERT_RULES,	/* Prometheus rule file with the required alerts */
 	RCHECK_ROLLBACK_POLICY,	/* rollback policy YAML of `mmops watch` */
+	RCHECK_CANARY,		/* canary.json of `mmops canary --out-json`: verdict pass */
 	RCHECK_COUNT
 };
 
@@ -142,6 +143,8 @@ json_t *readiness_eval_alert_rules(const char *data, size_t len, const char *nam
 				   const char *const *required, size_t nrequired);
 json_t *readiness_eval_rollback_policy(const char *data, size_t len, const char *name, long max,
 				       const char *const *hard, size_t nhard);
+/* canary.json: passes on verdict "pass"; marginal and fail do not (evidence: score, breaches). */
+json_t *readiness_eval_canary(const char *data, size_t len, const char *name, long max);
 
 /* One problem found by readiness_validate(). */
 struct readiness_problem {

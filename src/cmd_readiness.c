@@ -20,7 +20,7 @@
 /* ---- score ------------------------------------------------------------- */
 
 static struct {
-	const char *out_json, *gates, *golden, *alerts, *policy, *config;
+	const char *out_json, *gates, *golden, *alerts, *policy, *config, *canary;
 	struct strlist junit;
 	int fail_on_hold;
 } so;
@@ -36,6 +36,8 @@ static const struct opt score_opts[] = {
 	  "JUnit XML test results (repeatable)", 0, 0 },
 	{ "alert-rules", 0, OPT_STRING, &so.alerts, "FILE",
 	  "Prometheus rule file with the soak alerts", 0, 0 },
+	{ "canary", 0, OPT_STRING, &so.canary, "FILE",
+	  "canary.json of `mmops canary --out-json` (for a config with a canary section)", 0, 0 },
 	{ "policy", 0, OPT_STRING, &so.policy, "FILE",
 	  "rollback policy of `mmops watch`", 0, 0 },
 	{ "config", 'c', OPT_STRING, &so.config, "FILE",
@@ -120,6 +122,7 @@ apply_overrides(struct readiness_conf *conf)
 		{ RCHECK_GOLDEN, "golden-report", so.golden },
 		{ RCHECK_ALERT_RULES, "alert-rules", so.alerts },
 		{ RCHECK_ROLLBACK_POLICY, "policy", so.policy },
+		{ RCHECK_CANARY, "canary", so.canary },
 	};
 	size_t i;
 

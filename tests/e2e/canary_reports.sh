@@ -66,6 +66,24 @@ canary "$T/again" --mock --hours 24 --seed 1
 check "reports are byte-for-byte reproducible under CI_FAKE_UTC" cmp -s "$T/clean1/canary.json" "$T/again/canary.json"
 check "... the HTML too" cmp -s "$T/clean1/canary.html" "$T/again/canary.html"
 
+# The readiness score's canary section, configured.
+cat >"$T/readiness.yaml" <<'YAML'
+sections:
+  - {name: tests, check: junit, max: 50, evidence: [x.xml]}
+  - {name: canary, check: canary, max: 50, evidence: canary.json}
+YAML
+for run in fault clean1; do
+	"$MMOPS" readiness score --config "$T/readiness.yaml" --junit "$T/$run/junit.xml" \
+		--canary "$T/$run/canary.json" --out-json "$T/$run/readiness.json" >/dev/null 2>&1
+done
+check "readiness: a failed canary scores 0 and names the metric" jqe \
+	'.sections.canary.points == 0 and (.sections.canary.reason | test("latency_p95 high"))' "$T/fault/readiness.json"
+check "readiness: a passed canary earns its 50" jqe '.sections.canary.points == 50' "$T/clean1/readiness.json"
+"$MMOPS" readiness validate "$T/clean1/readiness.json" >/dev/null 2>&1
+check "readiness: a GO document with a canary section validates (rc $?)" [ $? = 0 ]
+"$MMOPS" readiness score --junit "$T/clean1/junit.xml" --canary "$T/clean1/canary.json" --out-json "$T/r.json" 2>"$T/rerr"
+check "readiness: --canary without a canary section is a usage error (rc $?)" grep -q 'no canary section' "$T/rerr"
+
 # Two soak recordings (mmops soak --record-series).
 "$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --export-json "$T/sb.json"
 check "soak --record-series: recorded values in soak_metrics.json" jqe \
