@@ -220,7 +220,7 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 		    "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
 	for (i = 0; i < r->n; i++) {
 		const struct canary_result *x = &r->results[i];
-		char p1[32], p2[32], q1[32], q2[32], ks[32];
+		char p1[32], p2[32], q1[32], q2[32], ks[32], kp[32];
 
 		buf_adds(b, "| ");
 		md_cell(b, x->def->name);
@@ -231,7 +231,7 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 			 fmt_num(x->cand.p99, q2, sizeof(q2)), fmt_num(x->mwu.p, n1, sizeof(n1)),
 			 fmt_num(x->hl.estimate, n2, sizeof(n2)), fmt_num(x->hl.ci_low, n3, sizeof(n3)),
 			 fmt_num(x->hl.ci_high, n4, sizeof(n4)), fmt_num(x->ks.d, ks, sizeof(ks)),
-			 fmt_num(x->ks.p, p1, sizeof(p1)));
+			 fmt_num(x->ks.p, kp, sizeof(kp)));
 		md_cell(b, x->reason);
 		buf_adds(b, " |\n");
 	}
@@ -295,7 +295,7 @@ static void
 plot(struct buf *b, const struct canary_result *r)
 {
 	double lo, hi, span, x0, x1, xl, xh, y;
-	char n1[32], n2[32];
+	char n1[32], n2[32], n3[32];
 	const char *unit = r->def->sel.unit ? r->def->sel.unit : "";
 	int i;
 
@@ -342,7 +342,7 @@ plot(struct buf *b, const struct canary_result *r)
 		buf_addf(b, "<rect class=\"hl-ci\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>HL %s interval [%s, %s]</title></rect>\n",
 			 fmin(xl, xh), y - 5, fabs(xh - xl) < 1 ? 1 : fabs(xh - xl),
 			 fmt_num(r->hl.confidence, n1, sizeof(n1)),
-			 fmt_num(r->hl.ci_low, n2, sizeof(n2)), fmt_num(r->hl.ci_high, n1, sizeof(n1)));
+			 fmt_num(r->hl.ci_low, n2, sizeof(n2)), fmt_num(r->hl.ci_high, n3, sizeof(n3)));
 		buf_addf(b, "<line class=\"hl-shift\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-width=\"2\"/>\n",
 			 x0, y, x1, y);
 		buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n", x1, y);
