@@ -75,7 +75,8 @@ mwu_counts(size_t n, size_t m, long kmax, i128 *total)
 
 	for (i = 1; i <= s; i++)
 		lb += logl((long double)(l + i) / (long double)i);
-	if (lb > logl((long double)TWOSAMPLE_EXACT_MAX) || kmax < 0)
+	if (lb > logl((long double)TWOSAMPLE_EXACT_MAX) || kmax < 0 ||
+	    kmax >= TWOSAMPLE_EXACT_MAX_CELLS)
 		return NULL;
 	for (i = 1; i <= s; i++)
 		t = t * (i128)(l + i) / (i128)i;	/* exact: C(l+i, i) at each step */

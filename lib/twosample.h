@@ -33,6 +33,8 @@
 #define TWOSAMPLE_KS_EXACT_N 10000
 /* The exact U distribution is counted in 128-bit integers while C(n+m, min) fits. */
 #define TWOSAMPLE_EXACT_MAX 1e37
+/* ... and while the counts up to n*m/2 take at most 64 MiB (4M cells); scipy itself would need days. */
+#define TWOSAMPLE_EXACT_MAX_CELLS 4000000L
 
 /* Sort v ascending in place (NaN last). */
 void twosample_sort(double *v, size_t n);
@@ -53,7 +55,8 @@ void twosample_mwu(const double *x, size_t n, const double *y, size_t m, struct 
 
 /*
  * P(U <= k) under the null for sizes n, m without ties (exact count / C(n+m, n)).
- * NaN when the count would not fit (C(n+m, min(n,m)) > TWOSAMPLE_EXACT_MAX).
+ * NaN when the count would not fit (C(n+m, min(n,m)) > TWOSAMPLE_EXACT_MAX, or k
+ * above TWOSAMPLE_EXACT_MAX_CELLS).
  */
 double twosample_mwu_cdf(long k, size_t n, size_t m);
 
