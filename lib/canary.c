@@ -598,7 +598,10 @@ fmt_pct(double rel, char *buf, size_t n)
 static const char *
 fmt_p(double p, char *buf, size_t n)
 {
-	snprintf(buf, n, "%.2g", p);
+	if (p == 0)
+		snprintf(buf, n, "<1e-300");	/* below the smallest double: not "0" */
+	else
+		snprintf(buf, n, "%.2g", p);
 	return buf;
 }
 

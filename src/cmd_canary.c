@@ -48,7 +48,7 @@ static const struct opt opts[] = {
 	{ "candidate-soak", 0, OPT_STRING, &cand_soak, "FILE", "the candidate's soak_metrics.json", 0, 0 },
 	{ "baseline-samples", 0, OPT_STRING, &base_samples, "FILE", "the baseline's samples: {\"metric\": [numbers, ...], ...}", 0, 0 },
 	{ "candidate-samples", 0, OPT_STRING, &cand_samples, "FILE", "the candidate's samples", 0, 0 },
-	{ "config", 0, OPT_STRING, &config_path, "FILE", "metrics and thresholds (default: the built-in copy of deploy/gates/canary.yaml; samples files without it: every metric in both files)", 0, 0 },
+	{ "config", 0, OPT_STRING, &config_path, "FILE", "metrics and thresholds (default: the built-in copy of deploy/gates/canary.yaml; samples files without it: every metric in either file, direction either)", 0, 0 },
 	{ "out-json", 0, OPT_STRING, &out_json, "FILE", "write canary.json: verdict, score, groups, every metric's statistics", 0, 0 },
 	{ "export-md", 0, OPT_STRING, &export_md, "FILE", "write a Markdown summary (for $GITHUB_STEP_SUMMARY)", 0, 0 },
 	{ "export-html", 0, OPT_STRING, &export_html, "FILE", "write an HTML report: both distributions per metric, the shift and its interval", 0, 0 },
@@ -66,12 +66,12 @@ static const struct cmd_help help = {
 	"        --baseline-soak F --candidate-soak F | --baseline-samples F --candidate-samples F) [options]",
 	"Judge a candidate release against the baseline it replaces, metric by metric: Mann-Whitney U\n"
 	"(two-sided, tie-corrected), the Hodges-Lehmann shift with its distribution-free interval, the\n"
-	"two-sample Kolmogorov-Smirnov test and the P99 ratio, on one value per aggregation interval\n"
-	"(1m by default) per side; mostly-zero metrics on their event rate.  Each metric is pass, high,\n"
+	"two-sample Kolmogorov-Smirnov test and the P99 beyond the shift, on one value per aggregation\n"
+	"interval (1m; samples files are taken as aggregated) per side; mostly-zero metrics on their\nevent rate.  Each metric is pass, high,\n"
 	"low or nodata with the reason; the score is Kayenta's (per group passes/judged x 100, weighted;\n"
 	"a critical metric breached makes it 0).  docs/canary.md explains the method.\n"
 	"Exit: 0 pass (marginal warns), 1 fail (or marginal with --fail-on-marginal), 2 usage, config or\n"
-	"input, 3 a source failed (Prometheus unreachable or refusing a query).",
+	"input, 3 a source failed (Prometheus unreachable or refusing a query) or a report was not written.",
 	opts,
 	"  mmops canary --mock --hours 24 --candidate-fault latency:x1.3 --export-html canary.html\n"
 	"  mmops canary --prometheus http://prom:9090 --from 2026-01-01T00:00:00Z --to 2026-01-01T06:00:00Z \\\n"
