@@ -67,9 +67,10 @@ static const struct cmd_help help = {
 	"Judge a candidate release against the baseline it replaces, metric by metric: Mann-Whitney U\n"
 	"(two-sided, tie-corrected), the Hodges-Lehmann shift with its distribution-free interval, the\n"
 	"two-sample Kolmogorov-Smirnov test and the P99 beyond the shift, on one value per aggregation\n"
-	"interval (1m; samples files are taken as aggregated) per side; mostly-zero metrics on their\nevent rate.  Each metric is pass, high,\n"
-	"low or nodata with the reason; the score is Kayenta's (per group passes/judged x 100, weighted;\n"
-	"a critical metric breached makes it 0).  docs/canary.md explains the method.\n"
+	"interval (1m; samples files are taken as aggregated) per side; mostly-zero metrics on their\n"
+	"event rate.  Each metric is pass, high, low or nodata with the reason; the score is Kayenta's\n"
+	"(per group passes/judged x 100, weighted; a critical metric breached makes it 0).\n"
+	"docs/canary.md explains the method.\n"
 	"Exit: 0 pass (marginal warns), 1 fail (or marginal with --fail-on-marginal), 2 usage, config or\n"
 	"input, 3 a source failed (Prometheus unreachable or refusing a query) or a report was not written.",
 	opts,
