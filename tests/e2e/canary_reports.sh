@@ -86,6 +86,7 @@ check "readiness: --canary without a canary section is a usage error (rc $?)" gr
 
 # Two soak recordings (mmops soak --record-series).
 "$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --export-json "$T/sb.json"
+check "soak --record-series: strict JSON readers accept it" $CHECK "$T/sb.json"
 check "soak --record-series: recorded values in soak_metrics.json" jqe \
 	'(.series.tick_latency_ms.recorded.v | length) > 1000 and (.gates.latency_p95.recorded.label == "windowed")' "$T/sb.json"
 "$MMOPS" soak -q --mock --hours 12 --interval 30s --record-series --seed 2 --export-json "$T/sc.json"
@@ -156,6 +157,21 @@ port=$(free_port)
 "$MMOPS" canary --prometheus "http://127.0.0.1:$port" --from 0 --to 3600 --baseline 'instance="a"' \
 	--candidate 'instance="b"' --timeout 2s 2>"$T/net.err"
 check "Prometheus unreachable: exit 3 (rc $?)" [ $? = 3 ]
+for mode in error busy slow garbage; do
+	rm -f "$T/stub.port"
+	"$PY" "$ROOT/tests/e2e/lib/prom_stub.py" "$T/stub.port" $mode &
+	PIDS+=($!)
+	sport=$(wait_port_file "$T/stub.port")
+	"$MMOPS" canary --prometheus "http://127.0.0.1:$sport" --from 0 --to 3600 --baseline 'instance="a"' \
+		--candidate 'instance="b"' --timeout 2s --out-json "$T/stub-$mode.json" 2>"$T/stub-$mode.err"
+	rc=$?
+	want=3	# an upstream that answers nonsense is a failed source too
+	check "hostile Prometheus ($mode): exit $want (got $rc)" [ $rc = $want ]
+	check "hostile Prometheus ($mode): the metric is named" grep -q 'metric latency_p95' "$T/stub-$mode.err"
+	check "hostile Prometheus ($mode): no report written" [ ! -e "$T/stub-$mode.json" ]
+done
+grep -q 'parse error at char 3' "$T/stub-error.err"
+check "Prometheus's own error message is shown" [ $? = 0 ]
 "$MMOPS" canary -q --mock --hours 2 --out-json "$T/b.json/canary.json" 2>/dev/null
 check "unwritable report: exit 3 (rc $?)" [ $? = 3 ]
 check "... and the file in the way is untouched" [ "$(cat "$T/b.json")" = '{"lat": [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], "only_base": [1, 2, 3]}' ]
