@@ -80,6 +80,45 @@ test_mwu_exact_small_without_ties(void **state)
 	assert_rel(r.p, 0.8571428571428571, 1e-12);
 }
 
+/*
+ * n = 1..10 against m = 11 - n without ties: every one takes scipy's exact
+ * branch (a side of at most 8 suffices in scipy 1.10).  U and p printed by
+ * scipy 1.10.1 mannwhitneyu(x, y, alternative="two-sided").
+ */
+static const struct {
+	double x[10];
+	size_t n;
+	double y[10];
+	size_t m;
+	double u, p;
+} exact_cases[] = {
+	{ { 0.38 }, 1, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847, 4.83 }, 10, 0.0, 0.18181818181818182 },
+	{ { 0.38, 1.5 }, 2, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847 }, 9, 3.0, 0.21818181818181817 },
+	{ { 0.38, 1.5, 3.36 }, 3, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024 }, 8, 8.0, 0.496969696969697 },
+	{ { 0.38, 1.5, 3.36, 5.96 }, 4, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161 }, 7, 15.0, 0.9272727272727272 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0 }, 5, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358 }, 6, 16.0, 0.9307359307359306 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08 }, 6, { 1.043, 2.646, 5.309, 2.932, 1.615 }, 5, 17.0, 0.7922077922077921 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6 }, 7, { 1.043, 2.646, 5.309, 2.932 }, 4, 16.0, 0.7878787878787878 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86 }, 8, { 1.043, 2.646, 5.309 }, 3, 13.0, 0.9212121212121214 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86 }, 9, { 1.043, 2.646 }, 2, 11.0, 0.7272727272727273 },
+	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86, 0.6 }, 10, { 1.043 }, 1, 7.0, 0.7272727272727273 },
+};
+
+static void
+test_mwu_exact_n1_to_10_against_scipy(void **state)
+{
+	struct mwu_result r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(exact_cases); i++) {
+		mwu(exact_cases[i].x, exact_cases[i].n, exact_cases[i].y, exact_cases[i].m, &r);
+		assert_true(r.exact);
+		assert_rel(r.u, exact_cases[i].u, 0);
+		assert_rel(r.p, exact_cases[i].p, 1e-12);
+	}
+}
+
 static void
 test_mwu_ties_use_the_corrected_normal_approximation(void **state)
 {
@@ -325,6 +364,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mwu_exact_small_without_ties),
+		cmocka_unit_test(test_mwu_exact_n1_to_10_against_scipy),
 		cmocka_unit_test(test_mwu_ties_use_the_corrected_normal_approximation),
 		cmocka_unit_test(test_mwu_both_above_eight_is_asymptotic),
 		cmocka_unit_test(test_mwu_n1_to_10_exact_distribution_matches_enumeration),
