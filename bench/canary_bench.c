@@ -92,7 +92,7 @@ main(int argc, char **argv)
 	fill(b, n, 1, 1.0);
 	fill(c, n, 2, 1.1);
 	t0 = now();
-	canary_judge(canary_find(cfg, "latency_p95"), cfg->confidence, b, n, c, n, &r);
+	canary_judge(canary_find(cfg, "latency_p95"), cfg->confidence, 1, b, n, c, n, &r);
 	t1 = now();
 	printf("judge %.4f\n", t1 - t0);
 	printf("result %s U=%.17g p=%.3g HL=%.6g [%.6g, %.6g] KS D=%.6g p=%.3g\n",

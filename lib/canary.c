@@ -605,6 +605,58 @@ fmt_p(double p, char *buf, size_t n)
 	return buf;
 }
 
+/* p of a normal z after dividing it by the inflation. */
+static double
+p_inflated(double z, double p, double inflation)
+{
+	if (inflation == 1 || isnan(z))
+		return p;	/* exact small samples: no z to inflate */
+	return fmax(0, fmin(1, erfc(z / inflation / M_SQRT2)));
+}
+
+/*
+ * The autocorrelation adjustment (canary.h): AR(1) with the larger lag-1
+ * autocorrelation of the two sides, so the tests count n / inflation^2
+ * independent samples instead of n.
+ */
+static void
+adjust(struct canary_result *r, const double *b, size_t nb, const double *c, size_t nc,
+       double confidence)
+{
+	double rho = 0, en;
+
+	if (r->base.autocorr > rho)
+		rho = r->base.autocorr;
+	if (r->cand.autocorr > rho)
+		rho = r->cand.autocorr;
+	if (rho > CANARY_MAX_RHO)
+		rho = CANARY_MAX_RHO;
+	r->rho = rho;
+	r->inflation = sqrt((1 + rho) / (1 - rho));
+	r->mwu_p_adj = p_inflated(r->mwu.z, r->mwu.p, r->inflation);
+	twosample_hl_inflated(c, nc, b, nb, confidence, r->inflation, &r->hl_adj);
+	if (r->inflation == 1 || isnan(r->ks.d)) {
+		r->ks_p_adj = r->ks.p;
+		return;
+	}
+	en = (double)nb * (double)nc / ((double)nb + (double)nc) / (r->inflation * r->inflation);
+	r->ks_p_adj = twosample_kolmogorov_sf(r->ks.d, en < 1 ? 1 : (long)nearbyint(en));
+}
+
+/* "U p=2.4e-116" or "U p=2.4e-116 (adj. 3e-05, r=0.41)" */
+static const char *
+fmt_padj(const char *what, double p, double padj, double rho, char *buf, size_t n)
+{
+	char a[32], b[32];
+
+	if (rho >= 0.05 && padj != p)
+		snprintf(buf, n, "%s p=%s (%s adjusted for autocorrelation r=%.2f)", what,
+			 fmt_p(p, a, sizeof(a)), fmt_p(padj, b, sizeof(b)), rho);
+	else
+		snprintf(buf, n, "%s p=%s", what, fmt_p(p, a, sizeof(a)));
+	return buf;
+}
+
 /* Which side a breach went to, when the direction says it is bad; -1 none. */
 static int
 bad_side(enum canary_dir d, double rel, double allowed)
@@ -636,13 +688,13 @@ judge_sparse(const struct canary_metric *m, double alpha, struct canary_result *
 	free(ib);
 	free(ic);
 	r->sparse = 1;
-	r->rate_p = u.p;
+	r->rate_p = p_inflated(u.z, u.p, r->inflation);
 	r->rate_ratio = r->base.event_rate > 0 ? r->cand.event_rate / r->base.event_rate :
 			r->cand.event_rate > 0 ? INFINITY : 1;
 	rel = rel_change(r->cand.event_rate, r->base.event_rate);
 	side = bad_side(m->direction, rel, m->allowed);
 	r->test = "event_rate";
-	if (side >= 0 && u.p < alpha) {
+	if (side >= 0 && r->rate_p < alpha) {
 		r->cls = (enum canary_class)side;
 		r->critical_breach = m->critical || fabs(rel) > m->critical_effect;
 		snprintf(r->reason, sizeof(r->reason),
@@ -650,23 +702,23 @@ judge_sparse(const struct canary_metric *m, double alpha, struct canary_result *
 			 fmt_pct(rel, a, sizeof(a)), 100 * r->cand.event_rate,
 			 100 * r->base.event_rate, fmt_pct(side == CANARY_HIGH ? m->allowed : -m->allowed,
 							  b, sizeof(b)),
-			 fmt_p(u.p, p, sizeof(p)));
+			 fmt_p(r->rate_p, p, sizeof(p)));
 		return;
 	}
 	r->cls = CANARY_PASS;
 	snprintf(r->reason, sizeof(r->reason),
 		 "sparse: event rate %.3g%% vs %.3g%% (%s, allowed %.3g%%), rank test p=%s",
 		 100 * r->cand.event_rate, 100 * r->base.event_rate, fmt_pct(rel, a, sizeof(a)),
-		 100 * m->allowed, fmt_p(u.p, p, sizeof(p)));
+		 100 * m->allowed, fmt_p(r->rate_p, p, sizeof(p)));
 }
 
 void
-canary_judge(const struct canary_metric *m, double confidence, double *b, size_t nb, double *c,
-	     size_t nc, struct canary_result *r)
+canary_judge(const struct canary_metric *m, double confidence, int time_ordered, double *b,
+	     size_t nb, double *c, size_t nc, struct canary_result *r)
 {
 	double alpha = 1 - confidence, tail_rel, ab, ac;
 	const char *unit = m->sel.unit ? m->sel.unit : "";
-	char s1[32], s2[32], s3[32], s4[32];
+	char s1[32], s2[32], s4[32], s5[128], s6[128];
 	int side, tside;
 
 	memset(r, 0, sizeof(*r));
@@ -677,10 +729,12 @@ canary_judge(const struct canary_metric *m, double confidence, double *b, size_t
 	r->hl.estimate = r->hl.ci_low = r->hl.ci_high = NAN;
 	r->hl.confidence = confidence;
 	r->ks.d = r->ks.p = NAN;
+	r->rho = r->inflation = r->mwu_p_adj = r->ks_p_adj = NAN;
+	r->hl_adj = r->hl;
 	nb = drop_nan(b, nb);
 	nc = drop_nan(c, nc);
-	ab = canary_autocorr(b, nb);
-	ac = canary_autocorr(c, nc);
+	ab = time_ordered ? canary_autocorr(b, nb) : NAN;
+	ac = time_ordered ? canary_autocorr(c, nc) : NAN;
 	twosample_sort(b, nb);
 	twosample_sort(c, nc);
 	r->bv = b;
@@ -702,6 +756,7 @@ stats:
 	twosample_mwu(c, nc, b, nb, &r->mwu);
 	twosample_hl(c, nc, b, nb, confidence, &r->hl);
 	twosample_ks(c, nc, b, nb, &r->ks);
+	adjust(r, b, nb, c, nc, confidence);
 	r->ratio = r->base.p50 != 0 ? r->cand.p50 / r->base.p50 : NAN;
 	r->p99_ratio = r->base.p99 != 0 ? r->cand.p99 / r->base.p99 : NAN;
 	if (r->cls == CANARY_NODATA)
@@ -717,20 +772,20 @@ stats:
 
 	/* location: significant, the interval on one side of 0, the shift beyond allowed */
 	side = bad_side(m->direction, r->shift_rel, m->allowed);
-	if (side == CANARY_HIGH && !(r->hl.ci_low > 0))
+	if (side == CANARY_HIGH && !(r->hl_adj.ci_low > 0))
 		side = -1;
-	if (side == CANARY_LOW && !(r->hl.ci_high < 0))
+	if (side == CANARY_LOW && !(r->hl_adj.ci_high < 0))
 		side = -1;
-	if (side >= 0 && r->mwu.p < alpha) {
+	if (side >= 0 && r->mwu_p_adj < alpha) {
 		r->cls = (enum canary_class)side;
 		r->test = "location";
 		r->critical_breach = m->critical || fabs(r->shift_rel) > m->critical_effect;
 		snprintf(r->reason, sizeof(r->reason),
-			 "median %s (allowed %s), U p=%s, HL %+.4g%s%s [%.4g, %.4g]",
+			 "median %s (allowed %s), %s, HL %+.4g%s%s [%.4g, %.4g]",
 			 fmt_pct(r->shift_rel, s1, sizeof(s1)),
 			 fmt_pct(side == CANARY_HIGH ? m->allowed : -m->allowed, s2, sizeof(s2)),
-			 fmt_p(r->mwu.p, s3, sizeof(s3)), r->hl.estimate, *unit ? " " : "", unit,
-			 r->hl.ci_low, r->hl.ci_high);
+			 fmt_padj("U", r->mwu.p, r->mwu_p_adj, r->rho, s5, sizeof(s5)), r->hl.estimate,
+			 *unit ? " " : "", unit, r->hl_adj.ci_low, r->hl_adj.ci_high);
 		return;
 	}
 
@@ -751,24 +806,26 @@ stats:
 		if (-tail_rel > m->allowed)
 			tside = CANARY_LOW;
 	}
-	if (tside >= 0 && r->ks.p < alpha) {
+	if (tside >= 0 && r->ks_p_adj < alpha) {
 		r->cls = (enum canary_class)tside;
 		r->test = "tail";
 		r->critical_breach = m->critical || fabs(tail_rel) > m->critical_effect;
 		snprintf(r->reason, sizeof(r->reason),
-			 "%s %s beyond the shift (allowed %s), median %s, KS D=%.3g p=%s",
+			 "%s %s beyond the shift (allowed %s), median %s, KS D=%.3g %s",
 			 tside == CANARY_HIGH ? "P99" : "P1", fmt_pct(tail_rel, s1, sizeof(s1)),
 			 fmt_pct(tside == CANARY_HIGH ? m->allowed : -m->allowed, s2, sizeof(s2)),
-			 fmt_pct(r->shift_rel, s4, sizeof(s4)), r->ks.d, fmt_p(r->ks.p, s3, sizeof(s3)));
+			 fmt_pct(r->shift_rel, s4, sizeof(s4)), r->ks.d,
+			 fmt_padj("", r->ks.p, r->ks_p_adj, r->rho, s5, sizeof(s5)) + 1);
 		return;
 	}
 	r->cls = CANARY_PASS;
 	snprintf(r->reason, sizeof(r->reason),
-		 "median %s, P99 %s (allowed %.3g%%), U p=%s, HL %+.4g%s%s [%.4g, %.4g], KS p=%s",
+		 "median %s, P99 %s (allowed %.3g%%), %s, HL %+.4g%s%s [%.4g, %.4g], %s",
 		 fmt_pct(r->shift_rel, s1, sizeof(s1)),
 		 fmt_pct(rel_change(r->cand.p99, r->base.p99), s2, sizeof(s2)), 100 * m->allowed,
-		 fmt_p(r->mwu.p, s3, sizeof(s3)), r->hl.estimate, *unit ? " " : "", unit,
-		 r->hl.ci_low, r->hl.ci_high, fmt_p(r->ks.p, s4, sizeof(s4)));
+		 fmt_padj("U", r->mwu.p, r->mwu_p_adj, r->rho, s5, sizeof(s5)), r->hl.estimate,
+		 *unit ? " " : "", unit, r->hl_adj.ci_low, r->hl_adj.ci_high,
+		 fmt_padj("KS", r->ks.p, r->ks_p_adj, r->rho, s6, sizeof(s6)));
 }
 
 /* ---- the score ---- */

@@ -43,6 +43,7 @@
 #define CANARY_MAX_SAMPLES 10000000	/* per side and metric */
 #define CANARY_SPARSE_FRACTION 0.2	/* non-zero share at or below which a side is sparse */
 #define CANARY_REASON_MAX 512
+#define CANARY_MAX_RHO 0.99		/* autocorrelation taken into account at most */
 
 /* Built-in defaults when a file leaves them out. */
 #define CANARY_DEFAULT_CONFIDENCE 0.98
@@ -135,6 +136,15 @@ struct canary_result {
 	double rate_ratio;	/* sparse: candidate rate / baseline rate */
 	double rate_p;		/* sparse: p of the rank test on the 0/1 indicators */
 	const char *test;	/* what decided: "location", "tail", "event_rate", "" */
+	/*
+	 * Autocorrelation: rho = max(0, lag-1 autocorrelation of either side),
+	 * at most CANARY_MAX_RHO; inflation = sqrt((1 + rho) / (1 - rho)), the
+	 * AR(1) variance factor, so n_eff = n / inflation^2.  The decision uses
+	 * the adjusted p-values and interval; the plain ones (scipy's) are kept.
+	 */
+	double rho, inflation;
+	double mwu_p_adj, ks_p_adj;
+	struct hl_result hl_adj;
 	int critical_breach;	/* this result makes the score 0 */
 	struct mwu_result mwu;
 	struct hl_result hl;
@@ -154,9 +164,12 @@ double canary_autocorr(const double *v, size_t n);
  * Judge one metric.  b and c are the baseline's and the candidate's
  * aggregated samples: sorted in place, NaN dropped (they are missing
  * intervals); kept borrowed in out->bv/cv.  confidence from the config.
+ * time_ordered: the samples are a time series in time order, so their
+ * autocorrelation is measured and the tests adjusted for it; 0 for samples
+ * given as independent (samples files), where rho is 0.
  */
-void canary_judge(const struct canary_metric *m, double confidence, double *b, size_t nb,
-		  double *c, size_t nc, struct canary_result *out);
+void canary_judge(const struct canary_metric *m, double confidence, int time_ordered, double *b,
+		  size_t nb, double *c, size_t nc, struct canary_result *out);
 
 struct canary_group_score {
 	const char *name;

@@ -92,19 +92,31 @@ metric_json(const struct canary_result *r)
 	json_object_set_new(t, "p_value", jsonx_real(r->mwu.p));
 	json_object_set_new(t, "method", isnan(r->mwu.p) ? json_null() :
 			    json_string(r->mwu.exact ? "exact" : "asymptotic"));
+	json_object_set_new(t, "p_adjusted", jsonx_real(r->mwu_p_adj));
 	json_object_set_new(o, "mann_whitney", t);
 	t = json_object();
 	json_object_set_new(t, "estimate", jsonx_real(r->hl.estimate));
 	json_object_set_new(t, "ci_low", jsonx_real(r->hl.ci_low));
 	json_object_set_new(t, "ci_high", jsonx_real(r->hl.ci_high));
 	json_object_set_new(t, "confidence", jsonx_real(r->hl.confidence));
+	json_object_set_new(t, "ci_low_adjusted", jsonx_real(r->hl_adj.ci_low));
+	json_object_set_new(t, "ci_high_adjusted", jsonx_real(r->hl_adj.ci_high));
 	json_object_set_new(o, "hodges_lehmann", t);
 	t = json_object();
 	json_object_set_new(t, "d", jsonx_real(r->ks.d));
 	json_object_set_new(t, "p_value", jsonx_real(r->ks.p));
 	json_object_set_new(t, "method", isnan(r->ks.p) ? json_null() :
 			    json_string(r->ks.exact ? "exact" : "asymptotic"));
+	json_object_set_new(t, "p_adjusted", jsonx_real(r->ks_p_adj));
 	json_object_set_new(o, "ks", t);
+	t = json_object();
+	json_object_set_new(t, "rho", jsonx_real(r->rho));
+	json_object_set_new(t, "inflation", jsonx_real(r->inflation));
+	json_object_set_new(t, "n_eff_baseline",
+			    jsonx_real(isnan(r->inflation) ? NAN : (double)r->base.n / (r->inflation * r->inflation)));
+	json_object_set_new(t, "n_eff_candidate",
+			    jsonx_real(isnan(r->inflation) ? NAN : (double)r->cand.n / (r->inflation * r->inflation)));
+	json_object_set_new(o, "autocorrelation", t);
 	if (r->sparse) {
 		t = json_object();
 		json_object_set_new(t, "rate_ratio", jsonx_real(r->rate_ratio));
@@ -216,7 +228,7 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 		buf_addf(b, " | %s | %s | %zu | %zu | %zu | %zu |\n", fmt_num(g->weight, n1, sizeof(n1)),
 			 fmt_num(g->score, n2, sizeof(n2)), g->npass, g->nhigh, g->nlow, g->nnodata);
 	}
-	buf_adds(b, "\n| metric | result | n base/cand | p50 base -> cand | p99 base -> cand | U p | HL [CI] | KS D (p) | why |\n"
+	buf_adds(b, "\n| metric | result | n base/cand | p50 base -> cand | p99 base -> cand | U p (adj.) | HL [CI, adj.] | KS D (p adj.) | why |\n"
 		    "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
 	for (i = 0; i < r->n; i++) {
 		const struct canary_result *x = &r->results[i];
@@ -228,10 +240,10 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 			 x->def->critical ? " (critical)" : "", class_icon(x->cls), x->base.n,
 			 x->cand.n, fmt_num(x->base.p50, p1, sizeof(p1)),
 			 fmt_num(x->cand.p50, p2, sizeof(p2)), fmt_num(x->base.p99, q1, sizeof(q1)),
-			 fmt_num(x->cand.p99, q2, sizeof(q2)), fmt_num(x->mwu.p, n1, sizeof(n1)),
-			 fmt_num(x->hl.estimate, n2, sizeof(n2)), fmt_num(x->hl.ci_low, n3, sizeof(n3)),
-			 fmt_num(x->hl.ci_high, n4, sizeof(n4)), fmt_num(x->ks.d, ks, sizeof(ks)),
-			 fmt_num(x->ks.p, kp, sizeof(kp)));
+			 fmt_num(x->cand.p99, q2, sizeof(q2)), fmt_num(x->mwu_p_adj, n1, sizeof(n1)),
+			 fmt_num(x->hl.estimate, n2, sizeof(n2)), fmt_num(x->hl_adj.ci_low, n3, sizeof(n3)),
+			 fmt_num(x->hl_adj.ci_high, n4, sizeof(n4)), fmt_num(x->ks.d, ks, sizeof(ks)),
+			 fmt_num(x->ks_p_adj, kp, sizeof(kp)));
 		md_cell(b, x->reason);
 		buf_adds(b, " |\n");
 	}
@@ -336,13 +348,13 @@ plot(struct buf *b, const struct canary_result *r)
 	if (!isnan(r->hl.estimate)) {
 		x0 = PL + (r->base.p50 - lo) / span * (PW - PL - PR);
 		x1 = PL + (r->base.p50 + r->hl.estimate - lo) / span * (PW - PL - PR);
-		xl = PL + (r->base.p50 + r->hl.ci_low - lo) / span * (PW - PL - PR);
-		xh = PL + (r->base.p50 + r->hl.ci_high - lo) / span * (PW - PL - PR);
+		xl = PL + (r->base.p50 + r->hl_adj.ci_low - lo) / span * (PW - PL - PR);
+		xh = PL + (r->base.p50 + r->hl_adj.ci_high - lo) / span * (PW - PL - PR);
 		y = (PH - PB) - 0.5 * (PH - PB - PT);
-		buf_addf(b, "<rect class=\"hl-ci\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>HL %s interval [%s, %s]</title></rect>\n",
+		buf_addf(b, "<rect class=\"hl-ci\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>HL %s interval, adjusted for autocorrelation [%s, %s]</title></rect>\n",
 			 fmin(xl, xh), y - 5, fabs(xh - xl) < 1 ? 1 : fabs(xh - xl),
 			 fmt_num(r->hl.confidence, n1, sizeof(n1)),
-			 fmt_num(r->hl.ci_low, n2, sizeof(n2)), fmt_num(r->hl.ci_high, n3, sizeof(n3)));
+			 fmt_num(r->hl_adj.ci_low, n2, sizeof(n2)), fmt_num(r->hl_adj.ci_high, n3, sizeof(n3)));
 		buf_addf(b, "<line class=\"hl-shift\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-width=\"2\"/>\n",
 			 x0, y, x1, y);
 		buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n", x1, y);
@@ -435,6 +447,12 @@ canary_report_html(const struct canary_report *r, struct buf *b)
 			 fmt_num(x->hl.ci_high, n2, sizeof(n2)), fmt_num(x->hl.confidence, n3, sizeof(n3)));
 		buf_addf(b, "<tr><th>Kolmogorov-Smirnov D</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
 			 fmt_num(x->ks.d, n1, sizeof(n1)), fmt_num(x->ks.p, n2, sizeof(n2)));
+		buf_addf(b, "<tr><th>lag-1 autocorrelation used</th><td>%s</td><th>inflation</th><td>%s</td></tr>\n",
+			 fmt_num(x->rho, n1, sizeof(n1)), fmt_num(x->inflation, n2, sizeof(n2)));
+		buf_addf(b, "<tr><th>U p, adjusted</th><td>%s</td><th>KS p, adjusted</th><td>%s</td></tr>\n",
+			 fmt_num(x->mwu_p_adj, n1, sizeof(n1)), fmt_num(x->ks_p_adj, n2, sizeof(n2)));
+		buf_addf(b, "<tr><th>HL interval, adjusted</th><td colspan=\"3\">[%s, %s]</td></tr>\n",
+			 fmt_num(x->hl_adj.ci_low, n1, sizeof(n1)), fmt_num(x->hl_adj.ci_high, n2, sizeof(n2)));
 		buf_addf(b, "<tr><th>direction</th><td>%s</td><th>allowed</th><td>%s</td></tr>\n",
 			 canary_dir_name(x->def->direction), fmt_num(x->def->allowed, n1, sizeof(n1)));
 		buf_adds(b, "</table>\n</section>\n");

@@ -288,6 +288,13 @@ void
 twosample_hl(const double *x, size_t n, const double *y, size_t m, double confidence,
 	     struct hl_result *out)
 {
+	twosample_hl_inflated(x, n, y, m, confidence, 1, out);
+}
+
+void
+twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m, double confidence,
+		      double inflate, struct hl_result *out)
+{
 	unsigned long long nm = (unsigned long long)n * m, k = 1;
 	double alpha = 1 - confidence;
 	struct tie_walk w;
@@ -304,7 +311,9 @@ twosample_hl(const double *x, size_t n, const double *y, size_t m, double confid
 		out->estimate = (twosample_diff_select(x, n, y, m, nm / 2) +
 				 twosample_diff_select(x, n, y, m, nm / 2 + 1)) / 2;
 	rank_walk(x, n, y, m, &w);
-	if (!w.ties && (n <= TWOSAMPLE_MWU_EXACT_N || m <= TWOSAMPLE_MWU_EXACT_N)) {
+	if (!(inflate >= 1))
+		inflate = 1;
+	if (inflate == 1 && !w.ties && (n <= TWOSAMPLE_MWU_EXACT_N || m <= TWOSAMPLE_MWU_EXACT_N)) {
 		long kmax = (long)(nm / 2);
 		i128 total, sum = 0, *c = mwu_counts(n, m, kmax, &total);
 
@@ -324,7 +333,7 @@ twosample_hl(const double *x, size_t n, const double *y, size_t m, double confid
 		}
 	}
 	{
-		double z = twosample_norm_isf(alpha / 2);
+		double z = twosample_norm_isf(alpha / 2) * inflate;
 		double kk = floor((double)nm / 2 - z * sqrt((double)nm * ((double)n + m + 1) / 12));
 
 		k = kk < 1 ? 1 : (unsigned long long)kk;

@@ -85,6 +85,14 @@ struct hl_result {
 void twosample_hl(const double *x, size_t n, const double *y, size_t m, double confidence,
 		  struct hl_result *out);
 
+/*
+ * The same with the normal approximation's half-width multiplied by
+ * inflate (>= 1; 1 is twosample_hl()): the interval for samples whose
+ * autocorrelation makes them worth fewer independent ones (canary.h).
+ */
+void twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m,
+			   double confidence, double inflate, struct hl_result *out);
+
 struct ks_result {
 	double d;		/* sup |F_x - F_y| */
 	double p;		/* two-sided p-value */

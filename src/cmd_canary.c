@@ -460,7 +460,7 @@ cmd_canary(int argc, char **argv)
 
 	res = xcalloc(cfg->nmetrics ? cfg->nmetrics : 1, sizeof(*res));
 	for (i = 0; i < cfg->nmetrics; i++)
-		canary_judge(&cfg->metrics[i], cfg->confidence, sd.b[i].v, sd.b[i].n, sd.c[i].v,
+		canary_judge(&cfg->metrics[i], cfg->confidence, src != 3, sd.b[i].v, sd.b[i].n, sd.c[i].v,
 			     sd.c[i].n, &res[i]);
 	canary_score(cfg, res, cfg->nmetrics, &score);
 	if (clock_now(&now, &err) < 0) {

@@ -133,7 +133,7 @@ test_judge_location_shift_is_high(void **state)
 	(void)state;
 	fill(b, 200, 100, 5, 0.1);
 	fill(c, 200, 130, 5, 0.3);
-	canary_judge(m, 0.98, b, 200, c, 200, &r);
+	canary_judge(m, 0.98, 0, b, 200, c, 200, &r);
 	assert_int_equal(r.cls, CANARY_HIGH);
 	assert_string_equal(r.test, "location");
 	assert_true(r.hl.estimate > 25 && r.hl.estimate < 35);
@@ -143,7 +143,7 @@ test_judge_location_shift_is_high(void **state)
 	cfg->metrics[0].direction = CANARY_DECREASE;
 	fill(b, 200, 100, 5, 0.1);
 	fill(c, 200, 130, 5, 0.3);
-	canary_judge(m, 0.98, b, 200, c, 200, &r);
+	canary_judge(m, 0.98, 0, b, 200, c, 200, &r);
 	assert_int_equal(r.cls, CANARY_PASS);
 	canary_free(cfg);
 }
@@ -160,12 +160,62 @@ test_judge_tail_change_with_equal_medians(void **state)
 	(void)state;
 	fill(b, 500, 100, 2, 0.1);
 	fill(c, 500, 100, 30, 0.7);
-	canary_judge(m, 0.98, b, 500, c, 500, &r);
+	canary_judge(m, 0.98, 0, b, 500, c, 500, &r);
 	assert_true(r.mwu.p > 0.02);	/* the rank test sees nothing */
 	if (r.cls != CANARY_HIGH)
 		print_error("%s\n", r.reason);
 	assert_int_equal(r.cls, CANARY_HIGH);
 	assert_string_equal(r.test, "tail");
+	canary_free(cfg);
+}
+
+/* AR(1) with coefficient phi and stationary sd 1, from a fixed LCG. */
+static void
+ar1(double *v, size_t n, double mean, double phi, unsigned long long seed)
+{
+	double x = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		double e = 0;
+
+		for (k = 0; k < 12; k++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			e += (double)(seed >> 11) / 9007199254740992.0;
+		}
+		x = phi * x + sqrt(1 - phi * phi) * (e - 6);
+		v[i] = mean + x;
+	}
+}
+
+static void
+test_judge_autocorrelated_samples_count_for_less(void **state)
+{
+	/* two AR(1) series 0.3 sd apart: with n = 1000 the plain U test is sure, but
+	 * phi = 0.95 leaves about 1000 * 0.05 / 1.95 = 26 independent samples */
+	struct canary_config *cfg;
+	const struct canary_metric *m = metric(&cfg, "    direction: increase\n    allowed: 0.01\n");
+	double b[1000], c[1000];
+	struct canary_result r;
+
+	(void)state;
+	ar1(b, 1000, 10, 0.95, 1);
+	ar1(c, 1000, 10.3, 0.95, 2);
+	canary_judge(m, 0.98, 1, b, 1000, c, 1000, &r);
+	assert_true(r.rho > 0.9 && r.rho < 0.99);
+	assert_true(fabs(r.inflation - sqrt((1 + r.rho) / (1 - r.rho))) < 1e-12);
+	assert_true(r.mwu.p < 1e-6);		/* what the independent-sample test says */
+	assert_true(r.mwu_p_adj > 0.02);	/* what the series supports */
+	assert_true(r.hl_adj.ci_high - r.hl_adj.ci_low > 3 * (r.hl.ci_high - r.hl.ci_low));
+	if (r.cls != CANARY_PASS)
+		print_error("%s\n", r.reason);
+	assert_int_equal(r.cls, CANARY_PASS);
+	/* the same numbers given as independent samples: a breach */
+	ar1(b, 1000, 10, 0.95, 1);
+	ar1(c, 1000, 10.3, 0.95, 2);
+	canary_judge(m, 0.98, 0, b, 1000, c, 1000, &r);
+	assert_true(r.rho == 0 && r.inflation == 1);
+	assert_int_equal(r.cls, CANARY_HIGH);
 	canary_free(cfg);
 }
 
@@ -180,7 +230,7 @@ test_judge_identical_samples_pass(void **state)
 	(void)state;
 	fill(b, 100, 10, 1, 0.2);
 	fill(c, 100, 10, 1, 0.2);
-	canary_judge(m, 0.98, b, 100, c, 100, &r);
+	canary_judge(m, 0.98, 0, b, 100, c, 100, &r);
 	assert_int_equal(r.cls, CANARY_PASS);
 	assert_true(r.mwu.p > 0.99);
 	assert_true(r.hl.estimate == 0);
@@ -196,11 +246,11 @@ test_judge_nodata_below_min_samples_and_nan_dropped(void **state)
 	struct canary_result r;
 
 	(void)state;
-	canary_judge(m, 0.98, b, 6, c, 6, &r);
+	canary_judge(m, 0.98, 0, b, 6, c, 6, &r);
 	assert_int_equal(r.cls, CANARY_NODATA);
 	assert_int_equal(r.base.n, 4);
 	assert_non_null(strstr(r.reason, "must_have_data"));
-	canary_judge(m, 0.98, b, 0, c, 6, &r);
+	canary_judge(m, 0.98, 0, b, 0, c, 6, &r);
 	assert_int_equal(r.cls, CANARY_NODATA);
 	assert_non_null(strstr(r.reason, "no data"));
 	canary_free(cfg);
@@ -220,13 +270,13 @@ test_judge_sparse_metric_on_event_rate(void **state)
 	b[40] = 1;
 	for (i = 0; i < 12; i++)
 		c[i * 8] = 1 + (double)i;
-	canary_judge(m, 0.98, b, 100, c, 100, &r);
+	canary_judge(m, 0.98, 0, b, 100, c, 100, &r);
 	assert_true(r.sparse);
 	assert_string_equal(r.test, "event_rate");
 	assert_int_equal(r.cls, CANARY_HIGH);
 	assert_true(fabs(r.rate_ratio - 12) < 1e-12);
 	/* all zeros on both sides: nothing happened, a pass */
-	canary_judge(m, 0.98, z1, 50, z2, 50, &r);
+	canary_judge(m, 0.98, 0, z1, 50, z2, 50, &r);
 	assert_int_equal(r.cls, CANARY_PASS);
 	assert_true(r.sparse);
 	canary_free(cfg);
@@ -370,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_judge_location_shift_is_high),
 		cmocka_unit_test(test_judge_tail_change_with_equal_medians),
 		cmocka_unit_test(test_judge_identical_samples_pass),
+		cmocka_unit_test(test_judge_autocorrelated_samples_count_for_less),
 		cmocka_unit_test(test_judge_nodata_below_min_samples_and_nan_dropped),
 		cmocka_unit_test(test_judge_sparse_metric_on_event_rate),
 		cmocka_unit_test(test_score_groups_and_critical),
