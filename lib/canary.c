@@ -634,7 +634,9 @@ adjust(struct canary_result *r, const double *b, size_t nb, const double *c, siz
 	r->rho = rho;
 	r->inflation = sqrt((1 + rho) / (1 - rho));
 	r->mwu_p_adj = p_inflated(r->mwu.z, r->mwu.p, r->inflation);
-	twosample_hl_inflated(c, nc, b, nb, confidence, r->inflation, &r->hl_adj);
+	r->hl_adj = r->hl;
+	if (r->inflation != 1)
+		twosample_hl_interval(c, nc, b, nb, confidence, r->inflation, &r->hl_adj);
 	if (r->inflation == 1 || isnan(r->ks.d)) {
 		r->ks_p_adj = r->ks.p;
 		return;

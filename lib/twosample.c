@@ -295,9 +295,7 @@ void
 twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m, double confidence,
 		      double inflate, struct hl_result *out)
 {
-	unsigned long long nm = (unsigned long long)n * m, k = 1;
-	double alpha = 1 - confidence;
-	struct tie_walk w;
+	unsigned long long nm = (unsigned long long)n * m;
 
 	out->estimate = out->ci_low = out->ci_high = NAN;
 	out->confidence = confidence;
@@ -310,6 +308,23 @@ twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m, doub
 	else
 		out->estimate = (twosample_diff_select(x, n, y, m, nm / 2) +
 				 twosample_diff_select(x, n, y, m, nm / 2 + 1)) / 2;
+	twosample_hl_interval(x, n, y, m, confidence, inflate, out);
+}
+
+void
+twosample_hl_interval(const double *x, size_t n, const double *y, size_t m, double confidence,
+		      double inflate, struct hl_result *out)
+{
+	unsigned long long nm = (unsigned long long)n * m, k = 1;
+	double alpha = 1 - confidence;
+	struct tie_walk w;
+
+	out->confidence = confidence;
+	out->ci_low = out->ci_high = NAN;
+	out->k = 0;
+	if (!n || !m || twosample_has_nan(x, n) || twosample_has_nan(y, m) ||
+	    !(confidence > 0 && confidence < 1))
+		return;
 	rank_walk(x, n, y, m, &w);
 	if (!(inflate >= 1))
 		inflate = 1;

@@ -92,6 +92,9 @@ void twosample_hl(const double *x, size_t n, const double *y, size_t m, double c
  */
 void twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m,
 			   double confidence, double inflate, struct hl_result *out);
+/* Only the interval (ci_low, ci_high, k, confidence) into out; estimate untouched. */
+void twosample_hl_interval(const double *x, size_t n, const double *y, size_t m,
+			   double confidence, double inflate, struct hl_result *out);
 
 struct ks_result {
 	double d;		/* sup |F_x - F_y| */
