@@ -575,7 +575,7 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 
 	(void)tptr;
 	if (f == 0) {
-		problem(l, json_is_string(unit) ? up : panel_ptr,
+		problem(l, up,
 			"unit '%s' cannot show gate %s's threshold in %s", *pu ? pu : "none",
 			g->name, *gu ? gu : "a ratio");
 		return;
@@ -612,7 +612,8 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 	problem(l, sp,
 		"no step at %g%s%s, the threshold of gate %s (%s %g%s%s in %s:%lu); the steps "
 		"are %s",
-		want, *pu ? " " : "", pu, g->name, gates_op_name(g->op), g->threshold,
+		want, time_unit(pu) > 0 ? " " : "",
+		time_unit(pu) > 0 ? pu : strcmp(pu, "percent") == 0 ? "%" : "", g->name, gates_op_name(g->op), g->threshold,
 		*gu ? " " : "", gu, l->gates->file, g->line, len ? list : "none");
 }
 
@@ -646,7 +647,7 @@ check_gridpos(struct lint *l, const json_t *panel, const char *pptr, struct rect
 
 	ptr_key(p, sizeof(p), pptr, "gridPos");
 	if (!json_is_object(gp)) {
-		problem(l, pptr, "no gridPos: the panel has no place on the grid");
+		problem(l, p, "no gridPos: the panel has no place on the grid");
 		return;
 	}
 	for (i = 0; i < 4; i++) {
@@ -722,7 +723,7 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 		refid = json_object_get(t, "refId");
 		ptr_key(p, sizeof(p), tp, "refId");
 		if (!json_is_string(refid) || !*json_string_value(refid)) {
-			problem(l, json_is_string(refid) ? p : tp,
+			problem(l, p,
 				"no refId: every query needs one (A, B, ...)");
 		} else {
 			json_array_foreach(targets, k, t2) {
@@ -741,7 +742,7 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 		expr = json_object_get(t, "expr");
 		ptr_key(p, sizeof(p), tp, "expr");
 		if (!json_is_string(expr) || !*json_string_value(expr)) {
-			problem(l, json_is_string(expr) ? p : tp,
+			problem(l, p,
 				"no expr: a Prometheus query needs a PromQL expression");
 			continue;
 		}
@@ -782,7 +783,7 @@ check_panels(struct lint *l, const json_t *panels, const char *ptr, struct walk 
 		}
 		ptr_key(p, sizeof(p), pp, "id");
 		if (!int_value(json_object_get(panel, "id"), &id)) {
-			problem(l, json_object_get(panel, "id") ? p : pp,
+			problem(l, p,
 				"no integer id: links and alerts name a panel by it");
 		} else {
 			for (k = 0; k < w->nids; k++)
@@ -838,10 +839,10 @@ grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const char 
 	}
 	title = json_object_get(doc, "title");
 	if (!json_is_string(title) || !*json_string_value(title))
-		problem(&l, title ? "/title" : "", "no title: Grafana refuses to save without one");
+		problem(&l, "/title", "no title: Grafana refuses to save without one");
 	uid = json_object_get(doc, "uid");
 	if (!json_is_string(uid))
-		problem(&l, uid ? "/uid" : "",
+		problem(&l, "/uid",
 			"no uid: import and export key the dashboard by it (at most %d characters of "
 			"A-Z a-z 0-9 _ -)",
 			GRAFANA_UID_MAX);
@@ -851,7 +852,7 @@ grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const char 
 			json_string_value(uid), GRAFANA_UID_MAX);
 	sv = json_object_get(doc, "schemaVersion");
 	if (!int_value(sv, &v) || v < 1)
-		problem(&l, sv ? "/schemaVersion" : "",
+		problem(&l, "/schemaVersion",
 			"no schemaVersion: Grafana would migrate the panels as if from the oldest "
 			"schema");
 	check_panels(&l, json_object_get(doc, "panels"), "/panels", &w, 0);
