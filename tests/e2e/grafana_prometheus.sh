@@ -40,7 +40,8 @@ answered() {
 
 # Rates need two scrapes and a histogram a few observations: wait until the
 # first panel's query that reads a rate of a histogram has data.
-wait_for 60 test "$(answered 'sum(rate(mm_tick_latency_seconds_count[5m]))')" -ge 1
+has_data() { [ "$(answered "$1")" -ge 1 ] 2>/dev/null; }
+wait_for 60 has_data 'sum(rate(mm_tick_latency_seconds_count[5m]))'
 for dash in "$ROOT"/deploy/grafana/dashboards/*.json; do
 	name=${dash##*/}
 	jq -r '.panels[] | . as $p | .targets[]? | "\($p.id)\t\(.refId)\t\(.expr)"' "$dash" >"$T/exprs"
@@ -49,12 +50,13 @@ for dash in "$ROOT"/deploy/grafana/dashboards/*.json; do
 		n=$((n + 1))
 		q=$(printf '%s' "$expr" | grafana_vars)
 		# Some series (rates of rare events) need a little longer: poll, do not sleep.
-		wait_for 30 test "$(answered "$q")" -ge 1
+		wait_for 30 has_data "$q"
 		got=$(answered "$q")
 		check "$name panel $id query $ref answers with data ($got series): $expr" test "${got:-0}" -ge 1
+		# end a second ahead: date +%s truncates, a series just born must not be cut off
 		now=$(date +%s)
 		rng=$(curl -s --get "$P/api/v1/query_range" --data-urlencode "query=$q" \
-			--data-urlencode "start=$((now - 20))" --data-urlencode "end=$now" --data-urlencode "step=2" |
+			--data-urlencode "start=$((now - 20))" --data-urlencode "end=$((now + 1))" --data-urlencode "step=1" |
 			jq -r '.status + " " + (.data.result | length | tostring)')
 		check "$name panel $id query $ref: query_range succeeds with series ($rng)" \
 			test "${rng%% *}" = success -a "${rng##* }" -ge 1
