@@ -177,6 +177,18 @@ run g export --url "$URL" --uid mm-operability --output "$T/x.json" --timeout 1s
 check "a silent Grafana: exit 3 after --timeout (rc $rc)" test "$rc" = 3
 check "timeout: says so" grep -qi "timed\? \?out" "$T/err"
 
+start_stub proxy --token "$TOKEN" --load "$DASH" --garbage /api/dashboards/
+run g export --url "$URL" --uid mm-operability --output "$T/x.json"
+check "a 200 that is no JSON (a proxy's page): exit 3 (rc $rc)" test "$rc" = 3
+check "... says the answer is not JSON" grep -q "the answer is not JSON" "$T/err"
+start_stub dying --token "$TOKEN" --load "$DASH" --hangup /api/dashboards/db
+run g import --url "$URL" --input "$T/b.json"
+check "the connection closed before an answer: exit 3 (rc $rc)" test "$rc" = 3
+check "... says so" grep -qi "empty reply\|recv\|closed" "$T/err"
+run g export --url "$MAIN" --uid mm-operability --output "$T/a1.json/x.json"
+check "an output path that cannot be written: exit 3 (rc $rc)" test "$rc" = 3
+check "... and the file in the way is untouched" cmp -s "$T/a1.json" "$T/a2.json"
+
 # 7. A redirect is not followed: the token never reaches the other host.
 start_stub elsewhere --token "$TOKEN" --load "$DASH"
 OTHER=$URL

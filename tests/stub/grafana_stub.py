@@ -18,6 +18,8 @@ headers (lower-case names), body (parsed JSON when it is)} before it is
 answered, so a test can assert what was sent.  Faults for the tests:
 --chunked (every answer in 7-byte chunks), --slow SECONDS, --redirect URL,
 --unhealthy, --fail PATH_PREFIX:STATUS (Grafana-style error body),
+--garbage PATH_PREFIX (200 with a proxy's HTML page), --hangup PATH_PREFIX
+(the connection closed without an answer),
 --bump-after-get UID (a concurrent save right after the first GET of UID).
 
 Listens on 127.0.0.1, port 0 (free) by default; writes the port to
@@ -148,6 +150,22 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         if args.redirect:
             return self.answer(302, None, {"Location": args.redirect + u.path})
+        for prefix in args.garbage or []:
+            if u.path.startswith(prefix):
+                # a proxy's login page, answered 200 by something that is not Grafana
+                data = b"<html><body>Please sign in</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+        for prefix in args.hangup or []:
+            if u.path.startswith(prefix):
+                # the process behind it died: the connection closes with no answer
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
         for f in args.fail or []:
             prefix, _, code = f.rpartition(":")
             if u.path.startswith(prefix):
@@ -290,6 +308,8 @@ def main():
     ap.add_argument("--redirect")
     ap.add_argument("--unhealthy", action="store_true")
     ap.add_argument("--fail", action="append", help="PATH_PREFIX:STATUS")
+    ap.add_argument("--garbage", action="append", help="PATH_PREFIX answered 200 with an HTML page")
+    ap.add_argument("--hangup", action="append", help="PATH_PREFIX answered by closing the connection")
     ap.add_argument("--bump-after-get", action="append", default=[])
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
