@@ -131,6 +131,11 @@ run g import --url "$URL" --input "$T/a1.json" --version 1
 check "--version 1 when the live one is 3: exit 1 (rc $rc)" test "$rc" = 1
 check "--version: no write" test "$(posts "$LOG")" = 2
 
+jq --indent 2 '.uid = "same-title"' "$T/a1.json" >"$T/same.json"
+run g import --url "$MAIN" --input "$T/same.json" --folder-uid ops
+check "412 name-exists (same title in the folder): exit 1 (rc $rc)" test "$rc" = 1
+check "412 name-exists: Grafana's message" grep -q "A dashboard with the same name in the folder already exists" "$T/err"
+
 # 6. Errors: 400, 401, 403, 404, 5xx, unhealthy, refused, timeout.
 jq --indent 2 '.uid = "this-uid-is-much-longer-than-forty-characters"' "$T/a1.json" >"$T/long.json"
 run g import --url "$MAIN" --input "$T/long.json"
