@@ -15,7 +15,7 @@
 #include "jsonx.h"
 #include "xalloc.h"
 
-const char *const grafana_churn_keys[] = { "id", "version", "iteration", NULL };
+const char *const grafana_churn_keys[] = {"id", "version", "iteration", NULL};
 
 int
 grafana_client_init(struct grafana_client *c, const char *url, struct mm_err *err)
@@ -143,8 +143,8 @@ grafana_read_secret(const char *path, struct mm_err *err)
 		n--;
 	if (n == 0) {
 		buf_release(&b);
-		mm_errf(err, MM_E_CONFIG, "'%s' is empty: it should hold the secret on its first line",
-			path);
+		mm_errf(err, MM_E_CONFIG,
+			"'%s' is empty: it should hold the secret on its first line", path);
 		return NULL;
 	}
 	s = xstrndup(b.data, n);
@@ -185,18 +185,30 @@ static const char *
 reason(long status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 409: return "Conflict";
-	case 412: return "Precondition Failed";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
 	}
 	return "";
 }
@@ -242,11 +254,11 @@ call(const struct grafana_client *c, const char *method, const char *path, const
 
 	st->status = 0;
 	st->gstatus[0] = st->message[0] = '\0';
-	hdr[nh++] = (struct http_header){ "Accept", "application/json" };
+	hdr[nh++] = (struct http_header){"Accept", "application/json"};
 	if (body)
-		hdr[nh++] = (struct http_header){ "Content-Type", "application/json" };
+		hdr[nh++] = (struct http_header){"Content-Type", "application/json"};
 	if (c->auth)
-		hdr[nh++] = (struct http_header){ "Authorization", c->auth };
+		hdr[nh++] = (struct http_header){"Authorization", c->auth};
 	rq.method = method;
 	rq.url = url;
 	rq.headers = hdr;
@@ -301,8 +313,8 @@ call(const struct grafana_client *c, const char *method, const char *path, const
 		mm_errf(err, MM_E_NET, "%s %s: %s not found (%s)", method, url, what, line);
 	else if (rs.status == 412 && strcmp(st->gstatus, "version-mismatch") == 0)
 		mm_errf(err, MM_E_NET,
-			"%s %s: %s was changed on the server since this import read it (%s)", method,
-			url, what, line);
+			"%s %s: %s was changed on the server since this import read it (%s)",
+			method, url, what, line);
 	else if (rs.status >= 500)
 		mm_errf(err, MM_E_NET, "%s %s: Grafana failed (%s): see Grafana's log", method, url,
 			line);
@@ -414,7 +426,8 @@ grafana_search(const struct grafana_client *c, size_t page_size, struct grafana_
 			mm_errf(err, MM_E_NET, "GET %s%s: the answer is not a list", c->base, path);
 			goto out;
 		}
-		json_array_foreach(j, i, e) {
+		json_array_foreach(j, i, e)
+		{
 			const char *uid = jsonx_str(e, "uid", "");
 
 			if (strcmp(jsonx_str(e, "type", "dash-db"), "dash-db") != 0 || !*uid ||

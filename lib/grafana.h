@@ -29,13 +29,13 @@
 #include "err.h"
 #include "gates.h"
 
-#define GRAFANA_MAX_BODY	((size_t)64 << 20) /* cap of one API answer */
-#define GRAFANA_UID_MAX		40		   /* Grafana's limit on a uid */
-#define GRAFANA_GRID_COLUMNS	24		   /* width of the dashboard grid */
-#define GRAFANA_SEARCH_LIMIT	1000		   /* default page size of /api/search */
-#define GRAFANA_SEARCH_MAX_PAGES 100000		   /* a server that never ends a listing */
-#define GRAFANA_SECRET_MAX	4096		   /* bytes of a token or user:password file */
-#define GRAFANA_MAX_PROBLEMS	10000		   /* lint problems kept (all are counted) */
+#define GRAFANA_MAX_BODY	 ((size_t)64 << 20) /* cap of one API answer */
+#define GRAFANA_UID_MAX		 40		    /* Grafana's limit on a uid */
+#define GRAFANA_GRID_COLUMNS	 24		    /* width of the dashboard grid */
+#define GRAFANA_SEARCH_LIMIT	 1000		    /* default page size of /api/search */
+#define GRAFANA_SEARCH_MAX_PAGES 100000		    /* a server that never ends a listing */
+#define GRAFANA_SECRET_MAX	 4096		    /* bytes of a token or user:password file */
+#define GRAFANA_MAX_PROBLEMS	 10000		    /* lint problems kept (all are counted) */
 
 /* Keys of the dashboard object the server owns and changes on every save. */
 extern const char *const grafana_churn_keys[]; /* NULL-terminated: "id", "version", "iteration" */
@@ -61,8 +61,7 @@ void grafana_client_release(struct grafana_client *c);
  * is empty or holds a control character (it would split the header).
  */
 int grafana_client_set_token(struct grafana_client *c, const char *token, struct mm_err *err);
-int grafana_client_set_basic(struct grafana_client *c, const char *user_pass,
-			     struct mm_err *err);
+int grafana_client_set_basic(struct grafana_client *c, const char *user_pass, struct mm_err *err);
 
 /*
  * Read a secret from path: its first line without the line end and the
@@ -161,8 +160,8 @@ struct grafana_problem {
 };
 
 struct grafana_lint {
-	size_t count;			/* problems found */
-	struct grafana_problem *v;	/* the first min(count, GRAFANA_MAX_PROBLEMS) */
+	size_t count;		   /* problems found */
+	struct grafana_problem *v; /* the first min(count, GRAFANA_MAX_PROBLEMS) */
 	size_t n;
 };
 
@@ -182,7 +181,8 @@ void grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const 
  * (problems or not); -1 and err (MM_E_PARSE, name:line:col) when not.
  */
 int grafana_lint_text(const char *text, size_t len, const char *name,
-		      const struct gate_config *gates, struct grafana_lint *out, struct mm_err *err);
+		      const struct gate_config *gates, struct grafana_lint *out,
+		      struct mm_err *err);
 void grafana_lint_release(struct grafana_lint *l);
 
 #endif

@@ -22,7 +22,7 @@
 #include "jsonx.h"
 #include "xalloc.h"
 
-#define PTR_MAX 512	/* bytes of a pointer the linter builds */
+#define PTR_MAX 512 /* bytes of a pointer the linter builds */
 
 struct lint {
 	struct grafana_lint *out;
@@ -30,9 +30,8 @@ struct lint {
 	const json_t *doc;
 };
 
-static void
-problem(struct lint *l, const char *ptr, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void problem(struct lint *l, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 problem(struct lint *l, const char *ptr, const char *fmt, ...)
@@ -105,13 +104,13 @@ int_value(const json_t *j, long long *v)
 /* ---- PromQL metric names ---------------------------------------------- */
 
 static const char *const promql_keywords[] = {
-	"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
-	"bool", "offset", "inf", "nan", "atan2", NULL,
+    "and",	   "or",   "unless", "by",  "without", "on",	"ignoring", "group_left",
+    "group_right", "bool", "offset", "inf", "nan",     "atan2", NULL,
 };
 
 /* Keywords followed by a parenthesised list of label names. */
 static const char *const label_list_keywords[] = {
-	"by", "without", "on", "ignoring", "group_left", "group_right", NULL,
+    "by", "without", "on", "ignoring", "group_left", "group_right", NULL,
 };
 
 static int
@@ -196,7 +195,8 @@ scan_matchers(const char *p, void (*fn)(const char *, size_t, void *), void *ctx
 				p++;
 			n = (size_t)(p - w);
 			p = skip_space(p);
-			if (n == 8 && strncmp(w, "__name__", 8) == 0 && p[0] == '=' && p[1] != '~') {
+			if (n == 8 && strncmp(w, "__name__", 8) == 0 && p[0] == '=' &&
+			    p[1] != '~') {
 				p = skip_space(p + 1);
 				if (*p == '"' || *p == '\'' || *p == '`') {
 					const char *e = skip_string(p);
@@ -316,7 +316,7 @@ find_metric(const struct gate_config *g, const char *name, size_t n)
 static int
 in_contract(const struct gate_config *g, const char *name, size_t n)
 {
-	static const char *const sfx[] = { "_bucket", "_sum", "_count", NULL };
+	static const char *const sfx[] = {"_bucket", "_sum", "_count", NULL};
 	size_t i;
 
 	if (find_metric(g, name, n))
@@ -383,7 +383,8 @@ ds_variable(const json_t *doc, const char *name)
 	const json_t *list = json_object_get(json_object_get(doc, "templating"), "list"), *v;
 	size_t i;
 
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		if (strcmp(jsonx_str(v, "name", ""), name) == 0 &&
 		    strcmp(jsonx_str(v, "type", ""), "datasource") == 0)
 			return 1;
@@ -412,9 +413,10 @@ check_datasource(struct lint *l, const json_t *ds, const char *ptr, int required
 
 	if (!ds || json_is_null(ds)) {
 		if (required)
-			problem(l, ptr,
-				"no datasource: set it to a datasource variable (\"${datasource}\"), "
-				"not the server's default");
+			problem(
+			    l, ptr,
+			    "no datasource: set it to a datasource variable (\"${datasource}\"), "
+			    "not the server's default");
 		return "";
 	}
 	if (json_is_string(ds)) {
@@ -454,8 +456,8 @@ time_unit(const char *u)
 		const char *id;
 		double s;
 	} t[] = {
-		{ "ns", 1e-9 }, { "µs", 1e-6 }, { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 },
-		{ "m", 60 },	{ "h", 3600 },	{ "d", 86400 },
+	    {"ns", 1e-9}, {"µs", 1e-6}, {"us", 1e-6}, {"ms", 1e-3},
+	    {"s", 1},	  {"m", 60},	{"h", 3600},  {"d", 86400},
 	};
 	size_t i;
 
@@ -474,8 +476,8 @@ static double
 unit_factor(const char *gate_unit, const char *panel_unit)
 {
 	double tg = time_unit(gate_unit), tp = time_unit(panel_unit);
-	int plain = !*panel_unit || strcmp(panel_unit, "none") == 0 ||
-		    strcmp(panel_unit, "short") == 0;
+	int plain =
+	    !*panel_unit || strcmp(panel_unit, "none") == 0 || strcmp(panel_unit, "short") == 0;
 
 	if (tg > 0)
 		return tp > 0 ? tg / tp : 0;
@@ -528,8 +530,8 @@ gate_for_expr(const struct gate_config *g, const char *expr)
  * gets where it was found.
  */
 static const json_t *
-field_prop(const json_t *panel, const char *panel_ptr, const char *refid, const char *id,
-	   char *ptr, size_t n)
+field_prop(const json_t *panel, const char *panel_ptr, const char *refid, const char *id, char *ptr,
+	   size_t n)
 {
 	const json_t *fc = json_object_get(panel, "fieldConfig"), *ov, *o;
 	char fcp[PTR_MAX], tmp[PTR_MAX];
@@ -537,14 +539,16 @@ field_prop(const json_t *panel, const char *panel_ptr, const char *refid, const 
 
 	ptr_key(fcp, sizeof(fcp), panel_ptr, "fieldConfig");
 	ov = json_object_get(fc, "overrides");
-	json_array_foreach(ov, i, o) {
+	json_array_foreach(ov, i, o)
+	{
 		const json_t *m = json_object_get(o, "matcher"), *props, *pr;
 
 		if (strcmp(jsonx_str(m, "id", ""), "byFrameRefID") != 0 ||
 		    strcmp(jsonx_str(m, "options", ""), refid) != 0)
 			continue;
 		props = json_object_get(o, "properties");
-		json_array_foreach(props, k, pr) {
+		json_array_foreach(props, k, pr)
+		{
 			if (strcmp(jsonx_str(pr, "id", ""), id) == 0) {
 				int w = snprintf(ptr, n, "%s/overrides/%zu/properties/%zu/value",
 						 fcp, i, k);
@@ -575,8 +579,7 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 
 	(void)tptr;
 	if (f == 0) {
-		problem(l, up,
-			"unit '%s' cannot show gate %s's threshold in %s", *pu ? pu : "none",
+		problem(l, up, "unit '%s' cannot show gate %s's threshold in %s", *pu ? pu : "none",
 			g->name, *gu ? gu : "a ratio");
 		return;
 	}
@@ -596,7 +599,8 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 	steps = json_object_get(th, "steps");
 	ptr_key(sp, sizeof(sp), tp, "steps");
 	list[0] = '\0';
-	json_array_foreach(steps, i, s) {
+	json_array_foreach(steps, i, s)
+	{
 		const json_t *v = json_object_get(s, "value");
 		double d;
 
@@ -613,8 +617,11 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 		"no step at %g%s%s, the threshold of gate %s (%s %g%s%s in %s:%lu); the steps "
 		"are %s",
 		want, time_unit(pu) > 0 ? " " : "",
-		time_unit(pu) > 0 ? pu : strcmp(pu, "percent") == 0 ? "%" : "", g->name, gates_op_name(g->op), g->threshold,
-		*gu ? " " : "", gu, l->gates->file, g->line, len ? list : "none");
+		time_unit(pu) > 0	     ? pu
+		: strcmp(pu, "percent") == 0 ? "%"
+					     : "",
+		g->name, gates_op_name(g->op), g->threshold, *gu ? " " : "", gu, l->gates->file,
+		g->line, len ? list : "none");
 }
 
 /* ---- panels ------------------------------------------------------------- */
@@ -638,7 +645,7 @@ static void
 check_gridpos(struct lint *l, const json_t *panel, const char *pptr, struct rect **rects,
 	      size_t *nrects)
 {
-	static const char *const keys[] = { "x", "y", "w", "h" };
+	static const char *const keys[] = {"x", "y", "w", "h"};
 	const json_t *gp = json_object_get(panel, "gridPos");
 	long long v[4];
 	char p[PTR_MAX], kp[PTR_MAX];
@@ -664,8 +671,8 @@ check_gridpos(struct lint *l, const json_t *panel, const char *pptr, struct rect
 		ok = 0;
 	}
 	if (v[2] < 1 || v[0] + v[2] > GRAFANA_GRID_COLUMNS) {
-		problem(l, p, "x %lld + w %lld = %lld: the panel must fit the %d-column grid",
-			v[0], v[2], v[0] + v[2], GRAFANA_GRID_COLUMNS);
+		problem(l, p, "x %lld + w %lld = %lld: the panel must fit the %d-column grid", v[0],
+			v[2], v[0] + v[2], GRAFANA_GRID_COLUMNS);
 		ok = 0;
 	}
 	if (v[3] <= 0) {
@@ -706,7 +713,8 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 		problem(l, tsp, "targets is not a list");
 		return;
 	}
-	json_array_foreach(targets, i, t) {
+	json_array_foreach(targets, i, t)
+	{
 		char tp[PTR_MAX], p[PTR_MAX];
 		const json_t *expr, *refid, *t2;
 		const char *type;
@@ -723,13 +731,14 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 		refid = json_object_get(t, "refId");
 		ptr_key(p, sizeof(p), tp, "refId");
 		if (!json_is_string(refid) || !*json_string_value(refid)) {
-			problem(l, p,
-				"no refId: every query needs one (A, B, ...)");
+			problem(l, p, "no refId: every query needs one (A, B, ...)");
 		} else {
-			json_array_foreach(targets, k, t2) {
+			json_array_foreach(targets, k, t2)
+			{
 				if (k >= i)
 					break;
-				if (strcmp(jsonx_str(t2, "refId", ""), json_string_value(refid)) == 0) {
+				if (strcmp(jsonx_str(t2, "refId", ""), json_string_value(refid)) ==
+				    0) {
 					problem(l, p, "refId '%s' is also %s/%zu's",
 						json_string_value(refid), tsp, k);
 					break;
@@ -742,12 +751,11 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 		expr = json_object_get(t, "expr");
 		ptr_key(p, sizeof(p), tp, "expr");
 		if (!json_is_string(expr) || !*json_string_value(expr)) {
-			problem(l, p,
-				"no expr: a Prometheus query needs a PromQL expression");
+			problem(l, p, "no expr: a Prometheus query needs a PromQL expression");
 			continue;
 		}
 		if (l->gates) {
-			struct contract_ctx c = { l, p };
+			struct contract_ctx c = {l, p};
 			const struct gate_def *g;
 
 			grafana_expr_metrics(json_string_value(expr), check_metric, &c);
@@ -771,7 +779,8 @@ check_panels(struct lint *l, const json_t *panels, const char *ptr, struct walk 
 		problem(l, ptr, "panels is not a list");
 		return;
 	}
-	json_array_foreach(panels, i, panel) {
+	json_array_foreach(panels, i, panel)
+	{
 		char pp[PTR_MAX], p[PTR_MAX];
 		const char *type = jsonx_str(panel, "type", ""), *dstype = "";
 		long long id;
@@ -783,8 +792,7 @@ check_panels(struct lint *l, const json_t *panels, const char *ptr, struct walk 
 		}
 		ptr_key(p, sizeof(p), pp, "id");
 		if (!int_value(json_object_get(panel, "id"), &id)) {
-			problem(l, p,
-				"no integer id: links and alerts name a panel by it");
+			problem(l, p, "no integer id: links and alerts name a panel by it");
 		} else {
 			for (k = 0; k < w->nids; k++)
 				if (w->ids[k].id == id) {
@@ -817,11 +825,11 @@ check_panels(struct lint *l, const json_t *panels, const char *ptr, struct walk 
 static void locate_all(const char *text, size_t len, struct grafana_lint *out);
 
 void
-grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const char *text,
-		 size_t len, struct grafana_lint *out)
+grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const char *text, size_t len,
+		 struct grafana_lint *out)
 {
-	struct lint l = { out, gates, doc };
-	struct walk w = { NULL, 0 };
+	struct lint l = {out, gates, doc};
+	struct walk w = {NULL, 0};
 	const json_t *uid, *title, *sv;
 	long long v;
 
@@ -842,14 +850,16 @@ grafana_lint_doc(const json_t *doc, const struct gate_config *gates, const char 
 		problem(&l, "/title", "no title: Grafana refuses to save without one");
 	uid = json_object_get(doc, "uid");
 	if (!json_is_string(uid))
-		problem(&l, "/uid",
-			"no uid: import and export key the dashboard by it (at most %d characters of "
-			"A-Z a-z 0-9 _ -)",
-			GRAFANA_UID_MAX);
+		problem(
+		    &l, "/uid",
+		    "no uid: import and export key the dashboard by it (at most %d characters of "
+		    "A-Z a-z 0-9 _ -)",
+		    GRAFANA_UID_MAX);
 	else if (!grafana_uid_valid(json_string_value(uid)))
-		problem(&l, "/uid",
-			"uid '%s' is not 1 to %d characters of A-Z a-z 0-9 _ - (Grafana refuses it)",
-			json_string_value(uid), GRAFANA_UID_MAX);
+		problem(
+		    &l, "/uid",
+		    "uid '%s' is not 1 to %d characters of A-Z a-z 0-9 _ - (Grafana refuses it)",
+		    json_string_value(uid), GRAFANA_UID_MAX);
 	sv = json_object_get(doc, "schemaVersion");
 	if (!int_value(sv, &v) || v < 1)
 		problem(&l, "/schemaVersion",
@@ -946,8 +956,8 @@ locate_all(const char *text, size_t len, struct grafana_lint *out)
 }
 
 int
-grafana_lint_text(const char *text, size_t len, const char *name,
-		  const struct gate_config *gates, struct grafana_lint *out, struct mm_err *err)
+grafana_lint_text(const char *text, size_t len, const char *name, const struct gate_config *gates,
+		  struct grafana_lint *out, struct mm_err *err)
 {
 	json_t *doc;
 

@@ -28,7 +28,7 @@
 #include "opt.h"
 #include "xalloc.h"
 
-#define DRIFT_VALUE_MAX 72	/* bytes of a value shown in a drift line */
+#define DRIFT_VALUE_MAX	   72 /* bytes of a value shown in a drift line */
 #define DEFAULT_GATES_NAME "deploy/gates/soak.yaml (built-in copy)"
 
 /* Options; reset before every parse. */
@@ -49,19 +49,18 @@ reset_options(void)
 	base_version = -1;
 }
 
-#define CONN_OPTS                                                                             \
-	{"url", 0, OPT_STRING, &url, "URL", "Grafana's address, e.g. http://grafana:3000 (required)", \
-	 0, 0},                                                                               \
-	    {"token-file", 0, OPT_STRING, &token_file, "FILE",                                \
-	     "read the API / service account token from FILE (default: $GRAFANA_TOKEN)", 0,  \
-	     0},                                                                              \
-	    {"basic-auth-file", 0, OPT_STRING, &basic_file, "FILE",                           \
-	     "read 'user:password' for basic auth from FILE", 0, 0},                          \
-	    {"ca-file", 0, OPT_STRING, &ca_file, "FILE",                                      \
-	     "verify Grafana's TLS certificate with this PEM bundle (default: the system's)", \
-	     0, 0},                                                                           \
-	    {"timeout", 0, OPT_DURATION, &timeout_s, "DUR",                                   \
-	     "give up on a request after DUR (default 10s)", 0, 0}
+/* The connection options every subcommand that talks to Grafana takes. */
+/* clang-format off */
+#define CONN_OPTS \
+	{"url", 0, OPT_STRING, &url, "URL", "Grafana's address, e.g. http://grafana:3000 (required)", 0, 0}, \
+	{"token-file", 0, OPT_STRING, &token_file, "FILE", \
+	 "read the API / service account token from FILE (default: $GRAFANA_TOKEN)", 0, 0}, \
+	{"basic-auth-file", 0, OPT_STRING, &basic_file, "FILE", \
+	 "read 'user:password' for basic auth from FILE", 0, 0}, \
+	{"ca-file", 0, OPT_STRING, &ca_file, "FILE", \
+	 "verify Grafana's TLS certificate with this PEM bundle (default: the system's)", 0, 0}, \
+	{"timeout", 0, OPT_DURATION, &timeout_s, "DUR", "give up on a request after DUR (default 10s)", 0, 0}
+/* clang-format on */
 
 static const struct opt export_opts[] = {
     CONN_OPTS,
@@ -69,8 +68,7 @@ static const struct opt export_opts[] = {
     {"output", 'o', OPT_STRING, &output, "FILE",
      "where to write it, '-' for stdout; with --all a directory (required)", 0, 0},
     {"all", 0, OPT_BOOL, &all, NULL,
-     "every dashboard /api/search lists: DIR/UID.json and its folder uid in DIR/UID.folder",
-     0, 0},
+     "every dashboard /api/search lists: DIR/UID.json and its folder uid in DIR/UID.folder", 0, 0},
     {"page-size", 0, OPT_LONG, &page_size, "N", "dashboards per search page (default 1000)", 1,
      5000},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
@@ -83,15 +81,14 @@ static const struct opt import_opts[] = {
      "the folder to save into (default: FILE's .folder beside it, else where the dashboard is "
      "now, else General)",
      0, 0},
-    {"message", 'm', OPT_STRING, &message, "TEXT", "the version's message in Grafana's history",
-     0, 0},
+    {"message", 'm', OPT_STRING, &message, "TEXT", "the version's message in Grafana's history", 0,
+     0},
     {"overwrite", 0, OPT_BOOL, &overwrite, NULL,
      "replace the dashboard even when it changed on the server", 0, 0},
     {"version", 0, OPT_LONG, &base_version, "N",
      "refuse unless the live dashboard is still at version N (as diff or --dry-run showed)", 0,
      1000000000},
-    {"dry-run", 'n', OPT_BOOL, &dry_run, NULL, "print what would change and write nothing", 0,
-     0},
+    {"dry-run", 'n', OPT_BOOL, &dry_run, NULL, "print what would change and write nothing", 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -104,8 +101,7 @@ static const struct opt diff_opts[] = {
 
 static const struct opt lint_opts[] = {
     {"gates", 0, OPT_STRING, &gates_path, "FILE",
-     "metric contract and thresholds (default: the built-in copy of deploy/gates/soak.yaml)", 0,
-     0},
+     "metric contract and thresholds (default: the built-in copy of deploy/gates/soak.yaml)", 0, 0},
     {"no-gates", 0, OPT_BOOL, &no_gates, NULL,
      "skip the metric contract and threshold checks (a dashboard of another system)", 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
@@ -171,7 +167,8 @@ static const struct cmd_help lint_help = {
     "Exit codes: 0 clean, 1 problems, 2 usage or an unreadable or malformed file.",
     lint_opts,
     "  mmops grafana lint deploy/grafana/dashboards/*.json\n"
-    "  mmops grafana lint --gates deploy/gates/soak.yaml deploy/grafana/dashboards/mm_operability.json\n",
+    "  mmops grafana lint --gates deploy/gates/soak.yaml "
+    "deploy/grafana/dashboards/mm_operability.json\n",
 };
 
 static const struct cmd_help grafana_help = {
@@ -376,8 +373,7 @@ write_out(const char *path, const char *text, struct mm_err *err)
 
 /* Export one dashboard to path; with folder_path, its folder uid too.  Exit code. */
 static int
-export_one(const struct grafana_client *c, const char *u, const char *path,
-	   const char *folder_path)
+export_one(const struct grafana_client *c, const char *u, const char *path, const char *folder_path)
 {
 	struct grafana_status st;
 	struct mm_err err;
@@ -393,7 +389,8 @@ export_one(const struct grafana_client *c, const char *u, const char *path,
 		fail(&export_help, &err);
 		r = 3;
 	} else if (folder_path) {
-		char *f = xasprintf("%s\n", jsonx_str(json_object_get(ans, "meta"), "folderUid", ""));
+		char *f =
+		    xasprintf("%s\n", jsonx_str(json_object_get(ans, "meta"), "folderUid", ""));
 
 		if (fsx_write_atomic(folder_path, f, strlen(f), &err) < 0) {
 			fail(&export_help, &err);
@@ -402,8 +399,8 @@ export_one(const struct grafana_client *c, const char *u, const char *path,
 		free(f);
 	}
 	if (!r && strcmp(path, "-") != 0)
-		fprintf(stderr, "mmops grafana export: wrote dashboard '%s' (version %lld) to '%s'\n",
-			u,
+		fprintf(stderr,
+			"mmops grafana export: wrote dashboard '%s' (version %lld) to '%s'\n", u,
 			(long long)json_integer_value(
 			    json_object_get(json_object_get(ans, "dashboard"), "version")),
 			path);
@@ -437,9 +434,10 @@ run_export(struct grafana_client *c)
 		char *path, *fpath;
 
 		if (!grafana_uid_valid(hits[i].uid)) {
-			fprintf(stderr,
-				"mmops grafana export: skipped '%s': its uid is no safe file name\n",
-				hits[i].uid);
+			fprintf(
+			    stderr,
+			    "mmops grafana export: skipped '%s': its uid is no safe file name\n",
+			    hits[i].uid);
 			worst = 3;
 			continue;
 		}
@@ -509,27 +507,29 @@ run_import(struct grafana_client *c)
 	if (live) {
 		meta = json_object_get(live, "meta");
 		live_folder = jsonx_str(meta, "folderUid", "");
-		live_version =
-		    json_integer_value(json_object_get(json_object_get(live, "dashboard"), "version"));
+		live_version = json_integer_value(
+		    json_object_get(json_object_get(live, "dashboard"), "version"));
 	}
 	side = sidecar_folder(input);
 	folder = folder_uid ? folder_uid : side ? side : live_folder ? live_folder : "";
 	want = canonical(file);
 	if (base_version >= 0 && live && live_version != base_version && !overwrite) {
-		fprintf(stderr,
-			"mmops grafana import: dashboard '%s' is at version %lld, not %ld: it changed "
-			"since; see what changed with 'mmops grafana diff --url %s --input %s', or "
-			"replace it with --overwrite\n",
-			u, live_version, base_version, c->base, input);
+		fprintf(
+		    stderr,
+		    "mmops grafana import: dashboard '%s' is at version %lld, not %ld: it changed "
+		    "since; see what changed with 'mmops grafana diff --url %s --input %s', or "
+		    "replace it with --overwrite\n",
+		    u, live_version, base_version, c->base, input);
 		ret = 1;
 		goto out;
 	}
 	if (live) {
 		have = canonical(json_object_get(live, "dashboard"));
 		if (strcmp(have, want) == 0 && strcmp(live_folder, folder) == 0) {
-			printf("dashboard '%s' is unchanged (version %lld, folder '%s'): nothing to "
-			       "write\n",
-			       u, live_version, folder);
+			printf(
+			    "dashboard '%s' is unchanged (version %lld, folder '%s'): nothing to "
+			    "write\n",
+			    u, live_version, folder);
 			ret = 0;
 			goto out;
 		}
@@ -541,7 +541,8 @@ run_import(struct grafana_client *c)
 			printf("would update dashboard '%s' (version %lld):\n", u, live_version);
 			if (strcmp(live_folder, folder) != 0)
 				printf("  folder   '%s' -> '%s'\n", live_folder, folder);
-			if ((drifts = print_drifts(&import_help, have, "grafana", want, "file")) < 0) {
+			if ((drifts = print_drifts(&import_help, have, "grafana", want, "file")) <
+			    0) {
 				ret = 2;
 				goto out;
 			}
@@ -559,10 +560,11 @@ run_import(struct grafana_client *c)
 	if (!(ans = grafana_save_dashboard(c, &sv, NULL, &st, &err))) {
 		if (st.status == 412) {
 			fprintf(stderr, "mmops grafana import: %s\n", err.msg);
-			fprintf(stderr,
-				"hint: see what changed with 'mmops grafana diff --url %s --input %s', "
-				"or replace it with --overwrite\n",
-				c->base, input);
+			fprintf(
+			    stderr,
+			    "hint: see what changed with 'mmops grafana diff --url %s --input %s', "
+			    "or replace it with --overwrite\n",
+			    c->base, input);
 			ret = 1;
 		} else {
 			ret = api_fail(&import_help, &st, &err);
@@ -570,8 +572,9 @@ run_import(struct grafana_client *c)
 		goto out;
 	}
 	printf("%s dashboard '%s': version %lld in folder '%s' (%s%s)\n",
-	       live ? "updated" : "created", u, (long long)json_integer_value(json_object_get(ans, "version")),
-	       folder, c->base, jsonx_str(ans, "url", ""));
+	       live ? "updated" : "created", u,
+	       (long long)json_integer_value(json_object_get(ans, "version")), folder, c->base,
+	       jsonx_str(ans, "url", ""));
 	ret = 0;
 out:
 	json_decref(file);
@@ -609,7 +612,7 @@ run_diff(struct grafana_client *c)
 	}
 	want = canonical(file);
 	have = canonical(json_object_get(live, "dashboard"));
-	label = xasprintf("grafana");
+	label = xstrdup("grafana");
 	if (strcmp(want, have) == 0) {
 		printf("no drift: dashboard '%s' (version %lld) matches '%s'\n", u,
 		       (long long)json_integer_value(
@@ -685,7 +688,7 @@ run_lint(const char **files, int nfiles)
 static int
 secret_in_argv(const struct cmd_help *h, int argc, char **argv)
 {
-	static const char *const banned[] = { "token", "password", "basic-auth", "api-key", NULL };
+	static const char *const banned[] = {"token", "password", "basic-auth", "api-key", NULL};
 	int i, k;
 
 	for (i = 1; i < argc; i++) {
@@ -694,13 +697,15 @@ secret_in_argv(const struct cmd_help *h, int argc, char **argv)
 		for (k = 0; banned[k]; k++) {
 			size_t n = strlen(banned[k]);
 
-			if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, banned[k], n) == 0 &&
+			if (strncmp(argv[i], "--", 2) == 0 &&
+			    strncmp(argv[i] + 2, banned[k], n) == 0 &&
 			    (argv[i][2 + n] == '\0' || argv[i][2 + n] == '='))
-				return opt_usage_error(
-				    h,
-				    "%s: secrets never go on the command line (ps shows it to every "
-				    "user): set GRAFANA_TOKEN, or use --token-file or --basic-auth-file",
-				    argv[i]);
+				return opt_usage_error(h,
+						       "%s: secrets never go on the command line "
+						       "(ps shows it to every "
+						       "user): set GRAFANA_TOKEN, or use "
+						       "--token-file or --basic-auth-file",
+						       argv[i]);
 		}
 	}
 	return 0;
@@ -713,10 +718,10 @@ cmd_grafana(int argc, char **argv)
 		const char *name;
 		const struct cmd_help *help;
 	} subs[] = {
-		{ "export", &export_help },
-		{ "import", &import_help },
-		{ "diff", &diff_help },
-		{ "lint", &lint_help },
+	    {"export", &export_help},
+	    {"import", &import_help},
+	    {"diff", &diff_help},
+	    {"lint", &lint_help},
 	};
 	const struct cmd_help *h = NULL;
 	struct grafana_client c = {0};
@@ -777,7 +782,8 @@ cmd_grafana(int argc, char **argv)
 		else if (!all && !uid)
 			opt_usage_error(h, "--uid is required (or --all)");
 		else if (all && strcmp(output, "-") == 0)
-			opt_usage_error(h, "--all writes one file per dashboard: --output is a directory");
+			opt_usage_error(
+			    h, "--all writes one file per dashboard: --output is a directory");
 		else if ((r = client_setup(h, &c)) == 0)
 			r = run_export(&c);
 	} else if (!input) {

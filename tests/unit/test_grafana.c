@@ -44,22 +44,23 @@ test_expr_metrics_skip_functions_labels_keywords_and_variables(void **state)
 	static const struct {
 		const char *expr, *want;
 	} t[] = {
-		{ "mm_hit_ratio", "mm_hit_ratio" },
-		{ "histogram_quantile(0.95, sum by (le) (rate(mm_tick_latency_seconds_bucket{stage=\"tick_total\"}[5m]))) * 1000",
-		  "mm_tick_latency_seconds_bucket" },
-		{ "sum(rate(a_total[5m])) by (job) / on(instance) group_left(region) b", "a_total b" },
-		{ "rate(x[$__rate_interval]) + ${var} + $v + y[[interval]] offset 1h", "x y" },
-		{ "{__name__=\"mm_edge_bps\", job=~\"a|b\"}", "mm_edge_bps" },
-		{ "{__name__=~\"mm_.*\"}", "" },
-		{ "topk(5, label_replace(m1, \"dst\", \"$1\", \"src\", \"(.*)\")) and m2 unless bool m3",
-		  "m1 m2 m3" },
-		{ "1e3 * 0x1F + .5 - 5m_not_a_metric", "" },
-		{ "max_over_time(m[1h:5m]) @ start()", "m" },
-		{ "count_values(\"v\", build_info) # m_in_comment", "build_info" },
-		{ "sum without (le, \"quoted\") (h_bucket)", "h_bucket" },
-		{ "x:recorded:rate5m > Inf", "x:recorded:rate5m" },
-		{ "\"unterminated", "" },
-		{ "", "" },
+	    {"mm_hit_ratio", "mm_hit_ratio"},
+	    {"histogram_quantile(0.95, sum by (le) "
+	     "(rate(mm_tick_latency_seconds_bucket{stage=\"tick_total\"}[5m]))) * 1000",
+	     "mm_tick_latency_seconds_bucket"},
+	    {"sum(rate(a_total[5m])) by (job) / on(instance) group_left(region) b", "a_total b"},
+	    {"rate(x[$__rate_interval]) + ${var} + $v + y[[interval]] offset 1h", "x y"},
+	    {"{__name__=\"mm_edge_bps\", job=~\"a|b\"}", "mm_edge_bps"},
+	    {"{__name__=~\"mm_.*\"}", ""},
+	    {"topk(5, label_replace(m1, \"dst\", \"$1\", \"src\", \"(.*)\")) and m2 unless bool m3",
+	     "m1 m2 m3"},
+	    {"1e3 * 0x1F + .5 - 5m_not_a_metric", ""},
+	    {"max_over_time(m[1h:5m]) @ start()", "m"},
+	    {"count_values(\"v\", build_info) # m_in_comment", "build_info"},
+	    {"sum without (le, \"quoted\") (h_bucket)", "h_bucket"},
+	    {"x:recorded:rate5m > Inf", "x:recorded:rate5m"},
+	    {"\"unterminated", ""},
+	    {"", ""},
 	};
 	size_t i;
 
@@ -187,29 +188,37 @@ stub(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 	pthread_mutex_unlock(&mu);
 	resp->content_type = "application/json";
 	if (strcmp(req->path, "/api/health") == 0) {
-		buf_adds(&resp->body, "{\"commit\":\"x\",\"database\":\"ok\",\"version\":\"10.4.0\"}");
+		buf_adds(&resp->body,
+			 "{\"commit\":\"x\",\"database\":\"ok\",\"version\":\"10.4.0\"}");
 	} else if (strcmp(req->path, "/api/dashboards/uid/known") == 0) {
-		buf_adds(&resp->body, "{\"dashboard\":{\"id\":3,\"uid\":\"known\",\"version\":5,\"title\":\"K\"},"
-				      "\"meta\":{\"folderUid\":\"ops\"}}");
+		buf_adds(
+		    &resp->body,
+		    "{\"dashboard\":{\"id\":3,\"uid\":\"known\",\"version\":5,\"title\":\"K\"},"
+		    "\"meta\":{\"folderUid\":\"ops\"}}");
 	} else if (strncmp(req->path, "/api/dashboards/uid/", 20) == 0) {
 		resp->status = 404;
 		buf_adds(&resp->body, "{\"message\":\"Dashboard not found\"}");
 	} else if (strcmp(req->path, "/api/dashboards/db") == 0) {
 		if (strstr(req->body, "\"version\":5")) {
-			buf_adds(&resp->body, "{\"status\":\"success\",\"version\":6,\"uid\":\"known\",\"url\":\"/d/known/k\"}");
+			buf_adds(&resp->body, "{\"status\":\"success\",\"version\":6,\"uid\":"
+					      "\"known\",\"url\":\"/d/known/k\"}");
 		} else {
 			resp->status = 412;
-			buf_adds(&resp->body, "{\"message\":\"The dashboard has been changed by someone else\","
-					      "\"status\":\"version-mismatch\"}");
+			buf_adds(&resp->body,
+				 "{\"message\":\"The dashboard has been changed by someone else\","
+				 "\"status\":\"version-mismatch\"}");
 		}
 	} else if (strcmp(req->path, "/api/search") == 0) {
 		/* pages of 2: a, b | b (shifted), c | (empty) */
 		if (!page || strcmp(page, "1") == 0)
-			buf_adds(&resp->body, "[{\"uid\":\"a\",\"title\":\"A\",\"type\":\"dash-db\"},"
-					      "{\"uid\":\"b\",\"title\":\"B\",\"type\":\"dash-db\",\"folderUid\":\"f\"}]");
+			buf_adds(&resp->body,
+				 "[{\"uid\":\"a\",\"title\":\"A\",\"type\":\"dash-db\"},"
+				 "{\"uid\":\"b\",\"title\":\"B\",\"type\":\"dash-db\","
+				 "\"folderUid\":\"f\"}]");
 		else if (strcmp(page, "2") == 0)
-			buf_adds(&resp->body, "[{\"uid\":\"b\",\"title\":\"B\",\"type\":\"dash-db\"},"
-					      "{\"uid\":\"c\",\"title\":\"C\",\"type\":\"dash-db\"}]");
+			buf_adds(&resp->body,
+				 "[{\"uid\":\"b\",\"title\":\"B\",\"type\":\"dash-db\"},"
+				 "{\"uid\":\"c\",\"title\":\"C\",\"type\":\"dash-db\"}]");
 		else
 			buf_adds(&resp->body, "[]");
 	} else if (strcmp(req->path, "/broken/api/health") == 0) {
@@ -271,7 +280,8 @@ test_health_get_and_404(void **state)
 	assert_string_equal(st.message, "Dashboard not found");
 	assert_string_equal(last_path, "/api/dashboards/uid/a b/c"); /* sent as a%20b%2Fc */
 	assert_non_null(strstr(err.msg, "a%20b%2Fc"));
-	assert_non_null(strstr(err.msg, "dashboard 'a b/c' not found (404 Not Found: Dashboard not found)"));
+	assert_non_null(
+	    strstr(err.msg, "dashboard 'a b/c' not found (404 Not Found: Dashboard not found)"));
 	grafana_client_release(&c);
 	(void)state;
 }
@@ -287,7 +297,8 @@ test_a_proxy_error_page_gives_its_first_line(void **state)
 	assert_int_equal(grafana_health(&c, NULL, &st, &err), -1);
 	assert_int_equal(st.status, 502);
 	assert_int_equal(err.code, MM_E_NET);
-	assert_non_null(strstr(err.msg, "Grafana failed (502 Bad Gateway: <html>bad gateway</html>)"));
+	assert_non_null(
+	    strstr(err.msg, "Grafana failed (502 Bad Gateway: <html>bad gateway</html>)"));
 	grafana_client_release(&c);
 	(void)state;
 }
@@ -369,7 +380,8 @@ test_lint_positions_follow_the_pointer(void **state)
 			   "  \"title\": \"\",\n"
 			   "  \"uid\": \"ok\", \"schemaVersion\": 37,\n"
 			   "  \"panels\": [\n"
-			   "    {\"id\": 1, \"type\": \"text\", \"gridPos\": {\"x\": 0, \"y\": 0, \"w\": 24, \"h\": 2}},\n"
+			   "    {\"id\": 1, \"type\": \"text\", \"gridPos\": {\"x\": 0, \"y\": 0, "
+			   "\"w\": 24, \"h\": 2}},\n"
 			   "    {\"id\": 1, \"type\": \"text\",\n"
 			   "     \"gridPos\": {\"x\": 20, \"y\": 1, \"w\": 4, \"h\": 2}}\n"
 			   "  ]\n"
@@ -414,11 +426,14 @@ test_lint_contract_and_gates_from_the_built_in_file(void **state)
 	const char *text =
 	    "{\"title\":\"t\",\"uid\":\"u\",\"schemaVersion\":37,"
 	    "\"templating\":{\"list\":[{\"name\":\"ds\",\"type\":\"datasource\"}]},"
-	    "\"panels\":[{\"id\":1,\"type\":\"timeseries\",\"gridPos\":{\"x\":0,\"y\":0,\"w\":24,\"h\":8},"
+	    "\"panels\":[{\"id\":1,\"type\":\"timeseries\",\"gridPos\":{\"x\":0,\"y\":0,\"w\":24,"
+	    "\"h\":8},"
 	    "\"datasource\":\"$ds\","
-	    "\"fieldConfig\":{\"defaults\":{\"unit\":\"s\",\"thresholds\":{\"steps\":[{\"value\":null},{\"value\":0.2}]}}},"
+	    "\"fieldConfig\":{\"defaults\":{\"unit\":\"s\",\"thresholds\":{\"steps\":[{\"value\":"
+	    "null},{\"value\":0.2}]}}},"
 	    "\"targets\":[{\"refId\":\"A\",\"expr\":\"mm_ws_lag_max_seconds  *  1000\"},"
-	    "{\"refId\":\"B\",\"expr\":\"rate(mm_ws_lag_seconds_count[5m]) + mm_ws_lag_seconds_total + mm_hit_ratio_sum\"}]}]}";
+	    "{\"refId\":\"B\",\"expr\":\"rate(mm_ws_lag_seconds_count[5m]) + "
+	    "mm_ws_lag_seconds_total + mm_hit_ratio_sum\"}]}]}";
 	struct gate_config *g = gates_load_default(NULL);
 	struct grafana_lint l;
 	struct mm_err err;
