@@ -204,6 +204,28 @@ check "302: exit 3 (rc $rc)" test "$rc" = 3
 check "302: names where it points, not followed" grep -q "redirected (302) to '$OTHER/api/health', not followed" "$T/err"
 check "302: the other host saw nothing" test ! -s "$OLOG"
 
+# TLS: verified against the system's CAs, or --ca-file.
+if command -v openssl >/dev/null; then
+	mkcert() {
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+			-addext subjectAltName=IP:127.0.0.1 -keyout "$T/$1.key" -out "$T/$1.pem" >/dev/null 2>&1
+	}
+	mkcert tls
+	mkcert other
+	start_stub tls --token "$TOKEN" --load "$DASH" --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+	HTTPS=${URL/http:/https:}
+	run g export --url "$HTTPS" --uid mm-operability --output "$T/tls.json"
+	check "https with a self-signed certificate: refused, exit 3 (rc $rc)" test "$rc" = 3
+	check "... says why (the certificate)" grep -qi "certificate" "$T/err"
+	run g export --url "$HTTPS" --uid mm-operability --output "$T/tls.json" --ca-file "$T/other.pem"
+	check "https with --ca-file of another CA: exit 3 (rc $rc)" test "$rc" = 3
+	run g export --url "$HTTPS" --uid mm-operability --output "$T/tls.json" --ca-file "$T/tls.pem"
+	check "https with --ca-file of its CA: exit 0 (rc $rc: $err)" test "$rc" = 0
+	check "https: the same bytes" cmp -s "$T/tls.json" "$DASH"
+else
+	check "openssl is installed (for the TLS checks)" false
+fi
+
 # 8. Chunked answers.
 start_stub chunked --token "$TOKEN" --load "$DASH:ops" --folder ops:Ops --chunked
 run g export --url "$URL" --uid mm-operability --output "$T/c.json"

@@ -22,7 +22,7 @@ answered, so a test can assert what was sent.  Faults for the tests:
 (the connection closed without an answer),
 --bump-after-get UID (a concurrent save right after the first GET of UID).
 
-Listens on 127.0.0.1, port 0 (free) by default; writes the port to
+--tls-cert/--tls-key serve HTTPS.  Listens on 127.0.0.1, port 0 (free) by default; writes the port to
 --port-file once listening.  Stop it by its PID.
 """
 import argparse
@@ -308,6 +308,8 @@ def main():
     ap.add_argument("--redirect")
     ap.add_argument("--unhealthy", action="store_true")
     ap.add_argument("--fail", action="append", help="PATH_PREFIX:STATUS")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
     ap.add_argument("--garbage", action="append", help="PATH_PREFIX answered 200 with an HTML page")
     ap.add_argument("--hangup", action="append", help="PATH_PREFIX answered by closing the connection")
     ap.add_argument("--bump-after-get", action="append", default=[])
@@ -315,6 +317,11 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.state = State(args)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write("%d\n" % srv.server_address[1])
