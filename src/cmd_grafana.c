@@ -85,7 +85,7 @@ static const struct opt import_opts[] = {
      0},
     {"overwrite", 0, OPT_BOOL, &overwrite, NULL,
      "replace the dashboard even when it changed on the server", 0, 0},
-    {"version", 0, OPT_LONG, &base_version, "N",
+    {"expect-version", 0, OPT_LONG, &base_version, "N",
      "refuse unless the live dashboard is still at version N (as diff or --dry-run showed)", 0,
      1000000000},
     {"dry-run", 'n', OPT_BOOL, &dry_run, NULL, "print what would change and write nothing", 0, 0},
@@ -513,6 +513,15 @@ run_import(struct grafana_client *c)
 	side = sidecar_folder(input);
 	folder = folder_uid ? folder_uid : side ? side : live_folder ? live_folder : "";
 	want = canonical(file);
+	if (base_version >= 0 && !live && !overwrite) {
+		fprintf(
+		    stderr,
+		    "mmops grafana import: dashboard '%s' does not exist, not at version %ld: it "
+		    "was deleted since; import without --expect-version to create it again\n",
+		    u, base_version);
+		ret = 1;
+		goto out;
+	}
 	if (base_version >= 0 && live && live_version != base_version && !overwrite) {
 		fprintf(
 		    stderr,

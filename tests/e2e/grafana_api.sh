@@ -127,9 +127,12 @@ check "412: how to force" grep -q -- "--overwrite" "$T/err"
 run g import --url "$URL" --input "$T/b.json" --overwrite
 check "--overwrite: exit 0 (rc $rc: $err)" test "$rc" = 0
 check "--overwrite: sent overwrite true" jqe 'select(.method=="POST") | .body.overwrite' "$LOG"
-run g import --url "$URL" --input "$T/a1.json" --version 1
-check "--version 1 when the live one is 3: exit 1 (rc $rc)" test "$rc" = 1
-check "--version: no write" test "$(posts "$LOG")" = 2
+run g import --url "$URL" --input "$T/a1.json" --expect-version 1
+check "--expect-version 1 when the live one is 3: exit 1 (rc $rc)" test "$rc" = 1
+check "--expect-version: no write" test "$(posts "$LOG")" = 2
+check "--expect-version: says where it is" grep -q "is at version 3, not 1: it changed since" "$T/err"
+run g import --url "$URL" --input "$T/new.json" --expect-version 1
+check "--expect-version of a dashboard that is gone: exit 1 (rc $rc)" test "$rc" = 1
 
 jq --indent 2 '.uid = "same-title"' "$T/a1.json" >"$T/same.json"
 run g import --url "$MAIN" --input "$T/same.json" --folder-uid ops
