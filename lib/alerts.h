@@ -48,7 +48,7 @@
 struct alerts_opts {
 	double time_scale;		/* 1 (production) .. ALERTS_MAX_SCALE */
 	const char *runbook_base;	/* NULL: ALERTS_RUNBOOK_BASE */
-	const char *source;		/* the gates file named in the header comment */
+	const char *source;		/* the gates file's name for the header comment */
 };
 
 void alerts_opts_init(struct alerts_opts *o);

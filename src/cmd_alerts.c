@@ -95,6 +95,7 @@ render(struct buf *out, double scale)
 	struct alerts_opts ao;
 	struct gate_config *cfg;
 	struct mm_err err;
+	const char *base;
 	int ret = 0;
 
 	mm_err_init(&err);
@@ -103,7 +104,10 @@ render(struct buf *out, double scale)
 	alerts_opts_init(&ao);
 	ao.time_scale = scale;
 	ao.runbook_base = o.runbook_base;
-	ao.source = o.gates;
+	/* The header names the file, not the path: the rendering must not
+	 * depend on where it was run from. */
+	base = strrchr(o.gates, '/');
+	ao.source = base ? base + 1 : o.gates;
 	if (alerts_render(cfg, &ao, out, &err) < 0) {
 		ret = cmd_fail("alerts", &err);
 		if (ret != 2)
