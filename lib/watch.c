@@ -346,6 +346,13 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		goto out;
 	}
 	durable_at = clock_mono();
+	/*
+	 * The decisions are durable: the jobs may run now, while the answer is
+	 * written (the worker starting them is mmops's share of alert-to-action).
+	 */
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].job)
+			enqueue(w, v[i].job, durable_at);
 	/* The answer, written directly in canonical key order (the hot path). */
 	buf_reset(&resp->body);
 	buf_adds(&resp->body, "{\"alerts\":[");
@@ -398,10 +405,6 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	}
 	resp->status = 200;
 	resp->content_type = "application/json";
-	/* Only now, with the decision durable, may anything run. */
-	for (i = 0; i < p.nalerts; i++)
-		if (v[i].job)
-			enqueue(w, v[i].job, durable_at);
 	pthread_mutex_lock(&w->m.mu);
 	st = strcmp(p.status, "firing") == 0 ? 0 : strcmp(p.status, "resolved") == 0 ? 1 : 2;
 	w->m.notifications[st]++;
