@@ -34,7 +34,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 LIBMMOPS = $(O)/libmmops.a
 MMOPS    = $(O)/mmops
 
-.PHONY: all check check-build demo deps fuzz install clean bench unit cases
+.PHONY: all check check-build demo deps fuzz install clean bench unit cases loop
 all: $(MMOPS)
 
 $(O)/%.o: %.c
@@ -79,6 +79,12 @@ unit: check-build
 
 cases: check-build
 	@O=$(O) scripts/check cases
+
+# The production loop on one machine (sim, Prometheus, Alertmanager, mmops
+# watch) with its timeline; LOOP_SPEED=K (default 60).  Also run by make check.
+loop: deps
+	@$(MAKE) --no-print-directory all
+	@MMOPS=$(CURDIR)/$(MMOPS) bash tests/e2e/full_loop.sh
 
 bench: $(MMOPS) $(BENCH_BIN)
 	@O=$(O) bench/run-all
