@@ -261,6 +261,9 @@ check "basic auth: the header" test "$(jq -r 'select(.path!="/api/health") | .he
 printf '%s  \n' "$TOKEN" >"$T/token"
 run env -u GRAFANA_TOKEN "$MMOPS" grafana export --url "$MAIN" --uid mm-operability --output "$T/y.json" --token-file "$T/token"
 check "--token-file: exit 0 (rc $rc: $err)" test "$rc" = 0
+printf '%s\n' "$TOKEN" | env -u GRAFANA_TOKEN "$MMOPS" grafana export --url "$MAIN" --uid mm-operability \
+	--output "$T/y2.json" --token-file - 2>/dev/null
+check "--token-file - reads the token from stdin" cmp -s "$T/y.json" "$T/y2.json"
 : >"$MLOG"
 run "$MMOPS" grafana export --url "$MAIN" --uid mm-operability --output "$T/z.json" --token "$TOKEN"
 check "--token on the command line: exit 2" test "$rc" = 2
