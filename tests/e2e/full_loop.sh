@@ -102,7 +102,8 @@ MMOPS_ADMIN_URL=http://127.0.0.1:$SIM MMOPS_ADMIN_TOKEN=$ADMIN_TOKEN \
 	"$MMOPS" watch --port 0 --port-file "$T/watch.port" \
 	--policy "$ROOT/deploy/policies/rollback.yaml" --state-dir "$T/state" \
 	--audit-log "$T/audit.jsonl" --token-file "$T/watch-token" 2>>"$T/watch.log" &
-PIDS+=($!)
+WPID=$!
+PIDS+=($WPID)
 W=$(wait_port_file "$T/watch.port")
 check "mmops watch is up (not dry-run, bearer auth)" test -n "$W"
 [ -n "$W" ] || finish
@@ -255,8 +256,18 @@ for l in open(sys.argv[1]): json.loads(l)' "$T/audit.jsonl"
 curl -sf "http://127.0.0.1:$W/metrics" > "$T/watch-metrics.txt"
 check "the watcher's /metrics (with the new histograms) passes promtool check metrics" \
 	bash -c "out=\$(promtool check metrics < '$T/watch-metrics.txt' 2>&1) && [ -z \"\$out\" ]"
-check "prometheus scraped the watcher's action-start histogram" bash -c "
-	curl -sf 'http://127.0.0.1:$P/api/v1/query' --data-urlencode \
-	'query=mmops_watch_action_start_seconds_count{kind=\"rollback\"} >= 1' | grep -q '\"value\"'"
+scraped() {
+	curl -sf "http://127.0.0.1:$P/api/v1/query" --data-urlencode \
+		'query=mmops_watch_action_start_seconds_count{kind="rollback",job="mmops-watch"} >= 1' |
+		grep -q '"value"'
+}
+check "prometheus scraped the watcher's action-start histogram" wait_for 60 scraped
+
+# --- the watcher stops cleanly (and, in a sanitizer build, without a report)
+kill -TERM "$WPID"
+wait "$WPID"
+check "mmops watch exits 0 on SIGTERM" test $? = 0
+check "the watcher's log has no sanitizer report" \
+	bash -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' '$T/watch.log'"
 say "done"
 finish
