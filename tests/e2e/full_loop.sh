@@ -211,7 +211,7 @@ cat "$T/timeline.txt"
 check "the timeline shows fault -> pending -> firing -> Alertmanager -> decision -> actions -> stopped" \
 	test "$rc" = 0
 check "the timeline has every step" bash -c "grep -q 'pending in Prometheus' '$T/timeline.txt' &&
-	grep -q 'firing in Prometheus' '$T/timeline.txt' && grep -q 'Alertmanager has' '$T/timeline.txt' &&
+	grep -q 'firing in Prometheus' '$T/timeline.txt' && grep -q 'Alertmanager received' '$T/timeline.txt' &&
 	grep -q 'decided for' '$T/timeline.txt' && grep -Ec 'action (scale_strategy_to_zero|open_circuit_breaker|freeze_order_placements) ok' '$T/timeline.txt' | grep -qx 3 &&
 	grep -q 'sim stopped' '$T/timeline.txt'"
 check "the rollback is for a hard alert of the latency fault" \
