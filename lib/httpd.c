@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <time.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "httpd.h"
 #include "jsonx.h"
 #include "log.h"
@@ -34,10 +37,24 @@
  */
 #define HTTPD_MAX_DRAIN ((size_t)16 << 20)
 
+/* One open connection, for the request deadline. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	double deadline;	/* monotonic; 0 while its request is answered */
+};
+
 struct httpd {
 	struct MHD_Daemon *mhd;
 	struct httpd_config cfg;
 	int port;
+	/* the reaper: shuts down connections past their request deadline */
+	pthread_mutex_t cmu;	/* the list; held across shutdown() so no fd is reused meanwhile */
+	pthread_cond_t ccv;
+	struct conn *conns;
+	int reaper_started, stopping;
+	pthread_t reaper;
+	unsigned long cut;
 };
 
 struct reqstate {
@@ -204,6 +221,23 @@ content_length_over(struct MHD_Connection *conn, size_t cap)
 	return end != cl && v > cap;
 }
 
+/* The request is whole: no deadline while it is answered. */
+static void
+conn_answering(struct httpd *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	if (!h->cfg.request_timeout_sec)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || !(c = ci->socket_context))
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->deadline = 0;
+	pthread_mutex_unlock(&h->cmu);
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -236,6 +270,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conn_answering(h, conn);
 	if (st->too_big)
 		return send_static(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg_413);
 	return answer(h, conn, url, method, st);
@@ -246,15 +281,106 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
 	struct reqstate *st = *con_cls;
+	struct httpd *h = cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	if (h->cfg.request_timeout_sec) {
+		/* answered: the next request on this connection gets a fresh deadline */
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn *c = ci ? ci->socket_context : NULL;
+
+		if (c) {
+			pthread_mutex_lock(&h->cmu);
+			c->deadline = clock_mono() + h->cfg.request_timeout_sec;
+			pthread_mutex_unlock(&h->cmu);
+		}
+	}
 	if (!st)
 		return;
 	buf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
+}
+
+static void
+notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+	       enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct conn *c = *socket_context;
+
+	/* connections are tracked only for the request deadline */
+	if (!h->cfg.request_timeout_sec)
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!ci)
+			return;
+		c = xcalloc(1, sizeof(*c));
+		c->fd = ci->connect_fd;
+		c->deadline = clock_mono() + h->cfg.request_timeout_sec;
+		pthread_mutex_lock(&h->cmu);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->cmu);
+		*socket_context = c;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		/* MHD closes the socket only after this returns */
+		pthread_mutex_lock(&h->cmu);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			h->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		pthread_mutex_unlock(&h->cmu);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * Every 100 ms: shut down the connections whose request is overdue.  The
+ * connection's own thread then sees the end of the stream and MHD closes it
+ * and frees its slot (and its place in the per-address count).
+ */
+static void *
+reaper_main(void *arg)
+{
+	struct httpd *h = arg;
+
+	pthread_mutex_lock(&h->cmu);
+	while (!h->stopping) {
+		struct timespec ts;
+		double now = clock_mono();
+		unsigned long n = 0;
+		struct conn *c;
+
+		for (c = h->conns; c; c = c->next)
+			if (c->deadline > 0 && now > c->deadline) {
+				(void)shutdown(c->fd, SHUT_RDWR);
+				c->deadline = 0;
+				n++;
+			}
+		h->cut += n;
+		if (n)
+			mm_log(MM_LOG_DEBUG, "httpd: cut %lu connection%s that did not send a whole "
+			       "request within %us", n, n == 1 ? "" : "s", h->cfg.request_timeout_sec);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->ccv, &h->cmu, &ts);
+	}
+	pthread_mutex_unlock(&h->cmu);
+	return NULL;
 }
 
 int
@@ -356,6 +482,14 @@ fail:
 	return -1;
 }
 
+static void
+httpd_free(struct httpd *h)
+{
+	pthread_mutex_destroy(&h->cmu);
+	pthread_cond_destroy(&h->ccv);
+	free(h);
+}
+
 struct httpd *
 httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 {
@@ -374,6 +508,8 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->cfg = *cfg;
+	pthread_mutex_init(&h->cmu, NULL);
+	pthread_cond_init(&h->ccv, NULL);
 	if (!h->cfg.max_body)
 		h->cfg.max_body = HTTPD_DEFAULT_MAX_BODY;
 	if (!h->cfg.conn_limit)
@@ -383,7 +519,7 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 	if (!h->cfg.threads)
 		h->cfg.threads = 1;
 	if ((fd = bind_listen(cfg->listen ? cfg->listen : ":0", &h->port, err)) < 0) {
-		free(h);
+		httpd_free(h);
 		return NULL;
 	}
 	if (h->cfg.thread_per_connection)
@@ -398,6 +534,7 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_sec,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.per_ip_limit,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h,
+		    MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, (void *)h,
 		    /* A pool only when asked for: MHD warns about a size of 0 or 1. */
 		    h->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 		    (unsigned)h->cfg.threads, MHD_OPTION_END);
@@ -406,8 +543,16 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		mm_errf(err, MM_E_NET, "cannot start the HTTP server on '%s'",
 			cfg->listen ? cfg->listen : ":0");
 		close(fd);
-		free(h);
+		httpd_free(h);
 		return NULL;
+	}
+	if (h->cfg.request_timeout_sec) {
+		if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+			mm_errf(err, MM_E_RUNTIME, "cannot start the HTTP reaper thread");
+			httpd_stop(h);
+			return NULL;
+		}
+		h->reaper_started = 1;
 	}
 	return h;
 }
@@ -423,7 +568,14 @@ httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
+	if (h->reaper_started) {
+		pthread_mutex_lock(&h->cmu);
+		h->stopping = 1;
+		pthread_cond_signal(&h->ccv);
+		pthread_mutex_unlock(&h->cmu);
+		pthread_join(h->reaper, NULL);
+	}
 	/* MHD_stop_daemon closes the listening socket it was given. */
 	MHD_stop_daemon(h->mhd);
-	free(h);
+	httpd_free(h);
 }

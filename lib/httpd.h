@@ -4,7 +4,8 @@
  *
  * The wrapper runs libmicrohttpd's own polling thread (epoll, falling back to
  * poll), with a connection limit and an idle timeout always set (MHD's
- * default timeout is "never").  It buffers each request body up to max_body
+ * default timeout is "never"), optionally a per-address limit and a bound on
+ * the time to send a whole request (enforced by a reaper thread here).  It buffers each request body up to max_body
  * and then calls the handler ONCE with the whole request; a body past the cap
  * is answered 413 Payload Too Large by the wrapper without calling the
  * handler.  The handler fills a struct httpd_resp and returns; it must not
@@ -80,6 +81,15 @@ struct httpd_config {
 	 * never holds up another connection.  threads is ignored.
 	 */
 	int thread_per_connection;
+	/*
+	 * Seconds a connection may take to send a whole request (headers and
+	 * body), counted from its accept or from the end of its previous
+	 * answer; past it the connection is shut down.  MHD's own timeout
+	 * (timeout_sec) restarts with every byte, so a client trickling a
+	 * header line every few seconds would hold its slot for ever without
+	 * this.  A request being answered is never cut.  0 = no bound.
+	 */
+	unsigned request_timeout_sec;
 };
 
 struct httpd;

@@ -32,7 +32,7 @@ static const double action_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 					  0.025, 0.05, 0.1, 0.25, 1 };
 #define N_REQUEST_BUCKETS (sizeof(request_buckets) / sizeof(request_buckets[0]))
-static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500 };
+static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
 static const char *const result_names[] = { "ok", "failed", "skipped" };
 #define N_RESULTS 3
@@ -406,6 +406,9 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		else if (v[i].kind == DECISION_COOLDOWN)
 			w->m.cooldown_skips++;
 	}
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].shed)
+			w->m.queue_dropped++;
 	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
 	pthread_mutex_unlock(&w->m.mu);
 out:
@@ -499,8 +502,8 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "mmops_watch_jobs_completed_total{kind=\"rollback\"} %llu\n"
 		      "mmops_watch_jobs_completed_total{kind=\"notify\"} %llu\n",
 		 m->jobs_done[0], m->jobs_done[1]);
-	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notification jobs not queued because "
-		      "the queue was full.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
+	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notifications shed (no job) because "
+		      "too many were pending.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
 		      "mmops_watch_jobs_dropped_total %llu\n", m->queue_dropped);
 	buf_adds(out, "# HELP mmops_watch_actions_total Actions run, by action and result.\n"
 		      "# TYPE mmops_watch_actions_total counter\n");
@@ -533,6 +536,10 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
 		      "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
 		      "mmops_watch_remembered_alerts %zu\n", ledger_entries(w->ledger));
+	buf_addf(out, "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
+		      "the state or audit log cannot be written (the webhook answers 500).\n"
+		      "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
+		 ledger_healthy(w->ledger, NULL, 0, NULL));
 }
 
 /* The endpoints: path, allowed methods, needs auth, handler. */
@@ -543,12 +550,22 @@ struct route {
 	void (*fn)(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp);
 };
 
+/* 503 while decisions cannot be made durable, so systemd, a balancer or Prometheus notices. */
 static void
 handle_health(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	(void)w;
+	char why[MM_ERR_MSG_MAX], ts[CLOCK_RFC3339_MAX], *msg;
+	double since;
+
 	(void)req;
-	httpd_resp_text(resp, 200, "ok");
+	if (ledger_healthy(w->ledger, why, sizeof(why), &since)) {
+		httpd_resp_text(resp, 200, "ok");
+		return;
+	}
+	msg = xasprintf("unavailable: decisions cannot be made durable since %s: %s (retrying)",
+			clock_format_rfc3339(since, ts, sizeof(ts)), why);
+	httpd_resp_text(resp, 503, msg);
+	free(msg);
 }
 
 static void
@@ -712,6 +729,8 @@ housekeeping(struct watch *w)
 	struct mm_err err;
 	double now = 0;
 
+	/* a failed ledger retries by itself, so /health turns 200 without a request */
+	(void)ledger_recover(w->ledger, NULL);
 	if (!ledger_needs_compact(w->ledger))
 		return;
 	if (clock_now(&now, NULL) < 0)
@@ -837,6 +856,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	lo.state_dir = cfg->state_dir;
 	lo.read_only = cfg->dry_run;
 	lo.audit_path = cfg->audit_path;
+	lo.accept_loss = cfg->accept_loss;
+	lo.max_pending_notify = WATCH_QUEUE_CAP;
 	if (!(w->ledger = ledger_open(&lo, now, err)))
 		goto fail;
 	if (!cfg->dry_run) {
@@ -855,6 +876,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	hc.max_body = WATCH_MAX_BODY;
 	hc.conn_limit = WATCH_CONN_LIMIT;
 	hc.timeout_sec = WATCH_TIMEOUT_SEC;
+	hc.per_ip_limit = WATCH_PER_IP_LIMIT;
+	hc.request_timeout_sec = WATCH_REQUEST_TIMEOUT_SEC;
 	/* a request waits for its fdatasync: it must not hold up other connections */
 	hc.thread_per_connection = 1;
 	hc.handler = handler;
