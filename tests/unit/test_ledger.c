@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -788,6 +789,161 @@ test_write_failure_fails_closed(void **state)
 	ledger_close(l, T0);
 }
 
+/* A job finishes while the disk refuses: its completion cannot be written yet. */
+static void
+finish_failing(struct ledger *l, struct ledger_job *j, double now)
+{
+	struct mm_err err;
+	json_t *res = json_pack("[{s:s, s:s}]", "name", "stop", "result", "ok");
+
+	assert_int_equal(ledger_job_done(l, j, res, now, &err), -1);
+	json_decref(res);
+	ledger_job_free(j);
+}
+
+/* Poll ledger_recover() until it succeeds; 0, or -1 after 5 s. */
+static int
+recover_within(struct ledger *l)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (ledger_recover(l, NULL) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Every line of path is a whole JSON document (nothing torn, nothing appended onto one). */
+static size_t
+all_lines_are_json(const char *path)
+{
+	char *text = read_text(path), *p, *nl;
+	size_t n = 0;
+
+	for (p = text; *p; p = nl + 1) {
+		json_t *j;
+
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		j = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		if (!j)
+			fail_msg("%s:%zu: not JSON: %.*s", path, n + 1, (int)(nl - p), p);
+		json_decref(j);
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+static void
+test_write_failure_recovers_without_a_restart(void **state)
+{
+	struct fx *f = *state;
+	char *audit = path_in(f, "audit.jsonl");
+	struct ledger *l = open_l(f->dir, audit, 0);
+	static const char body[] =
+		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"},"
+		"\"fingerprint\":\"aaaa\",\"startsAt\":\"2025-10-11T10:00:00Z\"}]}";
+	struct alert_payload p;
+	struct ledger_verdict v, w;
+	struct ledger_job **jobs;
+	struct mm_err err;
+	char why[256];
+	uint64_t seq;
+
+	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
+	/* a rollback decided and durable; its job runs while the disk is full */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T09:00:00Z", "bbbb", T0, 0, &w),
+			 DECISION_ROLLBACK);
+	ledger_inject_write_error(l, ENOSPC);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1000, 0, &v, &seq, &err), 0);
+	assert_int_equal(ledger_commit(l, seq, &err), -1);	/* answered 500 */
+	assert_non_null(strstr(err.msg, "No space left on device"));
+	ledger_job_free(v.job);
+	assert_false(ledger_healthy(l, why, sizeof(why), NULL));
+	assert_non_null(strstr(why, "No space left on device"));
+	finish_failing(l, w.job, T0 + 1001);
+	/* still full: still refused */
+	usleep((useconds_t)(LEDGER_RETRY_INTERVAL * 1e6) + 10000);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1002, 0, &v, &seq, &err), -1);
+	assert_int_equal(err.code, MM_E_IO);
+	/* space freed: recovery without a restart */
+	ledger_inject_write_error(l, 0);
+	assert_int_equal(recover_within(l), 0);
+	assert_true(ledger_healthy(l, NULL, 0, NULL));
+	/* the alert answered 500 is decided again, as a rollback (rollback 1's job finished) */
+	assert_int_equal(ledger_cooldown_remaining(l, f->pol, T0 + 1003, NULL), 0);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1003, 0, &v, &seq, &err), 0);
+	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	assert_int_equal(v.kind, DECISION_ROLLBACK);
+	assert_int_equal(v.rollback_id, 2);
+	ledger_job_free(v.job);
+	ledger_close(l, T0 + 1004);
+	/* what is on disk says the same, and both files are whole lines of JSON */
+	assert_true(all_lines_are_json(audit) >= 3);
+	l = open_l(f->dir, audit, 0);
+	assert_int_equal(ledger_take_pending(l, &jobs), 1);
+	assert_int_equal(jobs[0]->rollback_id, 2);	/* rollback 1's completion was kept */
+	ledger_job_free(jobs[0]);
+	free(jobs);
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1005,
+				 0, NULL), DECISION_DUPLICATE);
+	ledger_close(l, T0 + 1005);
+	alert_payload_release(&p);
+	free(audit);
+}
+
+static void
+test_pending_notifications_are_bounded_and_shed(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_opts o;
+	struct ledger_verdict v;
+	struct mm_err err;
+	struct ledger *l;
+	char fp[32], *sp;
+	json_t *st, *snap;
+	int i, jobs = 0, shed = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = f->dir;
+	o.max_pending_notify = 10;
+	l = ledger_open(&o, T0, &err);
+	assert_non_null(l);
+	for (i = 0; i < 50; i++) {
+		snprintf(fp, sizeof(fp), "soft%04d", i);
+		assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", fp, T0, 0,
+					 &v), DECISION_NOTIFY);
+		if (v.job)
+			jobs++;
+		if (v.shed) {
+			shed++;
+			assert_non_null(strstr(v.reason, "notification shed, 10 already pending"));
+		}
+		ledger_job_free(v.job);
+	}
+	assert_int_equal(jobs, 10);
+	assert_int_equal(shed, 40);
+	/* a rollback is never shed */
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	assert_non_null(v.job);
+	ledger_job_free(v.job);
+	st = ledger_status(l, f->pol, T0);
+	assert_int_equal(json_integer_value(json_object_get(st, "pending_jobs")), 11);
+	json_decref(st);
+	ledger_close(l, T0);
+	sp = path_in(f, "state.json");
+	snap = json_load_file(sp, 0, NULL);
+	assert_non_null(snap);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(snap, "state"), "pending")),
+			 11);
+	json_decref(snap);
+	free(sp);
+}
+
 static void
 test_old_alerts_are_forgotten_after_retention(void **state)
 {
@@ -826,6 +982,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_log_has_a_line_per_decision_and_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_decisions_are_all_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_recovers_without_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_notifications_are_bounded_and_shed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_alerts_are_forgotten_after_retention, setup, teardown),
 	};
 
