@@ -51,7 +51,8 @@ struct httpd {
 	/* the reaper: shuts down connections past their request deadline */
 	pthread_mutex_t cmu;	/* the list; held across shutdown() so no fd is reused meanwhile */
 	pthread_cond_t ccv;
-	struct conn *conns;
+	struct conn *conns;	/* newest first */
+	unsigned nconns;
 	int reaper_started, stopping;
 	pthread_t reaper;
 	unsigned long cut;
@@ -327,6 +328,7 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		if (h->conns)
 			h->conns->prev = c;
 		h->conns = c;
+		h->nconns++;
 		pthread_mutex_unlock(&h->cmu);
 		*socket_context = c;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
@@ -338,6 +340,7 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 			h->conns = c->next;
 		if (c->next)
 			c->next->prev = c->prev;
+		h->nconns--;
 		pthread_mutex_unlock(&h->cmu);
 		free(c);
 		*socket_context = NULL;
@@ -345,9 +348,12 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 }
 
 /*
- * Every 100 ms: shut down the connections whose request is overdue.  The
- * connection's own thread then sees the end of the stream and MHD closes it
- * and frees its slot (and its place in the per-address count).
+ * Every 100 ms: shut down the connections whose request is overdue, and when
+ * fewer than an eighth of the slots are free, the oldest ones still waiting
+ * for their request, so that a new client (Alertmanager) finds room even
+ * while many addresses hold connections open.  The connection's own thread
+ * then sees the end of the stream and MHD closes it and frees its slot (and
+ * its place in the per-address count).
  */
 static void *
 reaper_main(void *arg)
@@ -361,10 +367,23 @@ reaper_main(void *arg)
 		unsigned long n = 0;
 		struct conn *c;
 
-		for (c = h->conns; c; c = c->next)
+		struct conn *last = NULL;
+		unsigned high = h->cfg.conn_limit - h->cfg.conn_limit / 8, open = h->nconns;
+
+		for (c = h->conns; c; c = c->next) {
 			if (c->deadline > 0 && now > c->deadline) {
 				(void)shutdown(c->fd, SHUT_RDWR);
 				c->deadline = 0;
+				open--;
+				n++;
+			}
+			last = c;
+		}
+		for (c = last; c && open > high; c = c->prev)
+			if (c->deadline > 0) {
+				(void)shutdown(c->fd, SHUT_RDWR);
+				c->deadline = 0;
+				open--;
 				n++;
 			}
 		h->cut += n;

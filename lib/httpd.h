@@ -88,6 +88,8 @@ struct httpd_config {
 	 * (timeout_sec) restarts with every byte, so a client trickling a
 	 * header line every few seconds would hold its slot for ever without
 	 * this.  A request being answered is never cut.  0 = no bound.
+	 * With a bound, an eighth of conn_limit is also kept free: past that
+	 * the oldest connections still waiting for their request are cut.
 	 */
 	unsigned request_timeout_sec;
 };

@@ -478,6 +478,46 @@ test_per_address_limit_keeps_room_for_other_clients(void **state)
 }
 
 static void
+test_an_eighth_of_the_slots_is_kept_free_for_new_clients(void **state)
+{
+	struct seen s = {0};
+	struct httpd_config cfg = {0};
+	struct mm_err err;
+	struct httpd *h;
+	double deadline;
+	int fds[16], i, ok = 0, closed = 0;
+	char c;
+
+	cfg.listen = "127.0.0.1:0";
+	cfg.conn_limit = 16;
+	cfg.timeout_sec = 60;
+	cfg.request_timeout_sec = 60;	/* far beyond this test: only the reserve can cut */
+	cfg.thread_per_connection = 1;
+	cfg.handler = echo_handler;
+	cfg.ctx = &s;
+	h = httpd_start(&cfg, &err);
+	assert_non_null(h);
+	for (i = 0; i < 16; i++)
+		fds[i] = raw_connect(httpd_port(h));
+	deadline = clock_mono() + 10;
+	while (!ok && clock_mono() < deadline)
+		ok = answered_200(raw_connect(httpd_port(h)), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_true(ok);
+	/* the room was made by cutting the oldest idle connections */
+	{
+		struct pollfd p = {fds[0], POLLIN, 0};
+
+		if (poll(&p, 1, 2000) > 0)
+			closed = read(fds[0], &c, 1) <= 0;
+	}
+	assert_true(closed);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+	httpd_stop(h);
+	(void)state;
+}
+
+static void
 test_bad_listen_addresses_are_refused(void **state)
 {
 	static const char *bad[] = {
@@ -582,6 +622,7 @@ main(void)
 	    cmocka_unit_test(test_idle_connection_is_closed_after_timeout),
 	    cmocka_unit_test(test_trickling_client_is_cut_at_the_request_deadline),
 	    cmocka_unit_test(test_per_address_limit_keeps_room_for_other_clients),
+	    cmocka_unit_test(test_an_eighth_of_the_slots_is_kept_free_for_new_clients),
 	    cmocka_unit_test(test_bad_listen_addresses_are_refused),
 	    cmocka_unit_test(test_address_in_use_is_a_net_error),
 	    cmocka_unit_test(test_split_hostport_forms),
