@@ -190,12 +190,15 @@ WPID=$W3PID
 cat > "$T/hold.py" <<'EOF'
 import socket, sys, time
 port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+nsrc = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 socks, refused = [], 0
 for i in range(n):
     s = socket.socket()
     s.setblocking(True)
     s.settimeout(5)
     try:
+        if nsrc > 1:
+            s.bind(("127.0.1.%d" % (1 + i % nsrc), 0))
         s.connect(("127.0.0.1", port))
     except OSError:
         refused += 1
@@ -258,6 +261,19 @@ wait "$HOLD"
 cat "$T/hold.out" | sed 's/^/     hold.py: /'
 check "the held connections were closed by the watcher, not by the client" \
 	grep -q "still open at the end 0" "$T/hold.out"
+
+# The same 2,000 from 40 addresses (127.0.1.1-40, 50 each: under the
+# per-address limit, over the 1,024 in all): room is kept for a new client.
+rm -f "$T/held"
+python3 "$T/hold.py" "$W" 2000 12 "$T/held" 40 > "$T/hold2.out" 2>&1 &
+HOLD=$!
+PIDS+=($HOLD)
+check "2,000 connections from 40 addresses opened and held" wait_file "$T/held" 60
+code=$(hook_from 127.0.0.2 Other c3)
+echo "     webhook from 127.0.0.2 while 40 addresses hold 2,000: $(cat "$T/took") s"
+check "a webhook from a 41st address is answered 200 meanwhile (got $code)" test "$code" = 200
+wait "$HOLD"
+sed 's/^/     hold.py: /' "$T/hold2.out"
 stop_watch TERM
 
 # ---- 5. a bounded pending set ---------------------------------------------------
