@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -103,6 +104,65 @@ httpd_resp_text(struct httpd_resp *resp, int status, const char *text)
 	buf_adds(&resp->body, text);
 	if (resp->body.len == 0 || resp->body.data[resp->body.len - 1] != '\n')
 		buf_addc(&resp->body, '\n');
+}
+
+int
+httpd_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen > blen ? alen : blen;
+	unsigned char diff = (unsigned char)(alen != blen);
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = alen ? (unsigned char)a[i % alen] : 0;
+		unsigned char y = blen ? (unsigned char)b[i % blen] : 0;
+
+		diff |= (unsigned char)(x ^ y);
+	}
+	return diff == 0;
+}
+
+int
+httpd_auth_ok(const struct httpd_req *req, const char *scheme, const char *expected)
+{
+	const char *h = req->authorization;
+	size_t slen = strlen(scheme);
+
+	if (!h || strncasecmp(h, scheme, slen) != 0 || h[slen] != ' ')
+		return 0;
+	h += slen + 1;
+	while (*h == ' ')
+		h++;
+	return httpd_ct_equal(h, strlen(h), expected, strlen(expected));
+}
+
+char *
+httpd_read_credential(const char *path, struct mm_err *err)
+{
+	struct buf b = BUF_INIT(HTTPD_MAX_CREDENTIAL);
+	size_t i;
+	char *s;
+
+	if (buf_read_file(&b, path, err) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+		b.data[--b.len] = '\0';
+	for (i = 0; i < b.len; i++)
+		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
+			buf_release(&b);
+			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
+				"control characters", path);
+			return NULL;
+		}
+	if (!b.len) {
+		buf_release(&b);
+		mm_errf(err, MM_E_CONFIG, "credential file '%s' is empty", path);
+		return NULL;
+	}
+	s = xstrdup(b.data);
+	buf_release(&b);
+	return s;
 }
 
 static void

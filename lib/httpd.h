@@ -118,6 +118,27 @@ void httpd_resp_json(struct httpd_resp *resp, int status, const json_t *j);
 /* Helper: set status and a one-line plain text body ("method not allowed\n"). */
 void httpd_resp_text(struct httpd_resp *resp, int status, const char *text);
 
+/* Constant-time equality of two byte strings (time depends only on the lengths). */
+int httpd_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * 1 when req carries "Authorization: <scheme> <expected>" (scheme "Bearer"
+ * or "Basic", matched case-insensitively; expected compared in constant
+ * time, so neither its content nor its length leaks through the timing).
+ */
+int httpd_auth_ok(const struct httpd_req *req, const char *scheme, const char *expected);
+
+/* The most a credential file may hold. */
+#define HTTPD_MAX_CREDENTIAL 4096
+
+/*
+ * Read a credential file (bearer token or "user:password"): one line, the
+ * trailing newline dropped, not empty, no control characters, at most
+ * HTTPD_MAX_CREDENTIAL bytes.  Caller frees.  NULL and err (MM_E_IO,
+ * MM_E_CONFIG, MM_E_LIMIT).
+ */
+char *httpd_read_credential(const char *path, struct mm_err *err);
+
 /* Helper: split "host:port" / "[v6]:port" / ":port"; 0 or -1 and err (MM_E_USAGE). */
 int httpd_split_hostport(const char *spec, char *host, size_t hostsz, int *port,
 			 struct mm_err *err);

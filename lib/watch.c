@@ -133,21 +133,6 @@ count_code(struct watch *w, int code)
 	pthread_mutex_unlock(&w->m.mu);
 }
 
-int
-watch_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen > blen ? alen : blen;
-	unsigned char diff = (unsigned char)(alen != blen);
-
-	for (i = 0; i < n; i++) {
-		unsigned char x = alen ? (unsigned char)a[i % alen] : 0;
-		unsigned char y = blen ? (unsigned char)b[i % blen] : 0;
-
-		diff |= (unsigned char)(x ^ y);
-	}
-	return diff == 0;
-}
-
 static char *
 base64(const char *s)
 {
@@ -171,56 +156,17 @@ base64(const char *s)
 	return out;
 }
 
-char *
-watch_read_credential(const char *path, struct mm_err *err)
-{
-	struct buf b = BUF_INIT(WATCH_MAX_CREDENTIAL);
-	size_t i;
-	char *s;
-
-	if (buf_read_file(&b, path, err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	for (i = 0; i < b.len; i++)
-		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
-			buf_release(&b);
-			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
-				"control characters", path);
-			return NULL;
-		}
-	if (!b.len) {
-		buf_release(&b);
-		mm_errf(err, MM_E_CONFIG, "credential file '%s' is empty", path);
-		return NULL;
-	}
-	s = xstrdup(b.data);
-	buf_release(&b);
-	return s;
-}
-
 /* 1 when the request carries the configured credentials (or none are configured). */
 static int
 authorized(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	const char *h = req->authorization, *scheme, *expect;
-	size_t slen;
+	const char *h = req->authorization;
 
 	if (!w->expect_bearer && !w->expect_basic)
 		return 1;
-	scheme = w->expect_bearer ? "Bearer" : "Basic";
-	expect = w->expect_bearer ? w->expect_bearer : w->expect_basic;
-	slen = strlen(scheme);
-	if (h && strncasecmp(h, scheme, slen) == 0 && h[slen] == ' ') {
-		const char *cred = h + slen + 1;
-
-		while (*cred == ' ')
-			cred++;
-		if (watch_ct_equal(cred, strlen(cred), expect, strlen(expect)))
-			return 1;
-	}
+	if (httpd_auth_ok(req, w->expect_bearer ? "Bearer" : "Basic",
+			  w->expect_bearer ? w->expect_bearer : w->expect_basic))
+		return 1;
 	pthread_mutex_lock(&w->m.mu);
 	w->m.auth_failures++;
 	pthread_mutex_unlock(&w->m.mu);

@@ -43,7 +43,6 @@
 #define WATCH_REQUEST_TIMEOUT_SEC 5u	/* to send a whole request (headers and body) */
 #define WATCH_QUEUE_CAP 1024		/* queued notifications past this are dropped (rollbacks never) */
 #define WATCH_STOP_GRACE 10.0		/* seconds a running job may take to finish on stop */
-#define WATCH_MAX_CREDENTIAL 4096
 
 struct watch_config {
 	const char *listen;		/* "127.0.0.1:8080"; port 0 picks a free one */
@@ -84,13 +83,6 @@ void watch_metrics(struct watch *w, struct buf *out);
 /* The status document served on /status (new reference). */
 json_t *watch_status(struct watch *w);
 
-/*
- * Read a credential file (bearer token or "user:password"): one line, the
- * trailing newline dropped, not empty, no control characters.  Caller frees.
- */
-char *watch_read_credential(const char *path, struct mm_err *err);
-
-/* Constant-time equality of two byte strings (time depends only on the lengths). */
-int watch_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* Credentials: httpd_read_credential() and httpd_auth_ok() in httpd.h. */
 
 #endif

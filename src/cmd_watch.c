@@ -14,6 +14,7 @@
 #include "err.h"
 #include "fsx.h"
 #include "http.h"
+#include "httpd.h"
 #include "log.h"
 #include "opt.h"
 #include "policy.h"
@@ -166,8 +167,8 @@ cmd_watch(int argc, char **argv)
 		rc = cmd_fail("watch", &err);
 		goto out;
 	}
-	if ((o.token_file && !(token = watch_read_credential(o.token_file, &err))) ||
-	    (o.basic_file && !(basic = watch_read_credential(o.basic_file, &err)))) {
+	if ((o.token_file && !(token = httpd_read_credential(o.token_file, &err))) ||
+	    (o.basic_file && !(basic = httpd_read_credential(o.basic_file, &err)))) {
 		rc = cmd_fail("watch", &err);
 		goto out;
 	}

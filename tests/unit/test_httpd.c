@@ -518,6 +518,60 @@ test_an_eighth_of_the_slots_is_kept_free_for_new_clients(void **state)
 }
 
 static void
+test_auth_is_checked_by_one_constant_time_compare(void **state)
+{
+	struct httpd_req req;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cret";
+	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "bearer   s3cret";
+	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cre";	/* a prefix: same path as any mismatch */
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cretX";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Basic s3cret";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearers3cret";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	assert_true(httpd_ct_equal("abc", 3, "abc", 3));
+	assert_false(httpd_ct_equal("abc", 3, "abcabc", 6));
+}
+
+static void
+test_credential_file_is_one_line(void **state)
+{
+	char dir[] = "/tmp/mmops-cred-XXXXXX", path[64];
+	struct mm_err err;
+	char *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t", dir);
+	f = fopen(path, "w");
+	fputs("tok-en\n", f);
+	fclose(f);
+	c = httpd_read_credential(path, &err);
+	assert_string_equal(c, "tok-en");
+	free(c);
+	f = fopen(path, "w");
+	fputs("a\nb\n", f);
+	fclose(f);
+	assert_null(httpd_read_credential(path, &err));
+	assert_int_equal(err.code, MM_E_CONFIG);
+	f = fopen(path, "w");
+	fclose(f);
+	assert_null(httpd_read_credential(path, &err));
+	assert_non_null(strstr(err.msg, "is empty"));
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 test_bad_listen_addresses_are_refused(void **state)
 {
 	static const char *bad[] = {
@@ -623,6 +677,8 @@ main(void)
 	    cmocka_unit_test(test_trickling_client_is_cut_at_the_request_deadline),
 	    cmocka_unit_test(test_per_address_limit_keeps_room_for_other_clients),
 	    cmocka_unit_test(test_an_eighth_of_the_slots_is_kept_free_for_new_clients),
+	    cmocka_unit_test(test_auth_is_checked_by_one_constant_time_compare),
+	    cmocka_unit_test(test_credential_file_is_one_line),
 	    cmocka_unit_test(test_bad_listen_addresses_are_refused),
 	    cmocka_unit_test(test_address_in_use_is_a_net_error),
 	    cmocka_unit_test(test_split_hostport_forms),

@@ -638,11 +638,11 @@ static void
 test_constant_time_compare(void **state)
 {
 	(void)state;
-	assert_true(watch_ct_equal("abc", 3, "abc", 3));
-	assert_false(watch_ct_equal("abc", 3, "abd", 3));
-	assert_false(watch_ct_equal("abc", 3, "abcabc", 6));
-	assert_false(watch_ct_equal("", 0, "a", 1));
-	assert_true(watch_ct_equal("", 0, "", 0));
+	assert_true(httpd_ct_equal("abc", 3, "abc", 3));
+	assert_false(httpd_ct_equal("abc", 3, "abd", 3));
+	assert_false(httpd_ct_equal("abc", 3, "abcabc", 6));
+	assert_false(httpd_ct_equal("", 0, "a", 1));
+	assert_true(httpd_ct_equal("", 0, "", 0));
 }
 
 static void
