@@ -58,4 +58,7 @@ const char *mm_err_format(const struct mm_err *err, char *buf, size_t n);
 /* The exit code DESIGN.md gives this error: 2 for input/config, 3 runtime. */
 int mm_err_exit_code(const struct mm_err *err);
 
+/* Last: the banned functions fail to compile from here on (see banned.h). */
+#include "banned.h"
+
 #endif
