@@ -707,7 +707,7 @@ fail(struct ledger *l, struct mm_err *err, const char *what, int errnum)
 		mm_log(MM_LOG_ERROR, "ledger failed: decisions cannot be made durable (answering "
 		       "500, retrying every %.2fs): %s", LEDGER_RETRY_INTERVAL, l->failmsg);
 	}
-	return mm_errf(err, MM_E_IO, "%s", l->failmsg);
+	return mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 }
 
 /* write(2) all of it, unless a test asked writes to fail. */
@@ -780,7 +780,7 @@ write_snapshot(struct ledger *l, double now, struct mm_err *err)
 	wrap(&b, SNAP_MID, s, strlen(s), 1);
 	free(s);
 	if (e)
-		rc = mm_errf(err, MM_E_IO, "cannot write '%s': %s", l->state_path, strerror(e));
+		rc = mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", l->state_path, strerror(e));
 	else if (buf_failed(&b))
 		rc = mm_errf(err, MM_E_LIMIT, "state snapshot larger than %zu bytes", b.cap);
 	else
@@ -979,7 +979,7 @@ ledger_recover(struct ledger *l, struct mm_err *err)
 
 	pthread_mutex_lock(&l->mu);
 	if (l->failed && (l->read_only || clock_mono() < l->retry_at))
-		ret = mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		ret = mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if (l->failed)
 		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
 	else
@@ -1065,10 +1065,10 @@ lock_dir(struct ledger *l, struct mm_err *err)
 
 	l->lockfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->lockfd < 0)
-		return mm_errf(err, MM_E_IO, "cannot open state dir '%s': %s", l->dir,
+		return mm_errf(err, MM_E_WRITE, "cannot open state dir '%s': %s", l->dir,
 			       strerror(errno));
 	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return mm_errf(err, MM_E_IO, "state dir '%s' is in use by another mmops watch (%s)",
+		return mm_errf(err, MM_E_RUNTIME, "state dir '%s' is in use by another mmops watch (%s)",
 			       l->dir, errno == EWOULDBLOCK ? "locked" : strerror(errno));
 	path = xasprintf("%s/%s", l->dir, LOCK_FILE);
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -1152,7 +1152,7 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 			l->jfd = open(l->journal_path,
 				      O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 			if (l->jfd < 0) {
-				mm_errf(err, MM_E_IO, "cannot open '%s': %s", l->journal_path,
+				mm_errf(err, MM_E_WRITE, "cannot open '%s': %s", l->journal_path,
 					strerror(errno));
 				goto fail;
 			}
@@ -1166,7 +1166,7 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 		if (l->afd < 0 && errno == EACCES)	/* a device such as /dev/full */
 			l->afd = open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (l->afd < 0) {
-			mm_errf(err, MM_E_IO, "cannot open audit log '%s': %s", o->audit_path,
+			mm_errf(err, MM_E_WRITE, "cannot open audit log '%s': %s", o->audit_path,
 				strerror(errno));
 			goto fail;
 		}
@@ -1276,7 +1276,7 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 	buf_release(&a);
 	pthread_mutex_lock(&l->mu);
 	if (failed)
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if (what)
 		fail(l, err, what, e);
 	if (new_afd >= 0) {
@@ -1522,7 +1522,7 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 	}
 	pthread_mutex_lock(&l->mu);
 	if (l->failed) {
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 		goto out;
 	}
 	for (i = 0; i < p->nalerts; i++) {
@@ -1623,7 +1623,7 @@ ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err)
 		/* covered, but by a pass that failed and was written off by a recovery */
 		pthread_mutex_lock(&l->mu);
 		if (seq_lost(l, seq))
-			ret = mm_errf(err, MM_E_IO, "%s", l->failed ? l->failmsg :
+			ret = mm_errf(err, MM_E_WRITE, "%s", l->failed ? l->failmsg :
 				      "the record was lost to a write failure");
 		pthread_mutex_unlock(&l->mu);
 	}
@@ -1645,7 +1645,7 @@ ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct m
 	(void)ledger_recover(l, NULL);
 	pthread_mutex_lock(&l->mu);
 	if (l->failed)
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if ((seq = append_locked(l, &none, 0, &audit, err)))
 		ret = 0;
 	if (ret < 0 && l->afd >= 0)
@@ -1696,7 +1696,7 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 		if (j->rollback_id && j->rollback_id == l->active_rollback)
 			l->active_rollback = 0;
 		if (l->failed)
-			mm_errf(err, MM_E_IO, "%s", l->failmsg);
+			mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 		else if ((seq = append_locked(l, &journal, 1, &audit, err)))
 			ret = 0;
 	}
@@ -1817,7 +1817,7 @@ ledger_compact(struct ledger *l, double now, double retention, struct mm_err *er
 	prune(l, now - retention, l->max_entries * 9 / 10);
 	if (l->read_only || !l->dir)
 		l->journal_lines = 0;
-	rc = l->failed ? mm_errf(err, MM_E_IO, "%s", l->failmsg) : compact_locked(l, now, err);
+	rc = l->failed ? mm_errf(err, MM_E_WRITE, "%s", l->failmsg) : compact_locked(l, now, err);
 	pthread_mutex_unlock(&l->mu);
 	token_give(l);
 	return rc;
@@ -1843,7 +1843,7 @@ ledger_reopen_audit(struct ledger *l, struct mm_err *err)
 		return 0;
 	fd = open(l->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return mm_errf(err, MM_E_IO, "cannot reopen audit log '%s': %s", l->audit_path,
+		return mm_errf(err, MM_E_WRITE, "cannot reopen audit log '%s': %s", l->audit_path,
 			       strerror(errno));
 	/* What is queued goes to the old file, synced; the rest to the new one. */
 	return lead_pass(l, fd, err);

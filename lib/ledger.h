@@ -27,7 +27,7 @@
  * waiting.  A duplicate only waits for the record of the decision it
  * repeats.  After a write or fdatasync failure (a full disk) the ledger is
  * "failed": the journal and audit log are cut back to their last whole
- * record, and calls return MM_E_IO (the watcher answers 500, Alertmanager
+ * record, and calls return MM_E_WRITE (the watcher answers 500, Alertmanager
  * retries, /health says 503) until a recovery succeeds.  ledger_recover(),
  * tried by the next call after LEDGER_RETRY_INTERVAL and by the watcher every
  * second, rebuilds the memory from what is really on disk (so a decision
@@ -91,8 +91,9 @@ struct ledger;
 
 /*
  * Open (creating state_dir unless read_only) and load.  now is used for the
- * snapshot's time.  NULL and err: MM_E_IO (cannot create, read or lock;
- * "state dir 'D' is in use by another mmops watch"), MM_E_PARSE (records
+ * snapshot's time.  NULL and err: MM_E_WRITE (cannot create or write),
+ * MM_E_IO (cannot read), MM_E_RUNTIME (locked: "state dir 'D' is in use by
+ * another mmops watch"), MM_E_PARSE (records
  * lost, each named, and accept_loss not set; or a state file of another
  * format).
  */
@@ -105,13 +106,13 @@ void ledger_close(struct ledger *l, double now);
  * cooldown).  dry_run: decide and remember in memory, but create no jobs;
  * a dry-run rollback counts as finished at once (so cooldown still shows).
  * Fills out[0..p->nalerts) and *seq for ledger_commit().  -1 and err
- * (MM_E_IO) when the ledger has failed or a record cannot be written.
+ * (MM_E_WRITE) when the ledger has failed or a record cannot be written.
  */
 int ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_payload *p,
 		  double now, int dry_run, struct ledger_verdict *out, uint64_t *seq,
 		  struct mm_err *err);
 
-/* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_IO). */
+/* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_WRITE). */
 int ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err);
 
 /*
@@ -160,7 +161,7 @@ int ledger_reopen_audit(struct ledger *l, struct mm_err *err);
 
 /*
  * When the ledger has failed, try to recover (see above); 0 when it is
- * healthy (again), -1 and err (MM_E_IO, the reason) while it is not.
+ * healthy (again), -1 and err (MM_E_WRITE, the reason) while it is not.
  * Attempts closer than LEDGER_RETRY_INTERVAL apart return -1 at once.
  */
 int ledger_recover(struct ledger *l, struct mm_err *err);

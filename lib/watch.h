@@ -59,7 +59,7 @@ struct watch;
 
 /*
  * Open the ledger, resume unfinished jobs (not in dry-run), start the worker
- * and the HTTP server.  NULL and err (MM_E_NET, MM_E_IO, MM_E_PARSE).
+ * and the HTTP server.  NULL and err (MM_E_NET, MM_E_IO, MM_E_WRITE, MM_E_RUNTIME, MM_E_PARSE).
  */
 struct watch *watch_start(const struct watch_config *cfg, struct mm_err *err);
 /* The bound port. */

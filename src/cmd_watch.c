@@ -216,9 +216,6 @@ cmd_watch(int argc, char **argv)
 		if (err.code == MM_E_PARSE && strstr(err.msg, "unless the loss is accepted"))
 			fprintf(stderr, "mmops watch: the lines above say what was lost; start with "
 				"--accept-loss to continue with the rest\n");
-		/* the state dir or audit log cannot be kept: a runtime failure, not bad input */
-		if (err.code == MM_E_IO)
-			rc = 3;
 		goto out;
 	}
 	if (o.port_file) {
@@ -227,8 +224,7 @@ cmd_watch(int argc, char **argv)
 
 		if (fsx_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
 			watch_stop(w);
-			cmd_fail("watch", &err);
-			rc = 3;
+			rc = cmd_fail("watch", &err);
 			goto out;
 		}
 	}

@@ -625,12 +625,12 @@ test_second_watcher_on_the_same_dir_is_refused(void **state)
 	struct ledger *l = open_l(f->dir, NULL, 0);
 	char *lock = path_in(f, "lock"), *msg;
 
-	msg = open_refused(f->dir, MM_E_IO);
+	msg = open_refused(f->dir, MM_E_RUNTIME);
 	assert_non_null(strstr(msg, "in use by another mmops watch"));
 	free(msg);
 	/* the lock is the directory's, held on a descriptor: deleting the file changes nothing */
 	assert_int_equal(unlink(lock), 0);
-	msg = open_refused(f->dir, MM_E_IO);
+	msg = open_refused(f->dir, MM_E_RUNTIME);
 	assert_non_null(strstr(msg, "in use by another mmops watch"));
 	free(msg);
 	ledger_close(l, T0);
@@ -777,7 +777,7 @@ test_write_failure_fails_closed(void **state)
 	/* the decision is made, but it cannot be made durable: the caller answers 500 */
 	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), 0);
 	assert_int_equal(ledger_commit(l, seq, &err), -1);
-	assert_int_equal(err.code, MM_E_IO);
+	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "cannot append to the audit log: No space left on device"));
 	ledger_job_free(v.job);
 	/* and it stays failed: no decision without the audit record */
@@ -868,7 +868,7 @@ test_write_failure_recovers_without_a_restart(void **state)
 	/* still full: still refused */
 	usleep((useconds_t)(LEDGER_RETRY_INTERVAL * 1e6) + 10000);
 	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1002, 0, &v, &seq, &err), -1);
-	assert_int_equal(err.code, MM_E_IO);
+	assert_int_equal(err.code, MM_E_WRITE);
 	/* space freed: recovery without a restart */
 	ledger_inject_write_error(l, 0);
 	assert_int_equal(recover_within(l), 0);

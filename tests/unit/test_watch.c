@@ -595,7 +595,7 @@ test_unwritable_audit_log_refuses_to_start(void **state)
 	c.state_dir = f->state_dir;
 	c.audit_path = "/dev/full";	/* every write fails with ENOSPC */
 	assert_null(watch_start(&c, &err));
-	assert_int_equal(err.code, MM_E_IO);
+	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "No space left on device"));
 }
 
