@@ -1187,6 +1187,11 @@ ledger_close(struct ledger *l, double now)
 {
 	if (!l)
 		return;
+	/* a last recovery attempt: what was kept aside is written if the disk allows */
+	pthread_mutex_lock(&l->mu);
+	l->retry_at = 0;
+	pthread_mutex_unlock(&l->mu);
+	(void)ledger_recover(l, NULL);
 	(void)lead_pass(l, -1, NULL);
 	token_take(l);
 	pthread_mutex_lock(&l->mu);
