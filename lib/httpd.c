@@ -42,7 +42,8 @@
 struct conn {
 	struct conn *prev, *next;
 	int fd;
-	double deadline;	/* monotonic; 0 while its request is answered */
+	double deadline;	/* monotonic; 0 while its request is answered, or once cut */
+	int cut;		/* shut down by us, not closed by MHD yet */
 };
 
 struct httpd {
@@ -52,8 +53,8 @@ struct httpd {
 	/* the reaper: shuts down connections past their request deadline */
 	pthread_mutex_t cmu;	/* the list; held across shutdown() so no fd is reused meanwhile */
 	pthread_cond_t ccv;
-	struct conn *conns;	/* newest first */
-	unsigned nconns;
+	struct conn *conns, *tail;	/* newest first */
+	unsigned nconns, ncut;
 	int reaper_started, stopping;
 	pthread_t reaper;
 	unsigned long cut;
@@ -353,7 +354,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 		if (c) {
 			pthread_mutex_lock(&h->cmu);
-			c->deadline = clock_mono() + h->cfg.request_timeout_sec;
+			if (!c->cut)
+				c->deadline = clock_mono() + h->cfg.request_timeout_sec;
 			pthread_mutex_unlock(&h->cmu);
 		}
 	}
@@ -362,6 +364,36 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
+}
+
+/* Shut c down (caller holds cmu; MHD has not closed its socket yet). */
+static void
+cut_locked(struct httpd *h, struct conn *c)
+{
+	(void)shutdown(c->fd, SHUT_RDWR);
+	c->deadline = 0;
+	c->cut = 1;
+	h->ncut++;
+	h->cut++;
+}
+
+/*
+ * Keep an eighth of the slots free: past that, cut the oldest connections
+ * still waiting for their request (never one being answered), so that a new
+ * client (Alertmanager) always finds room, however many addresses hold
+ * connections open.  Caller holds cmu.
+ */
+static void
+trim_locked(struct httpd *h)
+{
+	unsigned high = h->cfg.conn_limit - h->cfg.conn_limit / 8;
+	struct conn *c, *prev;
+
+	for (c = h->tail; c && h->nconns - h->ncut > high; c = prev) {
+		prev = c->prev;
+		if (c->deadline > 0)
+			cut_locked(h, c);
+	}
 }
 
 static void
@@ -387,8 +419,12 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 		c->next = h->conns;
 		if (h->conns)
 			h->conns->prev = c;
+		else
+			h->tail = c;
 		h->conns = c;
 		h->nconns++;
+		/* at once, not at the next tick: MHD would refuse newcomers at its limit */
+		trim_locked(h);
 		pthread_mutex_unlock(&h->cmu);
 		*socket_context = c;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
@@ -400,7 +436,11 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 			h->conns = c->next;
 		if (c->next)
 			c->next->prev = c->prev;
+		else
+			h->tail = c->prev;
 		h->nconns--;
+		if (c->cut)
+			h->ncut--;
 		pthread_mutex_unlock(&h->cmu);
 		free(c);
 		*socket_context = NULL;
@@ -408,12 +448,9 @@ notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
 }
 
 /*
- * Every 100 ms: shut down the connections whose request is overdue, and when
- * fewer than an eighth of the slots are free, the oldest ones still waiting
- * for their request, so that a new client (Alertmanager) finds room even
- * while many addresses hold connections open.  The connection's own thread
- * then sees the end of the stream and MHD closes it and frees its slot (and
- * its place in the per-address count).
+ * Every 100 ms: shut down the connections whose request is overdue.  The
+ * connection's own thread then sees the end of the stream and MHD closes it
+ * and frees its slot (and its place in the per-address count).
  */
 static void *
 reaper_main(void *arg)
@@ -427,26 +464,12 @@ reaper_main(void *arg)
 		unsigned long n = 0;
 		struct conn *c;
 
-		struct conn *last = NULL;
-		unsigned high = h->cfg.conn_limit - h->cfg.conn_limit / 8, open = h->nconns;
-
-		for (c = h->conns; c; c = c->next) {
+		for (c = h->conns; c; c = c->next)
 			if (c->deadline > 0 && now > c->deadline) {
-				(void)shutdown(c->fd, SHUT_RDWR);
-				c->deadline = 0;
-				open--;
+				cut_locked(h, c);
 				n++;
 			}
-			last = c;
-		}
-		for (c = last; c && open > high; c = c->prev)
-			if (c->deadline > 0) {
-				(void)shutdown(c->fd, SHUT_RDWR);
-				c->deadline = 0;
-				open--;
-				n++;
-			}
-		h->cut += n;
+		trim_locked(h);
 		if (n)
 			mm_log(MM_LOG_DEBUG, "httpd: cut %lu connection%s that did not send a whole "
 			       "request within %us", n, n == 1 ? "" : "s", h->cfg.request_timeout_sec);
