@@ -36,7 +36,7 @@ static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025
 static const double share_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
 					0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1 };
 #define N_SHARE_BUCKETS (sizeof(share_buckets) / sizeof(share_buckets[0]))
-static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500 };
+static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
 static const char *const result_names[] = { "ok", "failed", "skipped" };
 #define N_RESULTS 3
@@ -140,21 +140,6 @@ count_code(struct watch *w, int code)
 	pthread_mutex_unlock(&w->m.mu);
 }
 
-int
-watch_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen > blen ? alen : blen;
-	unsigned char diff = (unsigned char)(alen != blen);
-
-	for (i = 0; i < n; i++) {
-		unsigned char x = alen ? (unsigned char)a[i % alen] : 0;
-		unsigned char y = blen ? (unsigned char)b[i % blen] : 0;
-
-		diff |= (unsigned char)(x ^ y);
-	}
-	return diff == 0;
-}
-
 static char *
 base64(const char *s)
 {
@@ -178,56 +163,17 @@ base64(const char *s)
 	return out;
 }
 
-char *
-watch_read_credential(const char *path, struct mm_err *err)
-{
-	struct buf b = BUF_INIT(WATCH_MAX_CREDENTIAL);
-	size_t i;
-	char *s;
-
-	if (buf_read_file(&b, path, err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	for (i = 0; i < b.len; i++)
-		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
-			buf_release(&b);
-			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
-				"control characters", path);
-			return NULL;
-		}
-	if (!b.len) {
-		buf_release(&b);
-		mm_errf(err, MM_E_CONFIG, "credential file '%s' is empty", path);
-		return NULL;
-	}
-	s = xstrdup(b.data);
-	buf_release(&b);
-	return s;
-}
-
 /* 1 when the request carries the configured credentials (or none are configured). */
 static int
 authorized(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	const char *h = req->authorization, *scheme, *expect;
-	size_t slen;
+	const char *h = req->authorization;
 
 	if (!w->expect_bearer && !w->expect_basic)
 		return 1;
-	scheme = w->expect_bearer ? "Bearer" : "Basic";
-	expect = w->expect_bearer ? w->expect_bearer : w->expect_basic;
-	slen = strlen(scheme);
-	if (h && strncasecmp(h, scheme, slen) == 0 && h[slen] == ' ') {
-		const char *cred = h + slen + 1;
-
-		while (*cred == ' ')
-			cred++;
-		if (watch_ct_equal(cred, strlen(cred), expect, strlen(expect)))
-			return 1;
-	}
+	if (httpd_auth_ok(req, w->expect_bearer ? "Bearer" : "Basic",
+			  w->expect_bearer ? w->expect_bearer : w->expect_basic))
+		return 1;
 	pthread_mutex_lock(&w->m.mu);
 	w->m.auth_failures++;
 	pthread_mutex_unlock(&w->m.mu);
@@ -418,6 +364,9 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		else if (v[i].kind == DECISION_COOLDOWN)
 			w->m.cooldown_skips++;
 	}
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].shed)
+			w->m.queue_dropped++;
 	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
 	hist_observe(&w->m.decision, share_buckets, N_SHARE_BUCKETS, durable_at - t0);
 	pthread_mutex_unlock(&w->m.mu);
@@ -512,8 +461,8 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "mmops_watch_jobs_completed_total{kind=\"rollback\"} %llu\n"
 		      "mmops_watch_jobs_completed_total{kind=\"notify\"} %llu\n",
 		 m->jobs_done[0], m->jobs_done[1]);
-	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notification jobs not queued because "
-		      "the queue was full.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
+	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notifications shed (no job) because "
+		      "too many were pending.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
 		      "mmops_watch_jobs_dropped_total %llu\n", m->queue_dropped);
 	buf_adds(out, "# HELP mmops_watch_actions_total Actions run, by action and result.\n"
 		      "# TYPE mmops_watch_actions_total counter\n");
@@ -558,6 +507,10 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
 		      "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
 		      "mmops_watch_remembered_alerts %zu\n", ledger_entries(w->ledger));
+	buf_addf(out, "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
+		      "the state or audit log cannot be written (the webhook answers 500).\n"
+		      "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
+		 ledger_healthy(w->ledger, NULL, 0, NULL));
 }
 
 /* The endpoints: path, allowed methods, needs auth, handler. */
@@ -568,12 +521,22 @@ struct route {
 	void (*fn)(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp);
 };
 
+/* 503 while decisions cannot be made durable, so systemd, a balancer or Prometheus notices. */
 static void
 handle_health(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	(void)w;
+	char why[MM_ERR_MSG_MAX], ts[CLOCK_RFC3339_MAX], *msg;
+	double since;
+
 	(void)req;
-	httpd_resp_text(resp, 200, "ok");
+	if (ledger_healthy(w->ledger, why, sizeof(why), &since)) {
+		httpd_resp_text(resp, 200, "ok");
+		return;
+	}
+	msg = xasprintf("unavailable: decisions cannot be made durable since %s: %s (retrying)",
+			clock_format_rfc3339(since, ts, sizeof(ts)), why);
+	httpd_resp_text(resp, 503, msg);
+	free(msg);
 }
 
 static void
@@ -737,6 +700,8 @@ housekeeping(struct watch *w)
 	struct mm_err err;
 	double now = 0;
 
+	/* a failed ledger retries by itself, so /health turns 200 without a request */
+	(void)ledger_recover(w->ledger, NULL);
 	if (!ledger_needs_compact(w->ledger))
 		return;
 	if (clock_now(&now, NULL) < 0)
@@ -869,6 +834,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	lo.state_dir = cfg->state_dir;
 	lo.read_only = cfg->dry_run;
 	lo.audit_path = cfg->audit_path;
+	lo.accept_loss = cfg->accept_loss;
+	lo.max_pending_notify = WATCH_QUEUE_CAP;
 	if (!(w->ledger = ledger_open(&lo, now, err)))
 		goto fail;
 	if (!cfg->dry_run) {
@@ -887,6 +854,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	hc.max_body = WATCH_MAX_BODY;
 	hc.conn_limit = WATCH_CONN_LIMIT;
 	hc.timeout_sec = WATCH_TIMEOUT_SEC;
+	hc.per_ip_limit = WATCH_PER_IP_LIMIT;
+	hc.request_timeout_sec = WATCH_REQUEST_TIMEOUT_SEC;
 	/* a request waits for its fdatasync: it must not hold up other connections */
 	hc.thread_per_connection = 1;
 	hc.handler = handler;

@@ -22,4 +22,6 @@ int cmd_fail(const char *cmd, const struct mm_err *err);
 /* Install a log sink printing "mmops CMD: level: msg" to stderr. */
 void cmd_log_to_stderr(const char *cmd, int verbose);
 
+#include "banned.h"	/* last: see lib/banned.h */
+
 #endif
