@@ -11,6 +11,16 @@ else
 O ?= build
 endif
 
+# A fresh machine has no -dev packages yet: say how to get them instead of
+# failing on "jansson.h: No such file or directory".  The targets that
+# install them first (check, demo, bench, deps) and clean go on.
+ifeq ($(filter deps deps-bench check demo bench loop clean,$(MAKECMDGOALS)),)
+MISSING_PKGS := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(MISSING_PKGS),)
+$(error missing build dependencies ($(MISSING_PKGS)): run 'scripts/install-deps' (or 'make deps') first)
+endif
+endif
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -34,7 +44,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
 LIBMMOPS = $(O)/libmmops.a
 MMOPS    = $(O)/mmops
 
-.PHONY: all check check-build demo deps fuzz install clean bench unit cases
+.PHONY: all check check-build demo deps deps-bench fuzz install clean bench unit cases loop
 all: $(MMOPS)
 
 $(O)/%.o: %.c
@@ -65,6 +75,10 @@ check-build: $(MMOPS) $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN)
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
 
+# what only the benchmarks need (wrk, hyperfine, valgrind), on top of deps
+deps-bench:
+	@scripts/install-deps --check --bench >/dev/null 2>&1 || scripts/install-deps --bench
+
 # The README's test command: every suite, then one closing count line.
 check: deps
 	@$(MAKE) --no-print-directory check-build
@@ -80,7 +94,14 @@ unit: check-build
 cases: check-build
 	@O=$(O) scripts/check cases
 
-bench: $(MMOPS) $(BENCH_BIN)
+# The production loop on one machine (sim, Prometheus, Alertmanager, mmops
+# watch) with its timeline; LOOP_SPEED=K (default 60).  Also run by make check.
+loop: deps
+	@$(MAKE) --no-print-directory all
+	@MMOPS=$(CURDIR)/$(MMOPS) bash tests/e2e/full_loop.sh
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory $(MMOPS) $(BENCH_BIN)
 	@O=$(O) bench/run-all
 
 # libFuzzer binaries (clang): make fuzz; then build-fuzz/fuzz_X fuzz/corpus/X

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
+
 #define DRIFT_EVERY 20011 /* a prime, so drift kinds rotate */
 
 static uint64_t rng_state;

@@ -95,6 +95,7 @@ mm_err_exit_code(const struct mm_err *err)
 		return 2;
 	case MM_E_NET:
 	case MM_E_RUNTIME:
+	case MM_E_WRITE:
 	default:
 		return 3;
 	}

@@ -19,10 +19,11 @@ enum mm_errcode {
 	MM_E_USAGE,	/* bad option or argument: exit 2 */
 	MM_E_CONFIG,	/* bad configuration file: exit 2 */
 	MM_E_PARSE,	/* malformed input: exit 2 */
-	MM_E_IO,	/* cannot read or write a file: exit 2 for input, 3 for output */
+	MM_E_IO,	/* cannot read an input file: exit 2 */
 	MM_E_NET,	/* network or upstream failure: exit 3 */
 	MM_E_LIMIT,	/* a cap was hit (size, count): exit 2 */
 	MM_E_RUNTIME,	/* anything else that failed while running: exit 3 */
+	MM_E_WRITE,	/* cannot write an output (report, baseline, state): exit 3 */
 };
 
 struct mm_err {
@@ -55,7 +56,15 @@ int mm_errf_at(struct mm_err *err, enum mm_errcode code, const char *file,
  */
 const char *mm_err_format(const struct mm_err *err, char *buf, size_t n);
 
-/* The exit code DESIGN.md gives this error: 2 for input/config, 3 runtime. */
+/*
+ * The exit code DESIGN.md gives this error: 2 for usage, config and input
+ * (MM_E_IO: a file that cannot be read), 3 for runtime and output
+ * (MM_E_WRITE: a file that cannot be written).  The one mapping: commands
+ * return it as it is.
+ */
 int mm_err_exit_code(const struct mm_err *err);
+
+/* Last: the banned functions fail to compile from here on (see banned.h). */
+#include "banned.h"
 
 #endif

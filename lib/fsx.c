@@ -27,7 +27,7 @@ fsx_mkdir_p(const char *dir, int mode, struct mm_err *err)
 
 			*s = '\0';
 			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
-				mm_errf(err, MM_E_IO, "cannot create directory '%s': %s", p, strerror(errno));
+				mm_errf(err, MM_E_WRITE, "cannot create directory '%s': %s", p, strerror(errno));
 				goto out;
 			}
 			*s = c;
@@ -36,7 +36,7 @@ fsx_mkdir_p(const char *dir, int mode, struct mm_err *err)
 		}
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		mm_errf(err, MM_E_IO, "cannot create directory '%s': Not a directory", dir);
+		mm_errf(err, MM_E_WRITE, "cannot create directory '%s': Not a directory", dir);
 		goto out;
 	}
 	ret = 0;
@@ -89,17 +89,17 @@ write_special(const char *path, const struct stat *lst, const void *data, size_t
 		return r;
 	}
 	if (S_ISDIR(lst->st_mode))
-		return mm_errf(err, MM_E_IO, "cannot write '%s': Is a directory", path);
+		return mm_errf(err, MM_E_WRITE, "cannot write '%s': Is a directory", path);
 	/* A device, a FIFO, or a link to nothing yet: write through it. */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		return mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 	if (fsx_write_all(fd, data, len) < 0) {
-		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (close(fd) < 0)
-		return mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		return mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 	return 0;
 }
 
@@ -112,7 +112,7 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 	struct stat st;
 
 	if (!*path)
-		return mm_errf(err, MM_E_IO, "cannot write '': No such file or directory");
+		return mm_errf(err, MM_E_WRITE, "cannot write '': No such file or directory");
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return write_special(path, &st, data, len, err);
 	dir = xstrdup(path);
@@ -129,23 +129,23 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 		mode = st.st_mode & 07777;
 	tmp = xasprintf("%s.tmp.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) {
-		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
 	}
 	if (fchmod(fd, mode) < 0 || fsx_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		mm_errf(err, MM_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -170,6 +170,6 @@ int
 fsx_append_sync(int fd, const void *data, size_t len, struct mm_err *err)
 {
 	if (fsx_write_all(fd, data, len) < 0 || fdatasync(fd) < 0)
-		return mm_errf(err, MM_E_IO, "cannot append: %s", strerror(errno));
+		return mm_errf(err, MM_E_WRITE, "cannot append: %s", strerror(errno));
 	return 0;
 }

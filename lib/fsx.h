@@ -16,14 +16,14 @@
 /*
  * Atomically replace path with len bytes of data.  Missing parent
  * directories are created (mode 0755).  The new file gets mode 0644 (or the
- * old file's mode when it exists).  -1 and err (MM_E_IO) on failure, in
+ * old file's mode when it exists).  -1 and err (MM_E_WRITE) on failure, in
  * which case path is untouched and no temporary file is left behind.
  * A symlink is followed (the file it names is replaced, the link stays); a
  * device or FIFO such as /dev/stdout is written in place, never replaced.
  */
 int fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err);
 
-/* mkdir -p; -1 and err (MM_E_IO) on failure. */
+/* mkdir -p; -1 and err (MM_E_WRITE) on failure. */
 int fsx_mkdir_p(const char *dir, int mode, struct mm_err *err);
 
 /* write(2) all of len bytes, retrying short writes and EINTR; -1 with errno set. */

@@ -114,6 +114,7 @@ http_response_init(struct http_response *r)
 	r->status = 0;
 	buf_init(&r->body, HTTP_DEFAULT_MAX_BODY);
 	r->content_type = NULL;
+	r->location = NULL;
 }
 
 void
@@ -124,6 +125,8 @@ http_response_release(struct http_response *r)
 	buf_release(&r->body);
 	free(r->content_type);
 	r->content_type = NULL;
+	free(r->location);
+	r->location = NULL;
 	r->status = 0;
 }
 
@@ -195,6 +198,8 @@ http_do(const struct http_request *req, struct http_response *resp, struct mm_er
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "mmops/" MMOPS_VERSION);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
@@ -254,6 +259,10 @@ http_do(const struct http_request *req, struct http_response *resp, struct mm_er
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
 		resp->content_type = xstrdup(ct);
+	ct = NULL;
+	if (resp->status >= 300 && resp->status < 400 &&
+	    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &ct) == CURLE_OK && ct)
+		resp->location = xstrdup(ct);
 	if (!resp->body.data)
 		buf_add(&resp->body, "", 0);
 	ret = 0;

@@ -3,8 +3,11 @@
  * and Grafana APIs, the watcher's rollback actions.
  *
  * Every request has a whole-request timeout and a connect timeout, every
- * response body a cap; TLS verification stays on; redirects are not
- * followed; only http:// and https:// URLs are accepted.  The User-Agent is
+ * response body a cap; TLS verification stays on (a request may name its
+ * own CA bundle); redirects are never followed, so credentials in a header
+ * never travel to another host: a 3xx comes back as a response with its
+ * Location for the caller to report; only http:// and https:// URLs are
+ * accepted.  The User-Agent is
  * "mmops/VERSION".  http_do() is thread-safe once http_global_init() ran.
  */
 #ifndef MM_HTTP_H
@@ -33,6 +36,7 @@ struct http_request {
 	double timeout;		/* seconds, whole request; 0 = HTTP_DEFAULT_TIMEOUT */
 	double connect_timeout; /* 0 = min(timeout, HTTP_MAX_CONNECT_TIMEOUT) */
 	size_t max_body;	/* response cap; 0 = HTTP_DEFAULT_MAX_BODY; past it: MM_E_LIMIT */
+	const char *ca_file;	/* PEM bundle to verify the server with; NULL = the system's */
 };
 
 /*
@@ -43,6 +47,7 @@ struct http_response {
 	long status;
 	struct buf body;
 	char *content_type;
+	char *location; /* a 3xx's Location, resolved to an absolute URL (never followed); or NULL */
 };
 
 /* Zero a response before first use (http_do also does it). */

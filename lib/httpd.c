@@ -13,15 +13,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <time.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "httpd.h"
 #include "jsonx.h"
 #include "log.h"
@@ -34,10 +38,26 @@
  */
 #define HTTPD_MAX_DRAIN ((size_t)16 << 20)
 
+/* One open connection, for the request deadline. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	double deadline;	/* monotonic; 0 while its request is answered, or once cut */
+	int cut;		/* shut down by us, not closed by MHD yet */
+};
+
 struct httpd {
 	struct MHD_Daemon *mhd;
 	struct httpd_config cfg;
 	int port;
+	/* the reaper: shuts down connections past their request deadline */
+	pthread_mutex_t cmu;	/* the list; held across shutdown() so no fd is reused meanwhile */
+	pthread_cond_t ccv;
+	struct conn *conns, *tail;	/* newest first */
+	unsigned nconns, ncut;
+	int reaper_started, stopping;
+	pthread_t reaper;
+	unsigned long cut;
 };
 
 struct reqstate {
@@ -85,6 +105,65 @@ httpd_resp_text(struct httpd_resp *resp, int status, const char *text)
 	buf_adds(&resp->body, text);
 	if (resp->body.len == 0 || resp->body.data[resp->body.len - 1] != '\n')
 		buf_addc(&resp->body, '\n');
+}
+
+int
+httpd_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen > blen ? alen : blen;
+	unsigned char diff = (unsigned char)(alen != blen);
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = alen ? (unsigned char)a[i % alen] : 0;
+		unsigned char y = blen ? (unsigned char)b[i % blen] : 0;
+
+		diff |= (unsigned char)(x ^ y);
+	}
+	return diff == 0;
+}
+
+int
+httpd_auth_ok(const struct httpd_req *req, const char *scheme, const char *expected)
+{
+	const char *h = req->authorization;
+	size_t slen = strlen(scheme);
+
+	if (!h || strncasecmp(h, scheme, slen) != 0 || h[slen] != ' ')
+		return 0;
+	h += slen + 1;
+	while (*h == ' ')
+		h++;
+	return httpd_ct_equal(h, strlen(h), expected, strlen(expected));
+}
+
+char *
+httpd_read_credential(const char *path, struct mm_err *err)
+{
+	struct buf b = BUF_INIT(HTTPD_MAX_CREDENTIAL);
+	size_t i;
+	char *s;
+
+	if (buf_read_file(&b, path, err) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+		b.data[--b.len] = '\0';
+	for (i = 0; i < b.len; i++)
+		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
+			buf_release(&b);
+			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
+				"control characters", path);
+			return NULL;
+		}
+	if (!b.len) {
+		buf_release(&b);
+		mm_errf(err, MM_E_CONFIG, "credential file '%s' is empty", path);
+		return NULL;
+	}
+	s = xstrdup(b.data);
+	buf_release(&b);
+	return s;
 }
 
 static void
@@ -204,6 +283,23 @@ content_length_over(struct MHD_Connection *conn, size_t cap)
 	return end != cl && v > cap;
 }
 
+/* The request is whole: no deadline while it is answered. */
+static void
+conn_answering(struct httpd *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	if (!h->cfg.request_timeout_sec)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (!ci || !(c = ci->socket_context))
+		return;
+	pthread_mutex_lock(&h->cmu);
+	c->deadline = 0;
+	pthread_mutex_unlock(&h->cmu);
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -236,6 +332,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conn_answering(h, conn);
 	if (st->too_big)
 		return send_static(conn, MHD_HTTP_CONTENT_TOO_LARGE, msg_413);
 	return answer(h, conn, url, method, st);
@@ -246,15 +343,146 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
 	struct reqstate *st = *con_cls;
+	struct httpd *h = cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	if (h->cfg.request_timeout_sec) {
+		/* answered: the next request on this connection gets a fresh deadline */
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn *c = ci ? ci->socket_context : NULL;
+
+		if (c) {
+			pthread_mutex_lock(&h->cmu);
+			if (!c->cut)
+				c->deadline = clock_mono() + h->cfg.request_timeout_sec;
+			pthread_mutex_unlock(&h->cmu);
+		}
+	}
 	if (!st)
 		return;
 	buf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
+}
+
+/* Shut c down (caller holds cmu; MHD has not closed its socket yet). */
+static void
+cut_locked(struct httpd *h, struct conn *c)
+{
+	(void)shutdown(c->fd, SHUT_RDWR);
+	c->deadline = 0;
+	c->cut = 1;
+	h->ncut++;
+	h->cut++;
+}
+
+/*
+ * Keep an eighth of the slots free: past that, cut the oldest connections
+ * still waiting for their request (never one being answered), so that a new
+ * client (Alertmanager) always finds room, however many addresses hold
+ * connections open.  Caller holds cmu.
+ */
+static void
+trim_locked(struct httpd *h)
+{
+	unsigned high = h->cfg.conn_limit - h->cfg.conn_limit / 8;
+	struct conn *c, *prev;
+
+	for (c = h->tail; c && h->nconns - h->ncut > high; c = prev) {
+		prev = c->prev;
+		if (c->deadline > 0)
+			cut_locked(h, c);
+	}
+}
+
+static void
+notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+	       enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct conn *c = *socket_context;
+
+	/* connections are tracked only for the request deadline */
+	if (!h->cfg.request_timeout_sec)
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!ci)
+			return;
+		c = xcalloc(1, sizeof(*c));
+		c->fd = ci->connect_fd;
+		c->deadline = clock_mono() + h->cfg.request_timeout_sec;
+		pthread_mutex_lock(&h->cmu);
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		else
+			h->tail = c;
+		h->conns = c;
+		h->nconns++;
+		/* at once, not at the next tick: MHD would refuse newcomers at its limit */
+		trim_locked(h);
+		pthread_mutex_unlock(&h->cmu);
+		*socket_context = c;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && c) {
+		/* MHD closes the socket only after this returns */
+		pthread_mutex_lock(&h->cmu);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			h->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		else
+			h->tail = c->prev;
+		h->nconns--;
+		if (c->cut)
+			h->ncut--;
+		pthread_mutex_unlock(&h->cmu);
+		free(c);
+		*socket_context = NULL;
+	}
+}
+
+/*
+ * Every 100 ms: shut down the connections whose request is overdue.  The
+ * connection's own thread then sees the end of the stream and MHD closes it
+ * and frees its slot (and its place in the per-address count).
+ */
+static void *
+reaper_main(void *arg)
+{
+	struct httpd *h = arg;
+
+	pthread_mutex_lock(&h->cmu);
+	while (!h->stopping) {
+		struct timespec ts;
+		double now = clock_mono();
+		unsigned long n = 0;
+		struct conn *c;
+
+		for (c = h->conns; c; c = c->next)
+			if (c->deadline > 0 && now > c->deadline) {
+				cut_locked(h, c);
+				n++;
+			}
+		trim_locked(h);
+		if (n)
+			mm_log(MM_LOG_DEBUG, "httpd: cut %lu connection%s that did not send a whole "
+			       "request within %us", n, n == 1 ? "" : "s", h->cfg.request_timeout_sec);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->ccv, &h->cmu, &ts);
+	}
+	pthread_mutex_unlock(&h->cmu);
+	return NULL;
 }
 
 int
@@ -356,6 +584,14 @@ fail:
 	return -1;
 }
 
+static void
+httpd_free(struct httpd *h)
+{
+	pthread_mutex_destroy(&h->cmu);
+	pthread_cond_destroy(&h->ccv);
+	free(h);
+}
+
 struct httpd *
 httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 {
@@ -374,6 +610,8 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 	}
 	h = xcalloc(1, sizeof(*h));
 	h->cfg = *cfg;
+	pthread_mutex_init(&h->cmu, NULL);
+	pthread_cond_init(&h->ccv, NULL);
 	if (!h->cfg.max_body)
 		h->cfg.max_body = HTTPD_DEFAULT_MAX_BODY;
 	if (!h->cfg.conn_limit)
@@ -383,7 +621,7 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 	if (!h->cfg.threads)
 		h->cfg.threads = 1;
 	if ((fd = bind_listen(cfg->listen ? cfg->listen : ":0", &h->port, err)) < 0) {
-		free(h);
+		httpd_free(h);
 		return NULL;
 	}
 	if (h->cfg.thread_per_connection)
@@ -398,6 +636,7 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->cfg.timeout_sec,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->cfg.per_ip_limit,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, (void *)h,
+		    MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, (void *)h,
 		    /* A pool only when asked for: MHD warns about a size of 0 or 1. */
 		    h->cfg.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
 		    (unsigned)h->cfg.threads, MHD_OPTION_END);
@@ -406,8 +645,16 @@ httpd_start(const struct httpd_config *cfg, struct mm_err *err)
 		mm_errf(err, MM_E_NET, "cannot start the HTTP server on '%s'",
 			cfg->listen ? cfg->listen : ":0");
 		close(fd);
-		free(h);
+		httpd_free(h);
 		return NULL;
+	}
+	if (h->cfg.request_timeout_sec) {
+		if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+			mm_errf(err, MM_E_RUNTIME, "cannot start the HTTP reaper thread");
+			httpd_stop(h);
+			return NULL;
+		}
+		h->reaper_started = 1;
 	}
 	return h;
 }
@@ -423,7 +670,14 @@ httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
+	if (h->reaper_started) {
+		pthread_mutex_lock(&h->cmu);
+		h->stopping = 1;
+		pthread_cond_signal(&h->ccv);
+		pthread_mutex_unlock(&h->cmu);
+		pthread_join(h->reaper, NULL);
+	}
 	/* MHD_stop_daemon closes the listening socket it was given. */
 	MHD_stop_daemon(h->mhd);
-	free(h);
+	httpd_free(h);
 }

@@ -4,7 +4,8 @@
  *
  * The wrapper runs libmicrohttpd's own polling thread (epoll, falling back to
  * poll), with a connection limit and an idle timeout always set (MHD's
- * default timeout is "never").  It buffers each request body up to max_body
+ * default timeout is "never"), optionally a per-address limit and a bound on
+ * the time to send a whole request (enforced by a reaper thread here).  It buffers each request body up to max_body
  * and then calls the handler ONCE with the whole request; a body past the cap
  * is answered 413 Payload Too Large by the wrapper without calling the
  * handler.  The handler fills a struct httpd_resp and returns; it must not
@@ -80,6 +81,17 @@ struct httpd_config {
 	 * never holds up another connection.  threads is ignored.
 	 */
 	int thread_per_connection;
+	/*
+	 * Seconds a connection may take to send a whole request (headers and
+	 * body), counted from its accept or from the end of its previous
+	 * answer; past it the connection is shut down.  MHD's own timeout
+	 * (timeout_sec) restarts with every byte, so a client trickling a
+	 * header line every few seconds would hold its slot for ever without
+	 * this.  A request being answered is never cut.  0 = no bound.
+	 * With a bound, an eighth of conn_limit is also kept free: past that
+	 * the oldest connections still waiting for their request are cut.
+	 */
+	unsigned request_timeout_sec;
 };
 
 struct httpd;
@@ -105,6 +117,27 @@ void httpd_resp_json(struct httpd_resp *resp, int status, const json_t *j);
 
 /* Helper: set status and a one-line plain text body ("method not allowed\n"). */
 void httpd_resp_text(struct httpd_resp *resp, int status, const char *text);
+
+/* Constant-time equality of two byte strings (time depends only on the lengths). */
+int httpd_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * 1 when req carries "Authorization: <scheme> <expected>" (scheme "Bearer"
+ * or "Basic", matched case-insensitively; expected compared in constant
+ * time, so neither its content nor its length leaks through the timing).
+ */
+int httpd_auth_ok(const struct httpd_req *req, const char *scheme, const char *expected);
+
+/* The most a credential file may hold. */
+#define HTTPD_MAX_CREDENTIAL 4096
+
+/*
+ * Read a credential file (bearer token or "user:password"): one line, the
+ * trailing newline dropped, not empty, no control characters, at most
+ * HTTPD_MAX_CREDENTIAL bytes.  Caller frees.  NULL and err (MM_E_IO,
+ * MM_E_CONFIG, MM_E_LIMIT).
+ */
+char *httpd_read_credential(const char *path, struct mm_err *err);
 
 /* Helper: split "host:port" / "[v6]:port" / ":port"; 0 or -1 and err (MM_E_USAGE). */
 int httpd_split_hostport(const char *spec, char *host, size_t hostsz, int *port,

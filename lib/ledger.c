@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "crc32c.h"
 #include "fsx.h"
 #include "jsonw.h"
 #include "jsonx.h"
@@ -31,6 +34,17 @@
 #define LOCK_FILE "lock"
 #define MAX_STATE_FILE ((size_t)1 << 30)
 #define PENDING_CAP ((size_t)1 << 30)	/* records waiting for a pass; far above any burst */
+/* A checksummed line: LINE_HEAD "<8 hex>" LINE_MID RECORD "}" */
+#define LINE_HEAD "{\"crc\":\""
+#define LINE_MID "\",\"r\":"
+#define SNAP_MID "\",\"state\":"
+#define REDO_CAP ((size_t)16 << 20)	/* completions kept aside while the disk refuses */
+#define MAX_LOSSES 20		/* losses named one by one at start-up; then counted */
+
+/* Record sequence numbers of passes that failed: their waiters must not see success. */
+struct seq_range {
+	uint64_t lo, hi;
+};
 
 struct entry {
 	char *key;		/* fingerprint '\n' startsAt */
@@ -51,8 +65,17 @@ struct ledger {
 	struct table t;
 	size_t max_entries;
 	char *dir, *state_path, *journal_path, *audit_path;
-	int read_only, failed;
+	int read_only, failed, accept_loss;
 	char failmsg[MM_ERR_MSG_MAX];
+	double failed_since;		/* wall clock */
+	double retry_at;		/* monotonic: no recovery attempt before */
+	atomic_int inject_errno;	/* tests: writes fail with this */
+	json_t *losses;			/* what opening could not read back (strings) */
+	size_t nlosses;
+	struct seq_range *lost;		/* under mu, sorted, merged */
+	size_t nlost;
+	struct buf redo_j, redo_a;	/* job completions not yet durable (applied again on recovery) */
+	size_t npending_notify, max_pending_notify;
 	int lockfd, jfd, afd;
 	pthread_rwlock_t afd_lock;	/* writers of afd (read side) vs reopen (write side) */
 	size_t journal_lines;
@@ -207,6 +230,36 @@ job_from_json(const json_t *o, struct mm_err *err)
 	return j;
 }
 
+/* ---- the pending set: "<id>" -> job JSON, with the notifications counted ---- */
+
+static int
+job_is_notify(const json_t *job)
+{
+	return strcmp(jsonx_str(job, "kind", ""), "notify") == 0;
+}
+
+static void
+pending_put(struct ledger *l, const char *k, json_t *job)
+{
+	const json_t *old = json_object_get(l->pending, k);
+
+	if (old && job_is_notify(old))
+		l->npending_notify--;
+	if (job_is_notify(job))
+		l->npending_notify++;
+	json_object_set(l->pending, k, job);
+}
+
+static void
+pending_del(struct ledger *l, const char *k)
+{
+	const json_t *old = json_object_get(l->pending, k);
+
+	if (old && job_is_notify(old))
+		l->npending_notify--;
+	json_object_del(l->pending, k);
+}
+
 /* ---- applying records (shared by live decisions and replay) ---- */
 
 static struct entry *
@@ -276,7 +329,7 @@ apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
 
 			if (id >= l->next_job) {
 				snprintf(k, sizeof(k), "%ld", id);
-				json_object_set(l->pending, k, (json_t *)job);
+				pending_put(l, k, (json_t *)job);
 				l->next_job = id + 1;
 				if (d == DECISION_ROLLBACK)
 					l->active_rollback = rid;
@@ -289,7 +342,7 @@ apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
 		char k[32];
 
 		snprintf(k, sizeof(k), "%ld", id);
-		json_object_del(l->pending, k);
+		pending_del(l, k);
 		if (rid && rid == l->lr_id) {
 			l->lr_finished = t;
 			json_decref(l->lr_results);
@@ -304,20 +357,125 @@ apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
 
 /* ---- loading ---- */
 
-static int
-load_snapshot(struct ledger *l, struct mm_err *err)
+/* Name one thing that could not be read back intact (the first MAX_LOSSES by text). */
+static void
+note_loss(struct ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+note_loss(struct ledger *l, const char *fmt, ...)
 {
-	const json_t *a, *v, *lr;
-	struct stat st;
-	json_t *root;
-	size_t i;
-	int ret = -1;
+	char msg[MM_ERR_MSG_MAX];
+	va_list ap;
 
-	if (stat(l->state_path, &st) < 0 && errno == ENOENT)
+	l->nlosses++;
+	if (json_array_size(l->losses) >= MAX_LOSSES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(l->losses, json_string(msg));
+}
+
+/*
+ * Check a checksummed wrapper LINE_HEAD "<hex>" mid INNER "}" over p[0..n):
+ * 1 and *inner and *ilen when it holds, -1 when the checksum differs (*inner is
+ * still set when the shape is right), 0 when p is not wrapped at all.
+ */
+static int
+unwrap(const char *p, size_t n, const char *mid, const char **inner, size_t *ilen)
+{
+	size_t hl = sizeof(LINE_HEAD) - 1, ml = strlen(mid), i;
+	char want[CRC32C_HEX_LEN + 1];
+
+	*inner = NULL;
+	*ilen = 0;
+	if (n < hl + CRC32C_HEX_LEN + ml + 1 || memcmp(p, LINE_HEAD, hl) != 0)
 		return 0;
-	if (!(root = jsonx_load_file(l->state_path, err)))
+	for (i = 0; i < CRC32C_HEX_LEN; i++)
+		if (!strchr("0123456789abcdef", p[hl + i]) || !p[hl + i])
+			return -1;
+	if (memcmp(p + hl + CRC32C_HEX_LEN, mid, ml) != 0 || p[n - 1] != '}')
 		return -1;
-	if (!json_is_object(root) || jsonx_num(root, "format", 0) != LEDGER_STATE_FORMAT) {
+	*inner = p + hl + CRC32C_HEX_LEN + ml;
+	*ilen = n - (hl + CRC32C_HEX_LEN + ml) - 1;
+	crc32c_hex(crc32c(0, *inner, *ilen), want);
+	return memcmp(want, p + hl, CRC32C_HEX_LEN) == 0 ? 1 : -1;
+}
+
+/* Append LINE_HEAD "<crc of inner>" mid inner "}" (and a newline when nl) to b. */
+static void
+wrap(struct buf *b, const char *mid, const char *inner, size_t ilen, int nl)
+{
+	char hex[CRC32C_HEX_LEN + 1];
+
+	crc32c_hex(crc32c(0, inner, ilen), hex);
+	buf_adds(b, LINE_HEAD);
+	buf_adds(b, hex);
+	buf_adds(b, mid);
+	buf_add(b, inner, ilen);
+	buf_addc(b, '}');
+	if (nl)
+		buf_addc(b, '\n');
+}
+
+static int
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/*
+ * Load state.json.  What cannot be trusted is noted as a loss; only a file
+ * that is no watcher state at all (another format) is an error.  reload: the
+ * snapshot is ours from a moment ago (recovery), so a missing one is no news.
+ */
+static int
+load_snapshot(struct ledger *l, int reload, struct mm_err *err)
+{
+	struct buf b = BUF_INIT(MAX_STATE_FILE);
+	const json_t *a, *v, *lr;
+	const char *inner;
+	struct mm_err jerr;
+	json_t *root = NULL;
+	size_t i, ilen, n;
+	int ret = -1, rc, format;
+
+	if (!file_exists(l->state_path)) {
+		if (errno != ENOENT)
+			return mm_errf(err, MM_E_IO, "cannot read '%s': %s", l->state_path,
+				       strerror(errno));
+		if (!reload && file_exists(l->journal_path))
+			note_loss(l, "%s is missing but %s exists: the snapshot was deleted, and "
+				  "with it the alerts it remembered, the last rollback and its "
+				  "cooldown", l->state_path, l->journal_path);
+		return 0;
+	}
+	if (buf_read_file(&b, l->state_path, err) < 0)
+		goto out;
+	n = b.len;
+	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == ' '))
+		n--;
+	rc = unwrap(b.data, n, SNAP_MID, &inner, &ilen);
+	format = rc == 0 ? 1 : LEDGER_STATE_FORMAT;
+	if (rc < 0)
+		note_loss(l, "%s fails its checksum: the snapshot was changed or damaged after it "
+			  "was written; %s", l->state_path, inner ? "its content is used as found" :
+			  "it cannot be read");
+	if (rc == 0) {
+		inner = b.data;
+		ilen = b.len;
+	}
+	if (inner && !(root = jsonx_loadb(inner, ilen, l->state_path, &jerr))) {
+		note_loss(l, "%s: %s: everything the snapshot held is lost", l->state_path, jerr.msg);
+		ret = 0;
+		goto out;
+	}
+	if (!root) {
+		ret = 0;
+		goto out;
+	}
+	if (!json_is_object(root) || jsonx_num(root, "format", 0) != format) {
 		mm_errf_at(err, MM_E_PARSE, l->state_path, 1, 1, "not a watcher state file "
 			   "(format %d)", LEDGER_STATE_FORMAT);
 		goto out;
@@ -333,8 +491,8 @@ load_snapshot(struct ledger *l, struct mm_err *err)
 		if (!json_is_array(v) || json_array_size(v) != 7 ||
 		    !json_is_string(json_array_get(v, 0)) || !json_is_string(json_array_get(v, 1)) ||
 		    d < 0) {
-			mm_errf_at(err, MM_E_PARSE, l->state_path, 1, 1, "alerts[%zu] is malformed", i);
-			goto out;
+			note_loss(l, "%s: alerts[%zu] is malformed: dropped", l->state_path, i);
+			continue;
 		}
 		e = remember(l, json_string_value(json_array_get(v, 0)),
 			     json_string_value(json_array_get(v, 1)), (enum decision_kind)d,
@@ -347,8 +505,14 @@ load_snapshot(struct ledger *l, struct mm_err *err)
 	json_array_foreach(a, i, v) {
 		char k[32];
 
+		if (job_is_notify(v) && l->npending_notify >= l->max_pending_notify) {
+			/* an older watcher kept every notification; past the cap they are shed */
+			mm_log(MM_LOG_WARN, "ledger: shedding pending notification job %ld: %zu "
+			       "already pending", (long)jsonx_num(v, "id", 0), l->npending_notify);
+			continue;
+		}
 		snprintf(k, sizeof(k), "%ld", (long)jsonx_num(v, "id", 0));
-		json_object_set(l->pending, k, (json_t *)v);
+		pending_put(l, k, (json_t *)v);
 		if (strcmp(jsonx_str(v, "kind", ""), "rollback") == 0)
 			l->active_rollback = (long)jsonx_num(v, "rollback_id", 0);
 	}
@@ -357,6 +521,7 @@ load_snapshot(struct ledger *l, struct mm_err *err)
 		l->lr_decided = jsonx_num(lr, "decided_ts", 0);
 		l->lr_finished = jsonx_num(lr, "finished_ts", 0);
 		l->lr_dry_run = 0;
+		json_decref(l->lr_info);
 		l->lr_info = json_pack("{s:s, s:s, s:s}", "alertname", jsonx_str(lr, "alertname", ""),
 				       "fingerprint", jsonx_str(lr, "fingerprint", ""),
 				       "startsAt", jsonx_str(lr, "startsAt", ""));
@@ -366,44 +531,64 @@ load_snapshot(struct ledger *l, struct mm_err *err)
 	ret = 0;
 out:
 	json_decref(root);
+	buf_release(&b);
 	return ret;
 }
 
-/* Replay the journal; a last line without its newline is a torn write and is dropped. */
+/*
+ * Replay the journal.  A line that fails its checksum or cannot be applied
+ * is dropped and noted; so is a last line without its newline (a write cut
+ * short by a crash, or a truncated file: the two look the same, so it is
+ * noted too).  The good records are all applied.
+ */
 static int
 replay_journal(struct ledger *l, struct mm_err *err)
 {
 	struct buf b = BUF_INIT(MAX_STATE_FILE);
-	struct stat st;
 	size_t lineno = 0;
 	char *p, *nl;
 	int ret = -1;
 
-	if (stat(l->journal_path, &st) < 0 && errno == ENOENT)
+	if (!file_exists(l->journal_path))
 		return 0;
 	if (buf_read_file(&b, l->journal_path, err) < 0)
 		goto out;
-	for (p = b.data; p && *p; p = nl + 1) {
+	for (p = b.data; p && p < b.data + b.len; p = nl + 1) {
+		size_t off = (size_t)(p - b.data), len, ilen;
+		const char *inner;
 		struct mm_err jerr;
 		json_t *r;
+		int rc;
 
 		lineno++;
-		if (!(nl = strchr(p, '\n'))) {
-			mm_log(MM_LOG_WARN, "%s:%zu: dropping a torn last record", l->journal_path,
-			       lineno);
+		if (!(nl = memchr(p, '\n', b.len - off))) {
+			note_loss(l, "%s:%zu: the journal ends inside a record (%zu bytes from offset "
+				  "%zu, without their newline): a write cut short by a crash, or a "
+				  "truncated file; that record and any after it are lost",
+				  l->journal_path, lineno, b.len - off, off);
 			break;
 		}
-		if (nl == p)
+		len = (size_t)(nl - p);
+		if (!len)
 			continue;
-		if (!(r = jsonx_loadb(p, (size_t)(nl - p), l->journal_path, &jerr))) {
-			mm_errf_at(err, MM_E_PARSE, l->journal_path, lineno, jerr.col, "%s", jerr.msg);
-			goto out;
+		rc = unwrap(p, len, LINE_MID, &inner, &ilen);
+		if (rc < 0) {
+			note_loss(l, "%s:%zu: record fails its checksum (bytes %zu-%zu): dropped",
+				  l->journal_path, lineno, off, off + len);
+			continue;
 		}
-		if (apply_record(l, r, &jerr) < 0) {
-			json_decref(r);
-			mm_errf_at(err, MM_E_PARSE, l->journal_path, lineno, 1, "%s", jerr.msg);
-			goto out;
+		if (rc == 0) {
+			/* a line written by an older mmops, before records had checksums */
+			inner = p;
+			ilen = len;
 		}
+		if (!(r = jsonx_loadb(inner, ilen, l->journal_path, &jerr))) {
+			note_loss(l, "%s:%zu:%lu: %s: record dropped", l->journal_path, lineno,
+				  jerr.col, jerr.msg);
+			continue;
+		}
+		if (apply_record(l, r, &jerr) < 0)
+			note_loss(l, "%s:%zu: %s: record dropped", l->journal_path, lineno, jerr.msg);
 		json_decref(r);
 	}
 	ret = 0;
@@ -506,42 +691,330 @@ snapshot_json(struct ledger *l, double now)
 	return root;
 }
 
-/* Enter the failed state (caller holds mu); errnum 0 means what says it all. */
+/* Enter (or stay in) the failed state (caller holds mu); errnum 0 means what says it all. */
 static int
 fail(struct ledger *l, struct mm_err *err, const char *what, int errnum)
 {
+	if (errnum)
+		snprintf(l->failmsg, sizeof(l->failmsg), "%s: %s", what, strerror(errnum));
+	else if (what != l->failmsg)
+		snprintf(l->failmsg, sizeof(l->failmsg), "%s", what);
 	if (!l->failed) {
 		l->failed = 1;
-		if (errnum)
-			snprintf(l->failmsg, sizeof(l->failmsg), "%s: %s", what, strerror(errnum));
-		else
-			snprintf(l->failmsg, sizeof(l->failmsg), "%s", what);
-		mm_log(MM_LOG_ERROR, "ledger failed, refusing further decisions until restarted: %s",
-		       l->failmsg);
+		if (clock_now(&l->failed_since, NULL) < 0)
+			l->failed_since = 0;
+		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
+		mm_log(MM_LOG_ERROR, "ledger failed: decisions cannot be made durable (answering "
+		       "500, retrying every %.2fs): %s", LEDGER_RETRY_INTERVAL, l->failmsg);
 	}
-	return mm_errf(err, MM_E_IO, "%s", l->failmsg);
+	return mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 }
 
-/* Snapshot + empty journal.  Caller holds mu. */
+/* write(2) all of it, unless a test asked writes to fail. */
+static int
+ledger_write(struct ledger *l, int fd, const void *data, size_t len)
+{
+	int e = atomic_load(&l->inject_errno);
+
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return fsx_write_all(fd, data, len);
+}
+
+static int
+ledger_sync(struct ledger *l, int fd)
+{
+	int e = atomic_load(&l->inject_errno);
+
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+/*
+ * Cut fd back to just after its last newline, so that nothing is ever
+ * appended onto a torn last line.  0 (*cut: bytes removed) or -1 and errno.
+ */
+static int
+cut_torn_tail(int fd, off_t *cut)
+{
+	char b[4096];
+	struct stat st;
+	off_t pos, keep = 0;
+
+	*cut = 0;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	for (pos = st.st_size; pos > 0 && !keep;) {
+		size_t n = pos > (off_t)sizeof(b) ? sizeof(b) : (size_t)pos, i;
+
+		if (pread(fd, b, n, pos - (off_t)n) != (ssize_t)n)
+			return -1;
+		for (i = n; i > 0; i--)
+			if (b[i - 1] == '\n') {
+				keep = pos - (off_t)n + (off_t)i;
+				break;
+			}
+		pos -= (off_t)n;
+	}
+	if (keep == st.st_size)
+		return 0;
+	*cut = st.st_size - keep;
+	return ftruncate(fd, keep);
+}
+
+/* Write the checksummed snapshot atomically.  Caller holds mu. */
+static int
+write_snapshot(struct ledger *l, double now, struct mm_err *err)
+{
+	struct buf b = BUF_INIT(MAX_STATE_FILE);
+	json_t *snap = snapshot_json(l, now);
+	char *s = jsonx_dumps_compact(snap);
+	int rc, e = atomic_load(&l->inject_errno);
+
+	json_decref(snap);
+	wrap(&b, SNAP_MID, s, strlen(s), 1);
+	free(s);
+	if (e)
+		rc = mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", l->state_path, strerror(e));
+	else if (buf_failed(&b))
+		rc = mm_errf(err, MM_E_LIMIT, "state snapshot larger than %zu bytes", b.cap);
+	else
+		rc = fsx_write_atomic(l->state_path, b.data, b.len, err);
+	buf_release(&b);
+	return rc;
+}
+
+/*
+ * Snapshot + empty journal.  Caller holds mu and the pass token (no pass
+ * writes meanwhile), or is alone (open, close).
+ */
 static int
 compact_locked(struct ledger *l, double now, struct mm_err *err)
 {
-	json_t *snap;
-	int rc;
+	struct mm_err e2;
 
 	if (l->read_only || !l->dir)
 		return 0;
-	if (l->failed)
-		return mm_errf(err, MM_E_IO, "%s", l->failmsg);
-	snap = snapshot_json(l, now);
-	rc = jsonx_write_file(l->state_path, snap, err);
-	json_decref(snap);
-	if (rc < 0)
-		return fail(l, err, err ? err->msg : "cannot write the state snapshot", 0);
+	if (!err)
+		err = &e2;
+	if (write_snapshot(l, now, err) < 0)
+		return fail(l, err, err->msg, 0);
 	if (l->jfd >= 0 && ftruncate(l->jfd, 0) < 0)
 		return fail(l, err, "cannot empty the journal", errno);
 	l->journal_lines = 0;
 	return 0;
+}
+
+/* Become the one thread that writes the journal (a pass, a compaction, a recovery). */
+static void
+token_take(struct ledger *l)
+{
+	pthread_mutex_lock(&l->sync_mu);
+	while (l->syncing)
+		pthread_cond_wait(&l->sync_cv, &l->sync_mu);
+	l->syncing = 1;
+	pthread_mutex_unlock(&l->sync_mu);
+}
+
+static void
+token_give(struct ledger *l)
+{
+	pthread_mutex_lock(&l->sync_mu);
+	l->syncing = 0;
+	pthread_cond_broadcast(&l->sync_cv);
+	pthread_mutex_unlock(&l->sync_mu);
+}
+
+/* Remember that records lo..hi never reached the disk (caller holds mu). */
+static void
+add_lost(struct ledger *l, uint64_t lo, uint64_t hi)
+{
+	if (l->nlost && l->lost[l->nlost - 1].hi + 1 >= lo) {
+		l->lost[l->nlost - 1].hi = hi;
+		return;
+	}
+	l->lost = xrealloc(l->lost, (l->nlost + 1) * sizeof(*l->lost));
+	l->lost[l->nlost].lo = lo;
+	l->lost[l->nlost].hi = hi;
+	l->nlost++;
+}
+
+/* 1 when record seq was in a pass that failed (caller holds mu). */
+static int
+seq_lost(struct ledger *l, uint64_t seq)
+{
+	size_t lo = 0, hi = l->nlost;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (seq < l->lost[mid].lo)
+			hi = mid;
+		else if (seq > l->lost[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* Forget the decided state (not the recent ring): before reloading it from disk. */
+static void
+reset_state(struct ledger *l)
+{
+	table_release(&l->t);
+	json_decref(l->pending);
+	l->pending = json_object();
+	l->npending_notify = 0;
+	l->active_rollback = 0;
+	l->lr_id = 0;
+	l->lr_decided = l->lr_finished = 0;
+	l->lr_dry_run = 0;
+	json_decref(l->lr_info);
+	json_decref(l->lr_results);
+	l->lr_info = l->lr_results = NULL;
+	l->next_job = l->next_rollback = 1;
+	l->journal_lines = 0;
+}
+
+/* Apply the checksummed journal lines of b (our own, so all good). */
+static void
+apply_lines(struct ledger *l, const struct buf *b)
+{
+	const char *p, *nl, *inner;
+	size_t ilen;
+
+	for (p = b->data; p && p < b->data + b->len; p = nl + 1) {
+		json_t *r;
+
+		if (!(nl = memchr(p, '\n', (size_t)(b->data + b->len - p))))
+			break;
+		if (unwrap(p, (size_t)(nl - p), LINE_MID, &inner, &ilen) == 1 &&
+		    (r = json_loadb(inner, ilen, 0, NULL))) {
+			(void)apply_record(l, r, NULL);
+			json_decref(r);
+		}
+	}
+}
+
+/*
+ * Leave the failed state if the disk takes writes again.  Caller holds mu
+ * and the pass token, and l->failed is set.  Every record not on disk is
+ * written off (its waiters get an error, its decision is made again when
+ * Alertmanager retries), the files are cut back to their last whole line,
+ * the memory is rebuilt from the disk plus the job completions kept aside,
+ * and a snapshot is written: if that works, the ledger is healthy.
+ */
+static int
+recover_locked(struct ledger *l, struct mm_err *err)
+{
+	struct mm_err e2;
+	uint64_t lo, hi;
+	double now = 0, since = l->failed_since;
+	size_t losses = l->nlosses;
+	off_t cut;
+
+	if (!err)
+		err = &e2;
+	pthread_mutex_lock(&l->sync_mu);
+	lo = l->synced_seq + 1;
+	hi = l->appended_seq;
+	l->synced_seq = l->appended_seq;
+	pthread_mutex_unlock(&l->sync_mu);
+	if (lo <= hi)
+		add_lost(l, lo, hi);
+	buf_reset(&l->pend_j);
+	buf_reset(&l->pend_a);
+	if (l->jfd >= 0 && cut_torn_tail(l->jfd, &cut) < 0)
+		return fail(l, err, "cannot cut the journal back to its last record", errno);
+	if (l->afd >= 0 && cut_torn_tail(l->afd, &cut) < 0)
+		return fail(l, err, "cannot cut the audit log back to its last line", errno);
+	if (clock_now(&now, err) < 0)
+		return fail(l, err, err->msg, 0);
+	if (l->dir) {
+		reset_state(l);
+		if (load_snapshot(l, 1, err) < 0 || replay_journal(l, err) < 0)
+			return fail(l, err, err->msg, 0);
+		if (l->nlosses != losses)
+			return fail(l, err, "the state on disk is damaged; restart to see what was "
+				    "lost", 0);
+		apply_lines(l, &l->redo_j);
+		if (compact_locked(l, now, err) < 0)
+			return -1;
+	} else {
+		size_t i;
+
+		/* memory only: what was decided stays decided; nobody waits for lost records */
+		for (i = 0; i < l->t.cap; i++)
+			if (l->t.slots[i])
+				l->t.slots[i]->seq = 0;
+	}
+	if (l->afd >= 0 && l->redo_a.len &&
+	    (ledger_write(l, l->afd, l->redo_a.data, l->redo_a.len) < 0 ||
+	     ledger_sync(l, l->afd) < 0)) {
+		int e = errno;
+		off_t c2;
+
+		(void)cut_torn_tail(l->afd, &c2);
+		return fail(l, err, "cannot append to the audit log", e);
+	}
+	buf_reset(&l->redo_j);
+	buf_reset(&l->redo_a);
+	l->failed = 0;
+	mm_log(MM_LOG_WARN, "ledger recovered after %.1fs: decisions are durable again (%zu alerts "
+	       "remembered, %zu jobs pending)", since > 0 ? now - since : 0.0, l->t.n,
+	       json_object_size(l->pending));
+	return 0;
+}
+
+int
+ledger_recover(struct ledger *l, struct mm_err *err)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->failed && (l->read_only || clock_mono() < l->retry_at))
+		ret = mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
+	else if (l->failed)
+		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
+	else
+		ret = 1;
+	pthread_mutex_unlock(&l->mu);
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	token_take(l);
+	pthread_mutex_lock(&l->mu);
+	if (l->failed)
+		ret = recover_locked(l, err);
+	pthread_mutex_unlock(&l->mu);
+	token_give(l);
+	return ret;
+}
+
+int
+ledger_healthy(struct ledger *l, char *why, size_t n, double *since)
+{
+	int ok;
+
+	pthread_mutex_lock(&l->mu);
+	ok = !l->failed;
+	if (!ok && why && n)
+		snprintf(why, n, "%s", l->failmsg);
+	if (since)
+		*since = ok ? 0 : l->failed_since;
+	pthread_mutex_unlock(&l->mu);
+	return ok;
+}
+
+void
+ledger_inject_write_error(struct ledger *l, int errnum)
+{
+	atomic_store(&l->inject_errno, errnum);
 }
 
 static void
@@ -553,6 +1026,7 @@ ledger_free(struct ledger *l)
 	json_decref(l->pending);
 	json_decref(l->lr_info);
 	json_decref(l->lr_results);
+	json_decref(l->losses);
 	for (i = 0; i < LEDGER_RECENT; i++)
 		free(l->recent[i]);
 	if (l->jfd >= 0)
@@ -565,8 +1039,11 @@ ledger_free(struct ledger *l)
 	free(l->state_path);
 	free(l->journal_path);
 	free(l->audit_path);
+	free(l->lost);
 	buf_release(&l->pend_j);
 	buf_release(&l->pend_a);
+	buf_release(&l->redo_j);
+	buf_release(&l->redo_a);
 	pthread_mutex_destroy(&l->mu);
 	pthread_rwlock_destroy(&l->afd_lock);
 	pthread_mutex_destroy(&l->sync_mu);
@@ -574,29 +1051,55 @@ ledger_free(struct ledger *l)
 	free(l);
 }
 
+/*
+ * Lock the state directory itself: the lock lives on a descriptor held
+ * until close, so it cannot be lost by deleting a file.  The "lock" file
+ * only tells people which process holds it.
+ */
 static int
 lock_dir(struct ledger *l, struct mm_err *err)
 {
-	char *path = xasprintf("%s/%s", l->dir, LOCK_FILE);
+	char *path;
 	char pid[32];
-	int n;
+	int n, fd;
 
-	l->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (l->lockfd < 0) {
-		mm_errf(err, MM_E_IO, "cannot open '%s': %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		mm_errf(err, MM_E_IO, "state dir '%s' is in use by another mmops watch (%s)", l->dir,
-			errno == EWOULDBLOCK ? "locked" : strerror(errno));
-		free(path);
-		return -1;
+	l->lockfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->lockfd < 0)
+		return mm_errf(err, MM_E_WRITE, "cannot open state dir '%s': %s", l->dir,
+			       strerror(errno));
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return mm_errf(err, MM_E_RUNTIME, "state dir '%s' is in use by another mmops watch (%s)",
+			       l->dir, errno == EWOULDBLOCK ? "locked" : strerror(errno));
+	path = xasprintf("%s/%s", l->dir, LOCK_FILE);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		(void)!write(fd, pid, (size_t)n);
+		close(fd);
 	}
 	free(path);
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(l->lockfd, 0) == 0)
-		(void)!write(l->lockfd, pid, (size_t)n);
+	return 0;
+}
+
+/* Say what opening lost; an error unless the caller accepts the loss. */
+static int
+report_losses(struct ledger *l, struct mm_err *err)
+{
+	size_t i;
+
+	if (!l->nlosses)
+		return 0;
+	for (i = 0; i < json_array_size(l->losses); i++)
+		mm_log(MM_LOG_WARN, "state: lost: %s", json_string_value(json_array_get(l->losses, i)));
+	if (l->nlosses > json_array_size(l->losses))
+		mm_log(MM_LOG_WARN, "state: lost: %zu more", l->nlosses - json_array_size(l->losses));
+	if (!l->accept_loss)
+		return mm_errf(err, MM_E_PARSE, "state dir '%s' cannot be read back whole (%zu "
+			       "loss%s, first: %s); refusing to start with a shorter history unless "
+			       "the loss is accepted", l->dir, l->nlosses, l->nlosses == 1 ? "" : "es",
+			       json_string_value(json_array_get(l->losses, 0)));
+	mm_log(MM_LOG_WARN, "state: loss accepted: continuing with %zu alerts remembered, last "
+	       "rollback %ld, %zu jobs pending", l->t.n, l->lr_id, json_object_size(l->pending));
 	return 0;
 }
 
@@ -612,10 +1115,16 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 	l->lockfd = l->jfd = l->afd = -1;
 	buf_init(&l->pend_j, PENDING_CAP);
 	buf_init(&l->pend_a, PENDING_CAP);
+	buf_init(&l->redo_j, REDO_CAP);
+	buf_init(&l->redo_a, REDO_CAP);
 	l->read_only = o->read_only;
+	l->accept_loss = o->accept_loss;
 	l->max_entries = o->max_entries ? o->max_entries : LEDGER_MAX_ENTRIES;
+	l->max_pending_notify = o->max_pending_notify ? o->max_pending_notify
+						      : LEDGER_MAX_PENDING_NOTIFY;
 	l->next_job = l->next_rollback = 1;
 	l->pending = json_object();
+	l->losses = json_array();
 	if (o->state_dir) {
 		struct stat st;
 
@@ -630,27 +1139,40 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 			free(l->dir);
 			l->dir = NULL;
 		}
-		if (l->dir && (load_snapshot(l, err) < 0 || replay_journal(l, err) < 0))
+		if (l->dir && (load_snapshot(l, 0, err) < 0 || replay_journal(l, err) < 0 ||
+			       report_losses(l, err) < 0))
 			goto fail;
 		if (l->dir && !l->read_only) {
-			l->jfd = open(l->journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+			/*
+			 * The snapshot first, then the journal emptied: a journal
+			 * without its snapshot beside it always means a loss.
+			 */
+			if (compact_locked(l, now, err) < 0)
+				goto fail;
+			l->jfd = open(l->journal_path,
+				      O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 			if (l->jfd < 0) {
-				mm_errf(err, MM_E_IO, "cannot open '%s': %s", l->journal_path,
+				mm_errf(err, MM_E_WRITE, "cannot open '%s': %s", l->journal_path,
 					strerror(errno));
 				goto fail;
 			}
-			if (compact_locked(l, now, err) < 0)
-				goto fail;
 		}
 	}
 	if (o->audit_path) {
+		off_t cut;
+
 		l->audit_path = xstrdup(o->audit_path);
-		l->afd = open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		l->afd = open(o->audit_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (l->afd < 0 && errno == EACCES)	/* a device such as /dev/full */
+			l->afd = open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (l->afd < 0) {
-			mm_errf(err, MM_E_IO, "cannot open audit log '%s': %s", o->audit_path,
+			mm_errf(err, MM_E_WRITE, "cannot open audit log '%s': %s", o->audit_path,
 				strerror(errno));
 			goto fail;
 		}
+		if (!l->read_only && cut_torn_tail(l->afd, &cut) == 0 && cut)
+			mm_log(MM_LOG_WARN, "audit log '%s' ended inside a line: %lld bytes cut, so "
+			       "that no record is appended onto it", o->audit_path, (long long)cut);
 	}
 	return l;
 fail:
@@ -665,11 +1187,18 @@ ledger_close(struct ledger *l, double now)
 {
 	if (!l)
 		return;
+	/* a last recovery attempt: what was kept aside is written if the disk allows */
+	pthread_mutex_lock(&l->mu);
+	l->retry_at = 0;
+	pthread_mutex_unlock(&l->mu);
+	(void)ledger_recover(l, NULL);
 	(void)lead_pass(l, -1, NULL);
+	token_take(l);
 	pthread_mutex_lock(&l->mu);
 	if (!l->failed)
 		(void)compact_locked(l, now, NULL);
 	pthread_mutex_unlock(&l->mu);
+	token_give(l);
 	ledger_free(l);
 }
 
@@ -696,17 +1225,21 @@ append_locked(struct ledger *l, const struct buf *journal, size_t jlines, const 
 }
 
 /*
- * One group-commit pass, run by one thread at a time (the caller set
- * syncing): take everything queued, write it and fdatasync, outside mu so
+ * One group-commit pass, run by one thread at a time (the caller holds the
+ * token): take everything queued, write it and fdatasync, outside mu so
  * that deciding goes on meanwhile.  *target gets the last sequence number
  * the pass covered.  new_afd >= 0 switches the audit log after the pass.
+ * A pass that fails cuts both files back to where it began, so a half-written
+ * record is never followed by whole ones; once failed, passes write nothing
+ * until ledger_recover().
  */
 static int
 flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 {
 	struct buf j, a;
 	const char *what = NULL;
-	int jfd, afd, e = 0;
+	int jfd, afd, e = 0, failed;
+	off_t joff = -1, aoff = -1;
 
 	pthread_mutex_lock(&l->mu);
 	j = l->pend_j;
@@ -716,22 +1249,40 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 	*target = l->appended_seq;
 	jfd = l->jfd;
 	afd = l->afd;
+	failed = l->failed;
 	pthread_mutex_unlock(&l->mu);
 	pthread_rwlock_rdlock(&l->afd_lock);
-	if (j.len && fsx_write_all(jfd, j.data, j.len) < 0)
-		what = "cannot append to the journal", e = errno;
-	else if (a.len && fsx_write_all(afd, a.data, a.len) < 0)
-		what = "cannot append to the audit log", e = errno;
-	else if (j.len && fdatasync(jfd) < 0)
-		what = "cannot sync the journal", e = errno;
-	/* also when only duplicates were written since the last pass */
-	else if (afd >= 0 && (a.len || new_afd >= 0) && fdatasync(afd) < 0)
-		what = "cannot sync the audit log", e = errno;
+	if (failed) {
+		what = "";
+	} else {
+		if (j.len)
+			joff = lseek(jfd, 0, SEEK_END);
+		if (a.len)
+			aoff = lseek(afd, 0, SEEK_END);
+		if (j.len && ledger_write(l, jfd, j.data, j.len) < 0)
+			what = "cannot append to the journal", e = errno;
+		else if (a.len && ledger_write(l, afd, a.data, a.len) < 0)
+			what = "cannot append to the audit log", e = errno;
+		else if (j.len && ledger_sync(l, jfd) < 0)
+			what = "cannot sync the journal", e = errno;
+		/* also when only duplicates were written since the last pass */
+		else if (afd >= 0 && (a.len || new_afd >= 0) && ledger_sync(l, afd) < 0)
+			what = "cannot sync the audit log", e = errno;
+		if (what) {
+			/* never leave a torn record for the next one to be appended onto */
+			if (joff >= 0)
+				(void)!ftruncate(jfd, joff);
+			if (aoff >= 0)
+				(void)!ftruncate(afd, aoff);
+		}
+	}
 	pthread_rwlock_unlock(&l->afd_lock);
 	buf_release(&j);
 	buf_release(&a);
 	pthread_mutex_lock(&l->mu);
-	if (what)
+	if (failed)
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
+	else if (what)
 		fail(l, err, what, e);
 	if (new_afd >= 0) {
 		pthread_rwlock_wrlock(&l->afd_lock);
@@ -751,11 +1302,7 @@ lead_pass(struct ledger *l, int new_afd, struct mm_err *err)
 	uint64_t target;
 	int rc;
 
-	pthread_mutex_lock(&l->sync_mu);
-	while (l->syncing)
-		pthread_cond_wait(&l->sync_cv, &l->sync_mu);
-	l->syncing = 1;
-	pthread_mutex_unlock(&l->sync_mu);
+	token_take(l);
 	rc = flush_pass(l, &target, new_afd, err);
 	pthread_mutex_lock(&l->sync_mu);
 	l->syncing = 0;
@@ -773,6 +1320,16 @@ add_line(struct buf *b, const json_t *j)
 
 	buf_adds(b, s);
 	buf_addc(b, '\n');
+	free(s);
+}
+
+/* A journal line: the record with its checksum. */
+static void
+add_record(struct buf *b, const json_t *j)
+{
+	char *s = jsonx_dumps_compact(j);
+
+	wrap(b, LINE_MID, s, strlen(s), 1);
 	free(s);
 }
 
@@ -875,8 +1432,16 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 	} else if (v->gate == GATE_SOFT) {
 		v->kind = DECISION_NOTIFY;
 		snprintf(v->reason, sizeof(v->reason), "soft (%s): notify only", key_why);
-		if (!dry_run && policy_count_actions(pol, DECISION_NOTIFY))
-			v->job = new_job(l, DECISION_NOTIFY, 0, v->gate, a, p, now);
+		if (!dry_run && policy_count_actions(pol, DECISION_NOTIFY)) {
+			if (l->npending_notify >= l->max_pending_notify) {
+				/* bounded memory and snapshot: soft notifications are shed first */
+				v->shed = 1;
+				snprintf(v->reason, sizeof(v->reason), "soft (%s): notification shed, "
+					 "%zu already pending", key_why, l->npending_notify);
+			} else {
+				v->job = new_job(l, DECISION_NOTIFY, 0, v->gate, a, p, now);
+			}
+		}
 	} else {
 		v->kind = DECISION_IGNORED;
 		snprintf(v->reason, sizeof(v->reason), "matches neither hard nor soft");
@@ -903,7 +1468,7 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 		json_t *jj = job_to_json(v->job);
 
 		snprintf(k, sizeof(k), "%ld", v->job->id);
-		json_object_set(l->pending, k, jj);
+		pending_put(l, k, jj);
 		json_object_set_new(*jrec, "job", jj);
 	}
 }
@@ -955,9 +1520,14 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 	*seq = 0;
 	for (i = 0; i < p->nalerts; i++)
 		memset(&out[i], 0, sizeof(out[i]));
+	/* after a failure: the next decision is what tries the disk again */
+	if (ledger_recover(l, err) < 0) {
+		free(made);
+		return -1;
+	}
 	pthread_mutex_lock(&l->mu);
 	if (l->failed) {
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 		goto out;
 	}
 	for (i = 0; i < p->nalerts; i++) {
@@ -966,7 +1536,7 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 
 		decide_one(l, pol, p, &p->alerts[i], now, dry_run, &out[i], &jrec, &made[i], &dep);
 		if (jrec) {
-			add_line(&journal, jrec);
+			add_record(&journal, jrec);
 			jlines++;
 			json_decref(jrec);
 		}
@@ -1004,7 +1574,7 @@ out:
 		int e = 0;
 
 		pthread_rwlock_rdlock(&l->afd_lock);
-		if (fsx_write_all(l->afd, audit.data, audit.len) < 0)
+		if (ledger_write(l, l->afd, audit.data, audit.len) < 0)
 			e = errno;
 		pthread_rwlock_unlock(&l->afd_lock);
 		if (e) {
@@ -1054,9 +1624,12 @@ ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err)
 		}
 	}
 	pthread_mutex_unlock(&l->sync_mu);
-	if (ret == 0 && l->failed) {
+	if (ret == 0) {
+		/* covered, but by a pass that failed and was written off by a recovery */
 		pthread_mutex_lock(&l->mu);
-		ret = mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		if (seq_lost(l, seq))
+			ret = mm_errf(err, MM_E_WRITE, "%s", l->failed ? l->failmsg :
+				      "the record was lost to a write failure");
 		pthread_mutex_unlock(&l->mu);
 	}
 	return ret;
@@ -1074,15 +1647,22 @@ ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct m
 	json_object_set_new(r, "ts", json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
 	add_line(&audit, r);
 	json_decref(r);
+	(void)ledger_recover(l, NULL);
 	pthread_mutex_lock(&l->mu);
 	if (l->failed)
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
+		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if ((seq = append_locked(l, &none, 0, &audit, err)))
 		ret = 0;
+	if (ret < 0 && l->afd >= 0)
+		buf_add(&l->redo_a, audit.data, audit.len);	/* written by the recovery */
 	pthread_mutex_unlock(&l->mu);
+	if (ret == 0 && sync && ledger_commit(l, seq, err) < 0) {
+		pthread_mutex_lock(&l->mu);
+		buf_add(&l->redo_a, audit.data, audit.len);
+		pthread_mutex_unlock(&l->mu);
+		ret = -1;
+	}
 	buf_release(&audit);
-	if (ret == 0 && sync)
-		ret = ledger_commit(l, seq, err);
 	return ret;
 }
 
@@ -1099,7 +1679,7 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 	rec = json_pack("{s:s, s:f, s:I, s:s, s:I, s:O}", "type", "done", "t", now,
 			"job", (json_int_t)j->id, "kind", decision_name(j->kind),
 			"rollback_id", (json_int_t)j->rollback_id, "results", (json_t *)results);
-	add_line(&journal, rec);
+	add_record(&journal, rec);
 	json_object_del(rec, "type");
 	json_object_del(rec, "t");
 	json_object_set_new(rec, "ts", json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
@@ -1108,12 +1688,11 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 	json_object_set_new(rec, "fingerprint", json_string(j->alert.fingerprint));
 	add_line(&audit, rec);
 	json_decref(rec);
+	(void)ledger_recover(l, NULL);
 	pthread_mutex_lock(&l->mu);
-	if (l->failed) {
-		mm_errf(err, MM_E_IO, "%s", l->failmsg);
-	} else {
+	{
 		snprintf(k, sizeof(k), "%ld", j->id);
-		json_object_del(l->pending, k);
+		pending_del(l, k);
 		if (j->rollback_id && j->rollback_id == l->lr_id) {
 			l->lr_finished = now;
 			json_decref(l->lr_results);
@@ -1121,14 +1700,27 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 		}
 		if (j->rollback_id && j->rollback_id == l->active_rollback)
 			l->active_rollback = 0;
-		if ((seq = append_locked(l, &journal, 1, &audit, err)))
+		if (l->failed)
+			mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
+		else if ((seq = append_locked(l, &journal, 1, &audit, err)))
 			ret = 0;
 	}
 	pthread_mutex_unlock(&l->mu);
+	if (ret == 0 && ledger_commit(l, seq, err) < 0)
+		ret = -1;
+	if (ret < 0) {
+		/*
+		 * The job ran: keep its completion aside, so that the recovery
+		 * writes it instead of leaving the job (and a rollback "in
+		 * progress") pending until a restart runs it again.
+		 */
+		pthread_mutex_lock(&l->mu);
+		buf_add(&l->redo_j, journal.data, journal.len);
+		buf_add(&l->redo_a, audit.data, audit.len);
+		pthread_mutex_unlock(&l->mu);
+	}
 	buf_release(&journal);
 	buf_release(&audit);
-	if (ret == 0)
-		ret = ledger_commit(l, seq, err);
 	return ret;
 }
 
@@ -1203,6 +1795,8 @@ ledger_status(struct ledger *l, const struct policy *pol, double now)
 	json_object_set_new(o, "remembered_alerts", json_integer((json_int_t)l->t.n));
 	json_object_set_new(o, "recent_decisions", recent);
 	json_object_set_new(o, "ledger_failed", json_boolean(l->failed));
+	json_object_set_new(o, "ledger_error", l->failed ? json_string(l->failmsg) : json_null());
+	json_object_set_new(o, "state_losses_at_start", json_deep_copy(l->losses));
 	pthread_mutex_unlock(&l->mu);
 	return o;
 }
@@ -1223,12 +1817,14 @@ ledger_compact(struct ledger *l, double now, double retention, struct mm_err *er
 {
 	int rc;
 
+	token_take(l);
 	pthread_mutex_lock(&l->mu);
 	prune(l, now - retention, l->max_entries * 9 / 10);
 	if (l->read_only || !l->dir)
 		l->journal_lines = 0;
-	rc = compact_locked(l, now, err);
+	rc = l->failed ? mm_errf(err, MM_E_WRITE, "%s", l->failmsg) : compact_locked(l, now, err);
 	pthread_mutex_unlock(&l->mu);
+	token_give(l);
 	return rc;
 }
 
@@ -1252,7 +1848,7 @@ ledger_reopen_audit(struct ledger *l, struct mm_err *err)
 		return 0;
 	fd = open(l->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return mm_errf(err, MM_E_IO, "cannot reopen audit log '%s': %s", l->audit_path,
+		return mm_errf(err, MM_E_WRITE, "cannot reopen audit log '%s': %s", l->audit_path,
 			       strerror(errno));
 	/* What is queued goes to the old file, synced; the rest to the new one. */
 	return lead_pass(l, fd, err);

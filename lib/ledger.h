@@ -7,18 +7,33 @@
  *
  * On disk (state_dir): state.json, a snapshot written atomically, and
  * journal.jsonl, one JSON line per decision and per finished job, appended
- * and fdatasync'ed.  Opening loads the snapshot, replays the journal (a torn
- * last line from a crash is dropped), writes a fresh snapshot and empties the
- * journal.  A lock file keeps a second watcher off the same directory.
+ * and fdatasync'ed.  Each carries a CRC-32C of its content: a journal line is
+ * {"crc":"<8 hex>","r":RECORD} and the snapshot {"crc":"<8 hex>","state":STATE},
+ * the checksum taken over the bytes of RECORD or STATE as written (both stay
+ * plain JSON for jq).  Opening loads the snapshot, replays the journal, writes
+ * a fresh snapshot and empties the journal.  Whatever cannot be read back
+ * intact -- a journal line that fails its checksum, a journal that ends inside
+ * a record, a snapshot that fails its checksum or is missing while the
+ * journal exists -- is a loss: the good records are kept, each loss is named
+ * (file, line, bytes), and opening fails (MM_E_PARSE) unless accept_loss says
+ * to continue with the shorter history.  The directory itself is flock'ed on
+ * a descriptor held for the ledger's life, so deleting the "lock" file (which
+ * only holds the pid, for people) lets no second watcher in.
  *
  * Durability uses group commit: ledger_decide() writes the records of a
  * request (journal and audit log) under the state lock and returns a
  * sequence number; ledger_commit() waits until one fdatasync pass has covered
  * it, and whichever caller arrives first does the fdatasync for everyone
  * waiting.  A duplicate only waits for the record of the decision it
- * repeats.  After a write or fdatasync failure the ledger is "failed": every
- * later call returns MM_E_IO, so the watcher answers 500 and Alertmanager
- * retries, until a restart replays what is really on disk.
+ * repeats.  After a write or fdatasync failure (a full disk) the ledger is
+ * "failed": the journal and audit log are cut back to their last whole
+ * record, and calls return MM_E_WRITE (the watcher answers 500, Alertmanager
+ * retries, /health says 503) until a recovery succeeds.  ledger_recover(),
+ * tried by the next call after LEDGER_RETRY_INTERVAL and by the watcher every
+ * second, rebuilds the memory from what is really on disk (so a decision
+ * answered 500 is decided again, never half-remembered), re-applies the job
+ * completions that could not be written, and writes a snapshot: when that
+ * works the ledger is healthy again without a restart.
  *
  * All functions are thread-safe.
  */
@@ -36,13 +51,17 @@
 #define LEDGER_MAX_ENTRIES 200000	/* remembered alerts before the oldest are forgotten */
 #define LEDGER_COMPACT_LINES 20000	/* journal lines that trigger a compaction */
 #define LEDGER_RECENT 50		/* decisions kept for /status */
-#define LEDGER_STATE_FORMAT 1
+#define LEDGER_STATE_FORMAT 2		/* 2: checksummed snapshot and journal lines */
+#define LEDGER_MAX_PENDING_NOTIFY 1024	/* unfinished notifications kept; past it new ones are shed */
+#define LEDGER_RETRY_INTERVAL 0.25	/* seconds between recovery attempts after a failure */
 
 struct ledger_opts {
 	const char *state_dir;	/* NULL: memory only (nothing survives a restart) */
 	int read_only;		/* load state_dir when it exists, never write or lock it (dry-run) */
 	const char *audit_path;	/* NULL: no audit log */
 	size_t max_entries;	/* 0 = LEDGER_MAX_ENTRIES */
+	int accept_loss;	/* open even when records were lost (they are logged and in /status) */
+	size_t max_pending_notify;	/* 0 = LEDGER_MAX_PENDING_NOTIFY */
 };
 
 /* A rollback or notification to run, decided and durable. */
@@ -64,6 +83,7 @@ struct ledger_verdict {
 	enum gate gate;
 	char reason[320];
 	long rollback_id;		/* rollback: its id; cooldown: the rollback that blocks */
+	int shed;			/* notify without a job: too many notifications pending */
 	struct ledger_job *job;		/* owned by the caller: run it after ledger_commit() */
 };
 
@@ -71,9 +91,11 @@ struct ledger;
 
 /*
  * Open (creating state_dir unless read_only) and load.  now is used for the
- * snapshot's time.  NULL and err: MM_E_IO (cannot create, read or lock;
- * "state dir 'D' is in use by another mmops watch"), MM_E_PARSE (a corrupt
- * state file, with file:line).
+ * snapshot's time.  NULL and err: MM_E_WRITE (cannot create or write),
+ * MM_E_IO (cannot read), MM_E_RUNTIME (locked: "state dir 'D' is in use by
+ * another mmops watch"), MM_E_PARSE (records
+ * lost, each named, and accept_loss not set; or a state file of another
+ * format).
  */
 struct ledger *ledger_open(const struct ledger_opts *o, double now, struct mm_err *err);
 /* Write a final snapshot (unless read-only or failed) and free.  Accepts NULL. */
@@ -84,13 +106,13 @@ void ledger_close(struct ledger *l, double now);
  * cooldown).  dry_run: decide and remember in memory, but create no jobs;
  * a dry-run rollback counts as finished at once (so cooldown still shows).
  * Fills out[0..p->nalerts) and *seq for ledger_commit().  -1 and err
- * (MM_E_IO) when the ledger has failed or a record cannot be written.
+ * (MM_E_WRITE) when the ledger has failed or a record cannot be written.
  */
 int ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_payload *p,
 		  double now, int dry_run, struct ledger_verdict *out, uint64_t *seq,
 		  struct mm_err *err);
 
-/* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_IO). */
+/* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_WRITE). */
 int ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err);
 
 /*
@@ -136,6 +158,22 @@ int ledger_compact(struct ledger *l, double now, double retention, struct mm_err
  * is synced and closed, later records go to a new file at the path.
  */
 int ledger_reopen_audit(struct ledger *l, struct mm_err *err);
+
+/*
+ * When the ledger has failed, try to recover (see above); 0 when it is
+ * healthy (again), -1 and err (MM_E_WRITE, the reason) while it is not.
+ * Attempts closer than LEDGER_RETRY_INTERVAL apart return -1 at once.
+ */
+int ledger_recover(struct ledger *l, struct mm_err *err);
+
+/*
+ * 1 when decisions can be made durable; 0 when failed, with the reason and
+ * since when (wall-clock seconds) in *why / *since (why: a buffer of n bytes).
+ */
+int ledger_healthy(struct ledger *l, char *why, size_t n, double *since);
+
+/* For tests: make every later journal/audit/snapshot write fail with errnum (0 stops). */
+void ledger_inject_write_error(struct ledger *l, int errnum);
 
 /* Remembered alerts (for tests and metrics). */
 size_t ledger_entries(struct ledger *l);

@@ -1308,8 +1308,9 @@ promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 	if ((p->flags & PROMTEXT_OPENMETRICS) && !p->eof_seen && !p->failed) {
 		struct line ln = { p->end, p->end };
 
-		if (p->end > p->data && p->end[-1] == '\n')
-			p->line++;	/* the end is the start of the line after the last */
+		/* the end is the start of the line after the last (line 1 when empty) */
+		if (p->line == 0 || (p->end > p->data && p->end[-1] == '\n'))
+			p->line++;
 		return fail(p, err, &ln, p->end,
 			    "no '# EOF': an OpenMetrics exposition that does not end with it is truncated");
 	}

@@ -149,4 +149,6 @@ double stats_hist_quantile(const struct stats_hist *h, double q);
 /* Observations accumulated (the +Inf bucket's increase; 0 when there is none). */
 double stats_hist_count(const struct stats_hist *h);
 
+#include "banned.h"	/* last: see banned.h */
+
 #endif

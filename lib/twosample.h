@@ -116,4 +116,6 @@ double twosample_smirnov(long n, double d);
 /* The standard normal's upper quantile: z with P(Z > z) = p, 0 < p < 1. */
 double twosample_norm_isf(double p);
 
+#include "banned.h"	/* last: see banned.h */
+
 #endif

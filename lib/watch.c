@@ -32,7 +32,11 @@ static const double action_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 					  0.025, 0.05, 0.1, 0.25, 1 };
 #define N_REQUEST_BUCKETS (sizeof(request_buckets) / sizeof(request_buckets[0]))
-static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500 };
+/* mmops's own share of alert-to-action (DESIGN.md §7: action start <= 1 ms). */
+static const double share_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+					0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1 };
+#define N_SHARE_BUCKETS (sizeof(share_buckets) / sizeof(share_buckets[0]))
+static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
 static const char *const result_names[] = { "ok", "failed", "skipped" };
 #define N_RESULTS 3
@@ -59,6 +63,8 @@ struct metrics {
 	unsigned long long jobs_done[2];	/* rollback, notify */
 	struct action_metrics *act;		/* one per policy action */
 	struct hist req;
+	struct hist decision;		/* request read -> decisions durable */
+	struct hist action_start[2];	/* decision durable -> first action started, by kind */
 };
 
 static void
@@ -99,6 +105,7 @@ hist_print(struct buf *out, const char *name, const char *labels, const struct h
 
 struct job_node {
 	struct ledger_job *job;
+	double durable_at;	/* clock_mono() when its decision was durable */
 	struct job_node *next;
 };
 
@@ -133,21 +140,6 @@ count_code(struct watch *w, int code)
 	pthread_mutex_unlock(&w->m.mu);
 }
 
-int
-watch_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen > blen ? alen : blen;
-	unsigned char diff = (unsigned char)(alen != blen);
-
-	for (i = 0; i < n; i++) {
-		unsigned char x = alen ? (unsigned char)a[i % alen] : 0;
-		unsigned char y = blen ? (unsigned char)b[i % blen] : 0;
-
-		diff |= (unsigned char)(x ^ y);
-	}
-	return diff == 0;
-}
-
 static char *
 base64(const char *s)
 {
@@ -171,56 +163,17 @@ base64(const char *s)
 	return out;
 }
 
-char *
-watch_read_credential(const char *path, struct mm_err *err)
-{
-	struct buf b = BUF_INIT(WATCH_MAX_CREDENTIAL);
-	size_t i;
-	char *s;
-
-	if (buf_read_file(&b, path, err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	for (i = 0; i < b.len; i++)
-		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
-			buf_release(&b);
-			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
-				"control characters", path);
-			return NULL;
-		}
-	if (!b.len) {
-		buf_release(&b);
-		mm_errf(err, MM_E_CONFIG, "credential file '%s' is empty", path);
-		return NULL;
-	}
-	s = xstrdup(b.data);
-	buf_release(&b);
-	return s;
-}
-
 /* 1 when the request carries the configured credentials (or none are configured). */
 static int
 authorized(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	const char *h = req->authorization, *scheme, *expect;
-	size_t slen;
+	const char *h = req->authorization;
 
 	if (!w->expect_bearer && !w->expect_basic)
 		return 1;
-	scheme = w->expect_bearer ? "Bearer" : "Basic";
-	expect = w->expect_bearer ? w->expect_bearer : w->expect_basic;
-	slen = strlen(scheme);
-	if (h && strncasecmp(h, scheme, slen) == 0 && h[slen] == ' ') {
-		const char *cred = h + slen + 1;
-
-		while (*cred == ' ')
-			cred++;
-		if (watch_ct_equal(cred, strlen(cred), expect, strlen(expect)))
-			return 1;
-	}
+	if (httpd_auth_ok(req, w->expect_bearer ? "Bearer" : "Basic",
+			  w->expect_bearer ? w->expect_bearer : w->expect_basic))
+		return 1;
 	pthread_mutex_lock(&w->m.mu);
 	w->m.auth_failures++;
 	pthread_mutex_unlock(&w->m.mu);
@@ -261,7 +214,7 @@ resp_error(struct httpd_resp *resp, int status, const char *msg)
 
 /* Queue a job for the worker (takes it).  Returns 0, or -1 when dropped. */
 static int
-enqueue(struct watch *w, struct ledger_job *j)
+enqueue(struct watch *w, struct ledger_job *j, double durable_at)
 {
 	struct job_node *n;
 
@@ -278,6 +231,7 @@ enqueue(struct watch *w, struct ledger_job *j)
 	}
 	n = xcalloc(1, sizeof(*n));
 	n->job = j;
+	n->durable_at = durable_at;
 	if (w->tail)
 		w->tail->next = n;
 	else
@@ -309,7 +263,7 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	struct alert_payload p;
 	struct mm_err err;
 	uint64_t seq;
-	double now, t0 = clock_mono();
+	double now, t0 = clock_mono(), durable_at;
 	size_t i;
 	int st;
 
@@ -337,6 +291,14 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		resp_error(resp, 500, err.msg);
 		goto out;
 	}
+	durable_at = clock_mono();
+	/*
+	 * The decisions are durable: the jobs may run now, while the answer is
+	 * written (the worker starting them is mmops's share of alert-to-action).
+	 */
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].job)
+			enqueue(w, v[i].job, durable_at);
 	/* The answer, written directly in canonical key order (the hot path). */
 	buf_reset(&resp->body);
 	buf_adds(&resp->body, "{\"alerts\":[");
@@ -389,10 +351,6 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	}
 	resp->status = 200;
 	resp->content_type = "application/json";
-	/* Only now, with the decision durable, may anything run. */
-	for (i = 0; i < p.nalerts; i++)
-		if (v[i].job)
-			enqueue(w, v[i].job);
 	pthread_mutex_lock(&w->m.mu);
 	st = strcmp(p.status, "firing") == 0 ? 0 : strcmp(p.status, "resolved") == 0 ? 1 : 2;
 	w->m.notifications[st]++;
@@ -406,7 +364,11 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		else if (v[i].kind == DECISION_COOLDOWN)
 			w->m.cooldown_skips++;
 	}
+	for (i = 0; i < p.nalerts; i++)
+		if (v[i].shed)
+			w->m.queue_dropped++;
 	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
+	hist_observe(&w->m.decision, share_buckets, N_SHARE_BUCKETS, durable_at - t0);
 	pthread_mutex_unlock(&w->m.mu);
 out:
 	free(v);
@@ -499,8 +461,8 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "mmops_watch_jobs_completed_total{kind=\"rollback\"} %llu\n"
 		      "mmops_watch_jobs_completed_total{kind=\"notify\"} %llu\n",
 		 m->jobs_done[0], m->jobs_done[1]);
-	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notification jobs not queued because "
-		      "the queue was full.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
+	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notifications shed (no job) because "
+		      "too many were pending.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
 		      "mmops_watch_jobs_dropped_total %llu\n", m->queue_dropped);
 	buf_adds(out, "# HELP mmops_watch_actions_total Actions run, by action and result.\n"
 		      "# TYPE mmops_watch_actions_total counter\n");
@@ -521,6 +483,18 @@ watch_metrics(struct watch *w, struct buf *out)
 		      "its durable answer.\n# TYPE mmops_watch_request_duration_seconds histogram\n");
 	hist_print(out, "mmops_watch_request_duration_seconds", "", &m->req, request_buckets,
 		   N_REQUEST_BUCKETS);
+	buf_adds(out, "# HELP mmops_watch_decision_seconds Time from a webhook request read to its "
+		      "decisions durable (fdatasync done).\n"
+		      "# TYPE mmops_watch_decision_seconds histogram\n");
+	hist_print(out, "mmops_watch_decision_seconds", "", &m->decision, share_buckets,
+		   N_SHARE_BUCKETS);
+	buf_adds(out, "# HELP mmops_watch_action_start_seconds Time from a decision durable to "
+		      "the worker starting its first action.\n"
+		      "# TYPE mmops_watch_action_start_seconds histogram\n");
+	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"rollback\"",
+		   &m->action_start[0], share_buckets, N_SHARE_BUCKETS);
+	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"notify\"",
+		   &m->action_start[1], share_buckets, N_SHARE_BUCKETS);
 	pthread_mutex_unlock(&m->mu);
 	buf_addf(out, "# HELP mmops_watch_queue_depth Jobs waiting for the worker.\n"
 		      "# TYPE mmops_watch_queue_depth gauge\nmmops_watch_queue_depth %zu\n", depth);
@@ -533,6 +507,10 @@ watch_metrics(struct watch *w, struct buf *out)
 	buf_addf(out, "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
 		      "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
 		      "mmops_watch_remembered_alerts %zu\n", ledger_entries(w->ledger));
+	buf_addf(out, "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
+		      "the state or audit log cannot be written (the webhook answers 500).\n"
+		      "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
+		 ledger_healthy(w->ledger, NULL, 0, NULL));
 }
 
 /* The endpoints: path, allowed methods, needs auth, handler. */
@@ -543,12 +521,22 @@ struct route {
 	void (*fn)(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp);
 };
 
+/* 503 while decisions cannot be made durable, so systemd, a balancer or Prometheus notices. */
 static void
 handle_health(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	(void)w;
+	char why[MM_ERR_MSG_MAX], ts[CLOCK_RFC3339_MAX], *msg;
+	double since;
+
 	(void)req;
-	httpd_resp_text(resp, 200, "ok");
+	if (ledger_healthy(w->ledger, why, sizeof(why), &since)) {
+		httpd_resp_text(resp, 200, "ok");
+		return;
+	}
+	msg = xasprintf("unavailable: decisions cannot be made durable since %s: %s (retrying)",
+			clock_format_rfc3339(since, ts, sizeof(ts)), why);
+	httpd_resp_text(resp, 503, msg);
+	free(msg);
 }
 
 static void
@@ -712,6 +700,8 @@ housekeeping(struct watch *w)
 	struct mm_err err;
 	double now = 0;
 
+	/* a failed ledger retries by itself, so /health turns 200 without a request */
+	(void)ledger_recover(w->ledger, NULL);
 	if (!ledger_needs_compact(w->ledger))
 		return;
 	if (clock_now(&now, NULL) < 0)
@@ -749,6 +739,13 @@ worker_main(void *arg)
 		w->depth--;
 		w->running = 1;
 		pthread_mutex_unlock(&w->qmu);
+		/* Jobs resumed at start-up were decided by another process. */
+		if (!n->job->resumed) {
+			pthread_mutex_lock(&w->m.mu);
+			hist_observe(&w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
+				     share_buckets, N_SHARE_BUCKETS, clock_mono() - n->durable_at);
+			pthread_mutex_unlock(&w->m.mu);
+		}
 		run_job(w, n->job);
 		ledger_job_free(n->job);
 		free(n);
@@ -837,12 +834,14 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	lo.state_dir = cfg->state_dir;
 	lo.read_only = cfg->dry_run;
 	lo.audit_path = cfg->audit_path;
+	lo.accept_loss = cfg->accept_loss;
+	lo.max_pending_notify = WATCH_QUEUE_CAP;
 	if (!(w->ledger = ledger_open(&lo, now, err)))
 		goto fail;
 	if (!cfg->dry_run) {
 		npending = ledger_take_pending(w->ledger, &pending);
 		for (i = 0; i < npending; i++)
-			enqueue(w, pending[i]);
+			enqueue(w, pending[i], clock_mono());
 		free(pending);
 	}
 	if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {
@@ -855,6 +854,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	hc.max_body = WATCH_MAX_BODY;
 	hc.conn_limit = WATCH_CONN_LIMIT;
 	hc.timeout_sec = WATCH_TIMEOUT_SEC;
+	hc.per_ip_limit = WATCH_PER_IP_LIMIT;
+	hc.request_timeout_sec = WATCH_REQUEST_TIMEOUT_SEC;
 	/* a request waits for its fdatasync: it must not hold up other connections */
 	hc.thread_per_connection = 1;
 	hc.handler = handler;

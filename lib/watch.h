@@ -9,13 +9,18 @@
  *                      reason), 401 bad credentials, 405 not POST, 413 over
  *                      1 MiB, 415 not application/json, 500 when the decision
  *                      could not be made durable (Alertmanager retries).
- *   GET /health        "ok" (also HEAD)
+ *   GET /health        "ok" (also HEAD); 503 with the reason while decisions
+ *                      cannot be made durable (a full disk): the ledger
+ *                      retries by itself and /health turns 200 again
  *   GET /metrics       Prometheus text exposition of the watcher's own metrics
  *   GET /status        JSON: last rollback, cooldown remaining, recent decisions
  * /alert-hook and /status need the credentials when auth is configured;
  * /health and /metrics never do.
  *
- * Each connection has its own thread (at most WATCH_CONN_LIMIT): a request
+ * Each connection has its own thread (at most WATCH_CONN_LIMIT, and
+ * WATCH_PER_IP_LIMIT per client address, so that one client cannot take
+ * them all) and WATCH_REQUEST_TIMEOUT_SEC to send its whole request, so idle
+ * or trickling clients cannot hold them either.  A request
  * waits for its decision's fdatasync, and requests waiting together share
  * one (group commit) without holding up other connections.  Actions never
  * run inside a request: decided jobs go to a FIFO queue served by one
@@ -32,11 +37,12 @@
 #include "policy.h"
 
 #define WATCH_MAX_BODY ((size_t)1 << 20)	/* 1 MiB, as Alertmanager groups are small */
-#define WATCH_CONN_LIMIT 128u
+#define WATCH_CONN_LIMIT 1024u
+#define WATCH_PER_IP_LIMIT 64u		/* connections from one address; Alertmanager uses a few */
 #define WATCH_TIMEOUT_SEC 10u
+#define WATCH_REQUEST_TIMEOUT_SEC 5u	/* to send a whole request (headers and body) */
 #define WATCH_QUEUE_CAP 1024		/* queued notifications past this are dropped (rollbacks never) */
 #define WATCH_STOP_GRACE 10.0		/* seconds a running job may take to finish on stop */
-#define WATCH_MAX_CREDENTIAL 4096
 
 struct watch_config {
 	const char *listen;		/* "127.0.0.1:8080"; port 0 picks a free one */
@@ -46,13 +52,14 @@ struct watch_config {
 	const char *audit_path;		/* NULL: no audit log */
 	const char *bearer_token;	/* expected bearer token, or NULL */
 	const char *basic_auth;		/* expected "user:password", or NULL */
+	int accept_loss;		/* start even when the state lost records (see ledger.h) */
 };
 
 struct watch;
 
 /*
  * Open the ledger, resume unfinished jobs (not in dry-run), start the worker
- * and the HTTP server.  NULL and err (MM_E_NET, MM_E_IO, MM_E_PARSE).
+ * and the HTTP server.  NULL and err (MM_E_NET, MM_E_IO, MM_E_WRITE, MM_E_RUNTIME, MM_E_PARSE).
  */
 struct watch *watch_start(const struct watch_config *cfg, struct mm_err *err);
 /* The bound port. */
@@ -76,13 +83,6 @@ void watch_metrics(struct watch *w, struct buf *out);
 /* The status document served on /status (new reference). */
 json_t *watch_status(struct watch *w);
 
-/*
- * Read a credential file (bearer token or "user:password"): one line, the
- * trailing newline dropped, not empty, no control characters.  Caller frees.
- */
-char *watch_read_credential(const char *path, struct mm_err *err);
-
-/* Constant-time equality of two byte strings (time depends only on the lengths). */
-int watch_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* Credentials: httpd_read_credential() and httpd_auth_ok() in httpd.h. */
 
 #endif

@@ -98,10 +98,8 @@ create_baseline(const struct golden_doc *act)
 	mm_err_init(&err);
 	if (jsonscan_validate(act->data, act->len, act->name, &err) < 0)
 		return cmd_fail("golden", &err);
-	if (fsx_write_atomic(baseline_path, act->data, act->len, &err) < 0) {
-		cmd_fail("golden", &err);
-		return 3;
-	}
+	if (fsx_write_atomic(baseline_path, act->data, act->len, &err) < 0)
+		return cmd_fail("golden", &err);
 	fprintf(stderr, "mmops golden: created baseline '%s' from '%s'\n", baseline_path,
 		act->name);
 	return 0;
@@ -159,17 +157,15 @@ run(void)
 		if (golden_render_json(&base, &act, &o, &res, &out) < 0 ||
 		    fsx_write_atomic(out_json, out.data, out.len, &err) < 0) {
 			if (!err.msg[0])
-				mm_errf(&err, MM_E_IO, "the report is too large for '%s'",
+				mm_errf(&err, MM_E_WRITE, "the report is too large for '%s'",
 					out_json);
-			cmd_fail("golden", &err);
-			ret = 3;
+			ret = cmd_fail("golden", &err);
 			goto out;
 		}
 	}
 	if (update && res.drift_count) {
 		if (fsx_write_atomic(baseline_path, act.data, act.len, &err) < 0) {
-			cmd_fail("golden", &err);
-			ret = 3;
+			ret = cmd_fail("golden", &err);
 			goto out;
 		}
 		fprintf(stderr,

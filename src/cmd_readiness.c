@@ -180,7 +180,6 @@ cmd_score(int argc, char **argv)
 		print_summary(stderr, &conf, doc);
 	} else {
 		if (jsonx_write_file(so.out_json, doc, &err) < 0) {
-			err.code = MM_E_RUNTIME;	/* an output that cannot be written: exit 3 */
 			ret = cmd_fail("readiness score", &err);
 			goto out;
 		}

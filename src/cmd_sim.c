@@ -30,7 +30,6 @@
 #include "simreport.h"
 #include "xalloc.h"
 
-#define TOKEN_MAX    4096		/* bytes of --token-file */
 #define SIM_MAX_BODY ((size_t)64 << 10) /* admin requests are tiny */
 #define STEP_NS	     20000000L		/* the clock loop wakes every 20 ms */
 
@@ -82,8 +81,7 @@ struct server {
 	struct sim *sim;
 	double t0;	       /* clock_mono() at start */
 	double sim_t0;	       /* simulated time at t0 */
-	char token[TOKEN_MAX]; /* "" = no auth */
-	size_t token_len;
+	char *token;	       /* NULL = no auth */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -115,27 +113,11 @@ catch_up(struct server *sv)
 	sim_advance_to(sv->sim, sv->sim_t0 + (clock_mono() - sv->t0) * speed);
 }
 
-/* Constant-time comparison of the bearer token. */
+/* The bearer token, compared in constant time (lib/httpd, as the watcher does). */
 static int
 authorized(const struct server *sv, const struct httpd_req *req)
 {
-	const char *a = req->authorization;
-	unsigned char diff = 0;
-	size_t i, n;
-
-	if (!sv->token_len)
-		return 1;
-	if (!a || strncasecmp(a, "Bearer ", 7) != 0)
-		return 0;
-	a += 7;
-	while (*a == ' ')
-		a++;
-	n = strlen(a);
-	if (n != sv->token_len)
-		return 0;
-	for (i = 0; i < n; i++)
-		diff |= (unsigned char)(a[i] ^ sv->token[i]);
-	return diff == 0;
+	return !sv->token || httpd_auth_ok(req, "Bearer", sv->token);
 }
 
 static void
@@ -335,25 +317,10 @@ handle(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 static int
 read_token(struct server *sv)
 {
-	struct buf b = BUF_INIT(TOKEN_MAX - 1);
 	struct mm_err err;
 
-	if (buf_read_file(&b, token_file, &err) < 0) {
-		buf_release(&b);
+	if (!(sv->token = httpd_read_credential(token_file, &err)))
 		return cmd_fail("sim", &err);
-	}
-	while (b.len &&
-	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
-		b.len--;
-	if (!b.len) {
-		buf_release(&b);
-		fprintf(stderr, "mmops sim: token file is empty: '%s'\n", token_file);
-		return 2;
-	}
-	memcpy(sv->token, b.data, b.len);
-	sv->token[b.len] = '\0';
-	sv->token_len = b.len;
-	buf_release(&b);
 	return 0;
 }
 
@@ -382,6 +349,7 @@ serve(struct sim *sim)
 	cfg.ctx = &sv;
 	if (!(h = httpd_start(&cfg, &err))) {
 		pthread_mutex_destroy(&sv.mu);
+		free(sv.token);
 		return cmd_fail("sim", &err);
 	}
 	if (port_file) {
@@ -391,6 +359,7 @@ serve(struct sim *sim)
 		if (fsx_write_atomic(port_file, line, (size_t)n, &err) < 0) {
 			httpd_stop(h);
 			pthread_mutex_destroy(&sv.mu);
+			free(sv.token);
 			fprintf(stderr, "mmops sim: %s\n", err.msg);
 			return 3;
 		}
@@ -422,6 +391,7 @@ serve(struct sim *sim)
 	}
 	httpd_stop(h);
 	pthread_mutex_destroy(&sv.mu);
+	free(sv.token);
 	fprintf(stderr, "mmops sim: stopped at simulated %.1fs\n", sim_time(sim));
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "fsx.h"
 #include "http.h"
+#include "httpd.h"
 #include "log.h"
 #include "opt.h"
 #include "policy.h"
@@ -26,7 +27,7 @@
 static struct {
 	long port;
 	const char *listen, *policy, *state_dir, *audit_log, *token_file, *basic_file, *port_file;
-	int dry_run, check, verbose;
+	int dry_run, check, verbose, accept_loss;
 } o;
 
 static const struct opt opts[] = {
@@ -51,6 +52,9 @@ static const struct opt opts[] = {
 	  "validate the policy (and credential files) and exit: 0 valid, 2 invalid", 0, 0 },
 	{ "port-file", 0, OPT_STRING, &o.port_file, "FILE",
 	  "once listening, write the bound port to FILE (for --port 0)", 0, 0 },
+	{ "accept-loss", 0, OPT_BOOL, &o.accept_loss, NULL,
+	  "start even when the state dir lost records (each loss is logged); without it a "
+	  "damaged journal or snapshot stops the start (exit 2)", 0, 0 },
 	{ "verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -58,7 +62,8 @@ static const struct opt opts[] = {
 static const struct cmd_help help = {
 	"watch",
 	"[--port N | --listen ADDR:PORT] [--policy FILE] [--dry-run] [--state-dir DIR]\n"
-	"       [--audit-log FILE] [--token-file FILE | --basic-auth-file FILE] [--check]",
+	"       [--audit-log FILE] [--token-file FILE | --basic-auth-file FILE] [--check]\n"
+	"       [--accept-loss]",
 	"Receive Alertmanager's webhook on POST /alert-hook and turn hard alerts into a\n"
 	"rollback: the policy's actions (scale the strategy to 0, open the circuit breaker,\n"
 	"freeze orders, notify) run in order on a worker thread, at most one rollback at a\n"
@@ -68,6 +73,10 @@ static const struct cmd_help help = {
 	"every alert's decision (rollback, notify, ignored, duplicate, cooldown) and is\n"
 	"sent only after the decision is on disk.  Resolved alerts are recorded and never\n"
 	"undo a rollback.  Also serves GET /health, /metrics and /status.\n"
+	"When the disk refuses (full), the webhook answers 500 and /health 503 until a\n"
+	"write works again, which the watcher finds out by itself.  A state dir whose\n"
+	"journal or snapshot cannot be read back whole (checksums) is not used without\n"
+	"--accept-loss: the start says what was lost.\n"
 	"SIGTERM/SIGINT stop (a running rollback gets 10s to finish, else it resumes at\n"
 	"the next start); SIGHUP reopens the audit log (for logrotate).\n"
 	"exit: 0 stopped by a signal or --check passed, 2 bad usage, policy or\n"
@@ -158,8 +167,8 @@ cmd_watch(int argc, char **argv)
 		rc = cmd_fail("watch", &err);
 		goto out;
 	}
-	if ((o.token_file && !(token = watch_read_credential(o.token_file, &err))) ||
-	    (o.basic_file && !(basic = watch_read_credential(o.basic_file, &err)))) {
+	if ((o.token_file && !(token = httpd_read_credential(o.token_file, &err))) ||
+	    (o.basic_file && !(basic = httpd_read_credential(o.basic_file, &err)))) {
 		rc = cmd_fail("watch", &err);
 		goto out;
 	}
@@ -201,11 +210,12 @@ cmd_watch(int argc, char **argv)
 	wc.audit_path = audit;
 	wc.bearer_token = token;
 	wc.basic_auth = basic;
+	wc.accept_loss = o.accept_loss;
 	if (!(w = watch_start(&wc, &err))) {
 		rc = cmd_fail("watch", &err);
-		/* the state dir or audit log cannot be kept: a runtime failure, not bad input */
-		if (err.code == MM_E_IO)
-			rc = 3;
+		if (err.code == MM_E_PARSE && strstr(err.msg, "unless the loss is accepted"))
+			fprintf(stderr, "mmops watch: the lines above say what was lost; start with "
+				"--accept-loss to continue with the rest\n");
 		goto out;
 	}
 	if (o.port_file) {
@@ -214,8 +224,7 @@ cmd_watch(int argc, char **argv)
 
 		if (fsx_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
 			watch_stop(w);
-			cmd_fail("watch", &err);
-			rc = 3;
+			rc = cmd_fail("watch", &err);
 			goto out;
 		}
 	}

@@ -12,6 +12,8 @@ int cmd_readiness(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_scrape(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_grafana(int argc, char **argv);
 int cmd_canary(int argc, char **argv);
 
 /* src/util.c: shared bits of the tool side. */
@@ -20,5 +22,7 @@ struct mm_err;
 int cmd_fail(const char *cmd, const struct mm_err *err);
 /* Install a log sink printing "mmops CMD: level: msg" to stderr. */
 void cmd_log_to_stderr(const char *cmd, int verbose);
+
+#include "banned.h"	/* last: see lib/banned.h */
 
 #endif

@@ -23,6 +23,8 @@ static const struct cmd cmds[] = {
 	{ "scrape",	cmd_scrape,	0, "fetch or read a Prometheus exposition and show what mmops sees" },
 	{ "canary",	cmd_canary,	0, "judge a candidate release against its baseline (U, Hodges-Lehmann, KS)" },
 	{ "sim",	cmd_sim,	1, "simulated market maker: /metrics, admin API, faults, edge report" },
+	{ "alerts",	cmd_alerts,	0, "render the Prometheus alert rules from the gates; check them" },
+	{ "grafana",	cmd_grafana,	0, "dashboards as code: export, import, diff and lint against Grafana" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -29,7 +29,8 @@ promtool_clean() {	# promtool accepts the exposition and prints nothing (no lint
 # --- the exposition --------------------------------------------------------
 check "sim starts on a free port" start_sim a --speed 50 --seed 3
 A=$PORT
-sleep 0.3
+ticking() { [ "$(metric "$1" mm_ticks_total)" -gt 0 ] 2>/dev/null; }
+wait_for 10 ticking "$A"
 check "promtool check metrics: no errors, no lint" promtool_clean "$A"
 check "every contract family is exported" bash -c "
 	for m in mm_tick_latency_seconds mm_md_cache_requests_total mm_hit_ratio mm_fills_total \
@@ -63,7 +64,8 @@ sleep 0.5
 t2=$(metric "$A" mm_ticks_total)
 check "scaled to 0: mm_ticks_total stops ($t1 = $t2)" test "$t1" = "$t2"
 post "$A" /admin/scale '{"replicas":1}' >/dev/null
-sleep 0.5
+moved() { [ "$(metric "$A" mm_ticks_total)" -gt "${t2:-0}" ] 2>/dev/null; }
+wait_for 10 moved
 t3=$(metric "$A" mm_ticks_total)
 check "scaled back to 1: mm_ticks_total moves ($t2 < $t3)" test "${t3:-0}" -gt "${t2:-0}"
 r=$(post "$A" /admin/breaker '{"open":true}')
@@ -75,8 +77,7 @@ r=$(post "$A" /admin/freeze '{"frozen":true}')
 check "POST /admin/freeze freezes orders" test "$(metric "$A" mm_orders_frozen)" = 1
 r=$(post "$A" /admin/fault '{"spec":"guard:drawdown+10m"}')
 check "POST /admin/fault adds an active fault" bash -c "[[ '$r' == 200*'\"active\":true'*'guard:drawdown'* ]]"
-sleep 0.2
-check "the guard fault trips mm_guard_trips_total{guard=drawdown}" bash -c "
+check "the guard fault trips mm_guard_trips_total{guard=drawdown}" wait_for 10 bash -c "
 	curl -sf http://127.0.0.1:$A/metrics | grep -q '^mm_guard_trips_total{guard=\"drawdown\"} [1-9]'"
 r=$(post "$A" /admin/fault '{"clear":true}')
 check "POST /admin/fault {clear:true} ends all faults" bash -c "[[ '$r' == 200*'\"faults\":[]'* ]]"
@@ -115,7 +116,7 @@ check "/metrics stays open with a token" test "$r" = 200
 # --- every fault active: still valid ----------------------------------------
 check "sim with every fault starts" start_sim c --speed 100 --fault latency --fault cache \
 	--fault deadline --fault edge --fault wslag --fault guard --fault breaker --fault taker
-sleep 0.3
+wait_for 10 ticking "$PORT"
 check "promtool accepts the exposition under every fault" promtool_clean "$PORT"
 check "breaker fault shows as open" test "$(metric "$PORT" mm_circuit_breaker_open)" = 1
 

@@ -48,7 +48,9 @@ live=(--scrape "$url" --hours 0.005 --interval 1s --warmup 0 --checkpoint-every 
 "$MMOPS" soak "${live[@]}" --state "$T/live.json" --gate-summary "$T/l_g.json" >/dev/null 2>&1 &
 p=$!
 PIDS+=("$p")
-sleep 6
+# kill it once its checkpoint holds a few samples (a poll, not a fixed sleep)
+has_samples() { [ "$(json "$T/live.json" samples 2>/dev/null)" -ge 3 ] 2>/dev/null; }
+wait_for 30 has_samples
 kill -9 "$p" 2>/dev/null
 wait "$p"
 rc=$?

@@ -41,6 +41,11 @@ test_err_exit_codes(void **state)
 	assert_int_equal(mm_err_exit_code(&err), 3);
 	mm_errf(&err, MM_E_RUNTIME, "x");
 	assert_int_equal(mm_err_exit_code(&err), 3);
+	/* one rule for files: an input that cannot be read is 2, an output that cannot be written 3 */
+	mm_errf(&err, MM_E_IO, "cannot read 'in.json'");
+	assert_int_equal(mm_err_exit_code(&err), 2);
+	mm_errf(&err, MM_E_WRITE, "cannot write 'out.json'");
+	assert_int_equal(mm_err_exit_code(&err), 3);
 }
 
 int

@@ -160,7 +160,7 @@ test_fsx_write_atomic_fails_cleanly(void **state)
 	assert_int_equal(fsx_write_atomic(blocker, "x", 1, &err), 0);
 	snprintf(path, sizeof(path), "%s/file/sub/out.json", dir);
 	assert_int_equal(fsx_write_atomic(path, "x", 1, &err), -1);
-	assert_int_equal(err.code, MM_E_IO);
+	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "cannot create directory"));
 	assert_int_equal(fsx_write_atomic("", "x", 1, &err), -1);
 	/* A directory in the way of the target: rename fails, the temp is removed. */

@@ -106,69 +106,11 @@ test_default_gates_load_and_match_the_file(void **st)
 	buf_release(&file);
 }
 
-/* The number at the end of an alert expression ("... > 150" -> 150). */
-static double
-trailing_threshold(const char *expr)
-{
-	const char *p = expr + strlen(expr);
-
-	while (p > expr && (p[-1] == ' ' || p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9')))
-		p--;
-	return strtod(p, NULL);
-}
-
 /*
- * DESIGN §5: one threshold for the soak and production.  Every gate's alert
- * in deploy/prometheus/alerts_soak.yml has the gate's for: and threshold.
+ * DESIGN §5: one threshold for the soak and production.  That the deployed
+ * rules are the rendering of the gates is `mmops alerts check` (make check);
+ * tests/unit/test_alerts.c tests the rendering.
  */
-static void
-test_deployed_alert_rules_share_thresholds_and_for(void **st)
-{
-	struct mm_err err;
-	struct gate_config *cfg;
-	struct ydoc *doc;
-	const char *root = getenv("ROOT");
-	char path[4096];
-	size_t i, g, r, found;
-
-	(void)st;
-	cfg = gates_load_default(&err);
-	assert_non_null(cfg);
-	snprintf(path, sizeof(path), "%s/deploy/prometheus/alerts_soak.yml", root ? root : ".");
-	doc = yaml_load_file(path, &err);
-	if (!doc)
-		fail_msg("%s: %s", path, err.msg);
-	for (i = 0; i < cfg->ngates; i++) {
-		const struct gate_def *d = &cfg->gates[i];
-		const struct ynode *groups = ynode_get(doc->root, "groups");
-
-		found = 0;
-		for (g = 0; groups && g < groups->n; g++) {
-			const struct ynode *rules = ynode_get(groups->items[g], "rules");
-
-			for (r = 0; rules && r < rules->n; r++) {
-				const struct ynode *rule = rules->items[r], *n;
-				const char *expr;
-				double f;
-
-				n = ynode_get(rule, "alert");
-				if (!n || n->kind != YNODE_SCALAR || strcmp(n->str, d->alert.name) != 0)
-					continue;
-				found++;
-				assert_int_equal(ynode_str(ynode_get(rule, "expr"), &expr, &err), 0);
-				assert_int_equal(ynode_duration(ynode_get(rule, "for"), &f, &err), 0);
-				if (f != d->alert.for_s || trailing_threshold(expr) != d->threshold)
-					fail_msg("%s: alerts_soak.yml has for %g and '%s'; the gate has for %g "
-						 "and threshold %g", d->alert.name, f, expr, d->alert.for_s,
-						 d->threshold);
-			}
-		}
-		if (found != 1)
-			fail_msg("%s: %zu rules in %s", d->alert.name, found, path);
-	}
-	ydoc_free(doc);
-	gates_free(cfg);
-}
 
 static void
 test_good_gate_loads_with_defaults(void **st)
@@ -429,7 +371,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_gates_load_and_match_the_file),
-		cmocka_unit_test(test_deployed_alert_rules_share_thresholds_and_for),
 		cmocka_unit_test(test_good_gate_loads_with_defaults),
 		cmocka_unit_test(test_unknown_key_is_error_at_its_position),
 		cmocka_unit_test(test_unknown_metric_is_error),

@@ -362,6 +362,215 @@ test_idle_connection_is_closed_after_timeout(void **state)
 	(void)state;
 }
 
+static struct httpd *
+start_guarded(struct seen *s, unsigned per_ip, unsigned request_timeout)
+{
+	struct httpd_config cfg = {0};
+	struct mm_err err;
+	struct httpd *h;
+
+	cfg.listen = "127.0.0.1:0";
+	cfg.conn_limit = 100;
+	cfg.timeout_sec = 30;
+	cfg.per_ip_limit = per_ip;
+	cfg.request_timeout_sec = request_timeout;
+	cfg.thread_per_connection = 1;
+	cfg.handler = echo_handler;
+	cfg.ctx = s;
+	h = httpd_start(&cfg, &err);
+	assert_non_null(h);
+	return h;
+}
+
+/* A connection to 127.0.0.1:port from the local address src ("127.0.0.2"). */
+static int
+connect_from(int port, const char *src)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Send req on fd and read until the server closes or 10 s pass; 1 when the answer was 200. */
+static int
+answered_200(int fd, const char *req)
+{
+	double deadline = clock_mono() + 10;
+	char tmp[4096];
+	size_t got = 0;
+
+	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	while (clock_mono() < deadline && got < sizeof(tmp) - 1) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, tmp + got, sizeof(tmp) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		tmp[got] = '\0';
+		if (strstr(tmp, "\r\n\r\n"))
+			break;
+	}
+	tmp[got] = '\0';
+	close(fd);
+	return strncmp(tmp, "HTTP/1.1 200", 12) == 0;
+}
+
+static void
+test_trickling_client_is_cut_at_the_request_deadline(void **state)
+{
+	struct seen s = {0};
+	struct httpd *h = start_guarded(&s, 0, 1);
+	int fd = raw_connect(httpd_port(h));
+	double deadline = clock_mono() + 10;
+	int closed = 0;
+	char c;
+
+	/* a header line every 200 ms: MHD's idle timeout (30 s) restarts each time */
+	assert_true(write(fd, "GET / HTTP/1.1\r\n", 16) == 16);
+	while (!closed && clock_mono() < deadline) {
+		struct pollfd p = {fd, POLLIN, 0};
+
+		if (write(fd, "X-Slow: 1\r\n", 11) != 11)
+			closed = 1;
+		else if (poll(&p, 1, 200) > 0)
+			closed = read(fd, &c, 1) <= 0;
+	}
+	assert_true(closed);
+	assert_int_equal(s.calls, 0);
+	close(fd);
+	/* a request sent in time is served */
+	assert_true(answered_200(raw_connect(httpd_port(h)), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+	httpd_stop(h);
+	(void)state;
+}
+
+static void
+test_per_address_limit_keeps_room_for_other_clients(void **state)
+{
+	struct seen s = {0};
+	struct httpd *h = start_guarded(&s, 2, 0);
+	int a = connect_from(httpd_port(h), "127.0.0.1"), b = connect_from(httpd_port(h), "127.0.0.1");
+
+	/* 127.0.0.1 holds its two: its third connection is refused, another address is served */
+	assert_false(answered_200(connect_from(httpd_port(h), "127.0.0.1"),
+				  "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+	assert_true(answered_200(connect_from(httpd_port(h), "127.0.0.2"),
+				 "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+	assert_int_equal(s.calls, 1);
+	assert_string_equal(s.addr, "127.0.0.2");
+	close(a);
+	close(b);
+	httpd_stop(h);
+	(void)state;
+}
+
+static void
+test_an_eighth_of_the_slots_is_kept_free_for_new_clients(void **state)
+{
+	struct seen s = {0};
+	struct httpd_config cfg = {0};
+	struct mm_err err;
+	struct httpd *h;
+	double deadline;
+	int fds[16], i, ok = 0, closed = 0;
+	char c;
+
+	cfg.listen = "127.0.0.1:0";
+	cfg.conn_limit = 16;
+	cfg.timeout_sec = 60;
+	cfg.request_timeout_sec = 60;	/* far beyond this test: only the reserve can cut */
+	cfg.thread_per_connection = 1;
+	cfg.handler = echo_handler;
+	cfg.ctx = &s;
+	h = httpd_start(&cfg, &err);
+	assert_non_null(h);
+	for (i = 0; i < 16; i++)
+		fds[i] = raw_connect(httpd_port(h));
+	deadline = clock_mono() + 10;
+	while (!ok && clock_mono() < deadline)
+		ok = answered_200(raw_connect(httpd_port(h)), "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_true(ok);
+	/* the room was made by cutting the oldest idle connections */
+	{
+		struct pollfd p = {fds[0], POLLIN, 0};
+
+		if (poll(&p, 1, 2000) > 0)
+			closed = read(fds[0], &c, 1) <= 0;
+	}
+	assert_true(closed);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+	httpd_stop(h);
+	(void)state;
+}
+
+static void
+test_auth_is_checked_by_one_constant_time_compare(void **state)
+{
+	struct httpd_req req;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cret";
+	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "bearer   s3cret";
+	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cre";	/* a prefix: same path as any mismatch */
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearer s3cretX";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Basic s3cret";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	req.authorization = "Bearers3cret";
+	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
+	assert_true(httpd_ct_equal("abc", 3, "abc", 3));
+	assert_false(httpd_ct_equal("abc", 3, "abcabc", 6));
+}
+
+static void
+test_credential_file_is_one_line(void **state)
+{
+	char dir[] = "/tmp/mmops-cred-XXXXXX", path[64];
+	struct mm_err err;
+	char *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t", dir);
+	f = fopen(path, "w");
+	fputs("tok-en\n", f);
+	fclose(f);
+	c = httpd_read_credential(path, &err);
+	assert_string_equal(c, "tok-en");
+	free(c);
+	f = fopen(path, "w");
+	fputs("a\nb\n", f);
+	fclose(f);
+	assert_null(httpd_read_credential(path, &err));
+	assert_int_equal(err.code, MM_E_CONFIG);
+	f = fopen(path, "w");
+	fclose(f);
+	assert_null(httpd_read_credential(path, &err));
+	assert_non_null(strstr(err.msg, "is empty"));
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_bad_listen_addresses_are_refused(void **state)
 {
@@ -465,6 +674,11 @@ main(void)
 	    cmocka_unit_test(test_allow_and_www_authenticate_headers_are_sent),
 	    cmocka_unit_test(test_connection_limit_refuses_extra_connections),
 	    cmocka_unit_test(test_idle_connection_is_closed_after_timeout),
+	    cmocka_unit_test(test_trickling_client_is_cut_at_the_request_deadline),
+	    cmocka_unit_test(test_per_address_limit_keeps_room_for_other_clients),
+	    cmocka_unit_test(test_an_eighth_of_the_slots_is_kept_free_for_new_clients),
+	    cmocka_unit_test(test_auth_is_checked_by_one_constant_time_compare),
+	    cmocka_unit_test(test_credential_file_is_one_line),
 	    cmocka_unit_test(test_bad_listen_addresses_are_refused),
 	    cmocka_unit_test(test_address_in_use_is_a_net_error),
 	    cmocka_unit_test(test_split_hostport_forms),

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -388,30 +389,233 @@ write_text(const char *path, const char *text)
 	assert_int_equal(fsx_write_atomic(path, text, strlen(text), &err), 0);
 }
 
-static void
-test_torn_last_record_is_dropped_corrupt_one_is_an_error(void **state)
+static char *
+read_text(const char *path)
 {
-	struct fx *f = *state;
-	char *j = path_in(f, "journal.jsonl");
+	struct buf b = BUF_INIT(1 << 26);
+	struct mm_err err;
+
+	assert_int_equal(buf_read_file(&b, path, &err), 0);
+	return buf_detach(&b, NULL);
+}
+
+/* ledger_open that must fail; returns err.msg copied (caller frees). */
+static char *
+open_refused(const char *dir, int code)
+{
 	struct ledger_opts o;
 	struct mm_err err;
 	struct ledger *l;
 
+	memset(&o, 0, sizeof(o));
+	o.state_dir = dir;
+	l = ledger_open(&o, T0, &err);
+	if (l) {
+		ledger_close(l, T0);
+		fail_msg("ledger_open of '%s' should have failed", dir);
+	}
+	assert_int_equal(err.code, code);
+	return xstrdup(err.msg);
+}
+
+static struct ledger *
+open_accepting(const char *dir)
+{
+	struct ledger_opts o;
+	struct mm_err err;
+	struct ledger *l;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = dir;
+	o.accept_loss = 1;
+	l = ledger_open(&o, T0, &err);
+	if (!l)
+		fail_msg("ledger_open (accept_loss): %s", err.msg);
+	return l;
+}
+
+/* A crashed state dir holding three decisions: HardA (rollback 1), Other (ignored), HardB (cooldown). */
+static char *
+three_decisions_crashed(struct fx *f, struct ledger **keep)
+{
+	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct ledger_verdict v;
+
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	ledger_job_free(v.job);
+	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "oooo", T0, 0,
+				 NULL), DECISION_IGNORED);
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0, 0,
+				 NULL), DECISION_COOLDOWN);
+	*keep = l;
+	return crash_copy(f, "crashed");
+}
+
+/* Byte offset of the start of line n (1-based) of text. */
+static size_t
+line_start(const char *text, int n)
+{
+	const char *p = text;
+
+	while (--n > 0) {
+		p = strchr(p, '\n');
+		assert_non_null(p);
+		p++;
+	}
+	return (size_t)(p - text);
+}
+
+static void
+test_journal_lines_and_snapshot_carry_checksums(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l;
+	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
+	char *sp = xasprintf("%s/state.json", dir), *text = read_text(jp), *p, *nl;
+	json_t *snap;
+	int n = 0;
+
+	/* each line is JSON: {"crc":"<8 hex>","r":{record}} */
+	for (p = text; *p; p = nl + 1) {
+		json_t *line;
+
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		line = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		assert_non_null(line);
+		assert_int_equal(strlen(json_string_value(json_object_get(line, "crc"))), 8);
+		assert_true(json_is_object(json_object_get(line, "r")));
+		json_decref(line);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	snap = json_load_file(sp, 0, NULL);
+	assert_non_null(snap);
+	assert_int_equal(strlen(json_string_value(json_object_get(snap, "crc"))), 8);
+	assert_int_equal(jsonx_num(json_object_get(snap, "state"), "format", 0), LEDGER_STATE_FORMAT);
+	json_decref(snap);
+	free(text);
+	free(jp);
+	free(sp);
+	ledger_close(l, T0);
+	free(dir);
+}
+
+static void
+test_journal_cut_inside_the_first_record_is_refused_then_accepted(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l, *l2;
+	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
+	char *msg;
+
+	/* the same as a truncated file: the rollback decided (and answered) is gone */
+	assert_int_equal(truncate(jp, 40), 0);
+	msg = open_refused(dir, MM_E_PARSE);
+	assert_non_null(strstr(msg, "journal.jsonl:1: the journal ends inside a record"));
+	assert_non_null(strstr(msg, "refusing to start with a shorter history"));
+	free(msg);
+	/* nothing was changed by the refusal: it is refused again */
+	msg = open_refused(dir, MM_E_PARSE);
+	free(msg);
+	l2 = open_accepting(dir);
+	assert_int_equal(ledger_entries(l2), 0);
+	ledger_close(l2, T0);
+	/* once accepted, the next start is clean */
+	l2 = open_l(dir, NULL, 0);
+	ledger_close(l2, T0);
+	ledger_close(l, T0);
+	free(jp);
+	free(dir);
+}
+
+static void
+test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l, *l2;
+	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
+	char *text = read_text(jp), *msg, *fp;
+	size_t at = line_start(text, 2);
+
+	/* "oooo" becomes "oooq": still JSON, a phantom entry without the checksum */
+	fp = strstr(text + at, "oooo");
+	assert_non_null(fp);
+	fp[3] = 'q';
+	write_text(jp, text);
+	msg = open_refused(dir, MM_E_PARSE);
+	assert_non_null(strstr(msg, "journal.jsonl:2: record fails its checksum"));
+	free(msg);
+	l2 = open_accepting(dir);
+	/* records 1 and 3 are kept: HardA stays rolled back, its cooldown holds */
+	assert_int_equal(ledger_entries(l2), 2);
+	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0,
+				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbb2", T0 + 1, 0,
+				 NULL), DECISION_COOLDOWN);
+	ledger_close(l2, T0);
+	ledger_close(l, T0);
+	free(text);
+	free(jp);
+	free(dir);
+}
+
+static void
+test_deleted_or_damaged_snapshot_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ledger *l, *l2;
+	struct ledger_verdict v;
+	char *sp, *text, *msg, *p;
+
+	l = open_l(f->dir, NULL, 0);
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	ledger_job_free(v.job);
+	ledger_close(l, T0);	/* all in the snapshot now, the journal empty */
+	sp = path_in(f, "state.json");
+	text = read_text(sp);
+	/* a flipped byte inside a value */
+	p = strstr(text, "aaaa");
+	assert_non_null(p);
+	p[0] = 'b';
+	write_text(sp, text);
+	msg = open_refused(f->dir, MM_E_PARSE);
+	assert_non_null(strstr(msg, "state.json fails its checksum"));
+	free(msg);
+	p[0] = 'a';
+	write_text(sp, text);
+	l2 = open_l(f->dir, NULL, 0);
+	ledger_close(l2, T0);
+	/* deleted: it would start empty and roll back a second time */
+	assert_int_equal(unlink(sp), 0);
+	msg = open_refused(f->dir, MM_E_PARSE);
+	assert_non_null(strstr(msg, "state.json is missing but"));
+	free(msg);
+	l2 = open_accepting(f->dir);
+	assert_int_equal(ledger_entries(l2), 0);
+	ledger_close(l2, T0);
+	free(text);
+	free(sp);
+}
+
+static void
+test_journal_from_an_older_mmops_without_checksums_is_read(void **state)
+{
+	struct fx *f = *state;
+	char *j = path_in(f, "journal.jsonl"), *s = path_in(f, "state.json");
+	struct ledger *l;
+
+	write_text(s, "{\"format\":1,\"next_job\":1,\"next_rollback\":1,\"alerts\":[],"
+		      "\"pending\":[],\"last_rollback\":null}\n");
 	write_text(j, "{\"type\":\"decision\",\"t\":1,\"fingerprint\":\"aaaa\",\"startsAt\":\"\","
-		      "\"status\":\"firing\",\"decision\":\"ignored\"}\n{\"type\":\"deci");
+		      "\"status\":\"firing\",\"decision\":\"ignored\"}\n");
 	l = open_l(f->dir, NULL, 0);
 	assert_int_equal(ledger_entries(l), 1);
 	ledger_close(l, T0);
-
-	write_text(j, "{\"type\":\"decision\",\"t\":1,\"fingerprint\":\"aaaa\",\"startsAt\":\"\","
-		      "\"status\":\"firing\",\"decision\":\"ignored\"}\nnot json\n{}\n");
-	memset(&o, 0, sizeof(o));
-	o.state_dir = f->dir;
-	assert_null(ledger_open(&o, T0, &err));
-	assert_int_equal(err.code, MM_E_PARSE);
-	assert_non_null(strstr(err.file, "journal.jsonl"));
-	assert_int_equal(err.line, 2);
 	free(j);
+	free(s);
 }
 
 static void
@@ -419,15 +623,20 @@ test_second_watcher_on_the_same_dir_is_refused(void **state)
 {
 	struct fx *f = *state;
 	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_opts o;
-	struct mm_err err;
+	char *lock = path_in(f, "lock"), *msg;
 
-	memset(&o, 0, sizeof(o));
-	o.state_dir = f->dir;
-	assert_null(ledger_open(&o, T0, &err));
-	assert_int_equal(err.code, MM_E_IO);
-	assert_non_null(strstr(err.msg, "in use by another mmops watch"));
+	msg = open_refused(f->dir, MM_E_RUNTIME);
+	assert_non_null(strstr(msg, "in use by another mmops watch"));
+	free(msg);
+	/* the lock is the directory's, held on a descriptor: deleting the file changes nothing */
+	assert_int_equal(unlink(lock), 0);
+	msg = open_refused(f->dir, MM_E_RUNTIME);
+	assert_non_null(strstr(msg, "in use by another mmops watch"));
+	free(msg);
 	ledger_close(l, T0);
+	l = open_l(f->dir, NULL, 0);
+	ledger_close(l, T0);
+	free(lock);
 }
 
 static void
@@ -568,7 +777,7 @@ test_write_failure_fails_closed(void **state)
 	/* the decision is made, but it cannot be made durable: the caller answers 500 */
 	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), 0);
 	assert_int_equal(ledger_commit(l, seq, &err), -1);
-	assert_int_equal(err.code, MM_E_IO);
+	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "cannot append to the audit log: No space left on device"));
 	ledger_job_free(v.job);
 	/* and it stays failed: no decision without the audit record */
@@ -578,6 +787,161 @@ test_write_failure_fails_closed(void **state)
 	json_decref(st);
 	alert_payload_release(&p);
 	ledger_close(l, T0);
+}
+
+/* A job finishes while the disk refuses: its completion cannot be written yet. */
+static void
+finish_failing(struct ledger *l, struct ledger_job *j, double now)
+{
+	struct mm_err err;
+	json_t *res = json_pack("[{s:s, s:s}]", "name", "stop", "result", "ok");
+
+	assert_int_equal(ledger_job_done(l, j, res, now, &err), -1);
+	json_decref(res);
+	ledger_job_free(j);
+}
+
+/* Poll ledger_recover() until it succeeds; 0, or -1 after 5 s. */
+static int
+recover_within(struct ledger *l)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (ledger_recover(l, NULL) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Every line of path is a whole JSON document (nothing torn, nothing appended onto one). */
+static size_t
+all_lines_are_json(const char *path)
+{
+	char *text = read_text(path), *p, *nl;
+	size_t n = 0;
+
+	for (p = text; *p; p = nl + 1) {
+		json_t *j;
+
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		j = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		if (!j)
+			fail_msg("%s:%zu: not JSON: %.*s", path, n + 1, (int)(nl - p), p);
+		json_decref(j);
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+static void
+test_write_failure_recovers_without_a_restart(void **state)
+{
+	struct fx *f = *state;
+	char *audit = path_in(f, "audit.jsonl");
+	struct ledger *l = open_l(f->dir, audit, 0);
+	static const char body[] =
+		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"},"
+		"\"fingerprint\":\"aaaa\",\"startsAt\":\"2025-10-11T10:00:00Z\"}]}";
+	struct alert_payload p;
+	struct ledger_verdict v, w;
+	struct ledger_job **jobs;
+	struct mm_err err;
+	char why[256];
+	uint64_t seq;
+
+	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
+	/* a rollback decided and durable; its job runs while the disk is full */
+	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T09:00:00Z", "bbbb", T0, 0, &w),
+			 DECISION_ROLLBACK);
+	ledger_inject_write_error(l, ENOSPC);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1000, 0, &v, &seq, &err), 0);
+	assert_int_equal(ledger_commit(l, seq, &err), -1);	/* answered 500 */
+	assert_non_null(strstr(err.msg, "No space left on device"));
+	ledger_job_free(v.job);
+	assert_false(ledger_healthy(l, why, sizeof(why), NULL));
+	assert_non_null(strstr(why, "No space left on device"));
+	finish_failing(l, w.job, T0 + 1001);
+	/* still full: still refused */
+	usleep((useconds_t)(LEDGER_RETRY_INTERVAL * 1e6) + 10000);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1002, 0, &v, &seq, &err), -1);
+	assert_int_equal(err.code, MM_E_WRITE);
+	/* space freed: recovery without a restart */
+	ledger_inject_write_error(l, 0);
+	assert_int_equal(recover_within(l), 0);
+	assert_true(ledger_healthy(l, NULL, 0, NULL));
+	/* the alert answered 500 is decided again, as a rollback (rollback 1's job finished) */
+	assert_int_equal(ledger_cooldown_remaining(l, f->pol, T0 + 1003, NULL), 0);
+	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1003, 0, &v, &seq, &err), 0);
+	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	assert_int_equal(v.kind, DECISION_ROLLBACK);
+	assert_int_equal(v.rollback_id, 2);
+	ledger_job_free(v.job);
+	ledger_close(l, T0 + 1004);
+	/* what is on disk says the same, and both files are whole lines of JSON */
+	assert_true(all_lines_are_json(audit) >= 3);
+	l = open_l(f->dir, audit, 0);
+	assert_int_equal(ledger_take_pending(l, &jobs), 1);
+	assert_int_equal(jobs[0]->rollback_id, 2);	/* rollback 1's completion was kept */
+	ledger_job_free(jobs[0]);
+	free(jobs);
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1005,
+				 0, NULL), DECISION_DUPLICATE);
+	ledger_close(l, T0 + 1005);
+	alert_payload_release(&p);
+	free(audit);
+}
+
+static void
+test_pending_notifications_are_bounded_and_shed(void **state)
+{
+	struct fx *f = *state;
+	struct ledger_opts o;
+	struct ledger_verdict v;
+	struct mm_err err;
+	struct ledger *l;
+	char fp[32], *sp;
+	json_t *st, *snap;
+	int i, jobs = 0, shed = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.state_dir = f->dir;
+	o.max_pending_notify = 10;
+	l = ledger_open(&o, T0, &err);
+	assert_non_null(l);
+	for (i = 0; i < 50; i++) {
+		snprintf(fp, sizeof(fp), "soft%04d", i);
+		assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", fp, T0, 0,
+					 &v), DECISION_NOTIFY);
+		if (v.job)
+			jobs++;
+		if (v.shed) {
+			shed++;
+			assert_non_null(strstr(v.reason, "notification shed, 10 already pending"));
+		}
+		ledger_job_free(v.job);
+	}
+	assert_int_equal(jobs, 10);
+	assert_int_equal(shed, 40);
+	/* a rollback is never shed */
+	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+			 DECISION_ROLLBACK);
+	assert_non_null(v.job);
+	ledger_job_free(v.job);
+	st = ledger_status(l, f->pol, T0);
+	assert_int_equal(json_integer_value(json_object_get(st, "pending_jobs")), 11);
+	json_decref(st);
+	ledger_close(l, T0);
+	sp = path_in(f, "state.json");
+	snap = json_load_file(sp, 0, NULL);
+	assert_non_null(snap);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(snap, "state"), "pending")),
+			 11);
+	json_decref(snap);
+	free(sp);
 }
 
 static void
@@ -609,11 +973,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run_creates_no_job_and_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_reads_but_never_writes_existing_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart_neither_repeats_nor_forgets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_last_record_is_dropped_corrupt_one_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_lines_and_snapshot_carry_checksums, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_cut_inside_the_first_record_is_refused_then_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_or_damaged_snapshot_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_from_an_older_mmops_without_checksums_is_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_watcher_on_the_same_dir_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_has_a_line_per_decision_and_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_decisions_are_all_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_fails_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_recovers_without_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_notifications_are_bounded_and_shed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_alerts_are_forgotten_after_retention, setup, teardown),
 	};
 

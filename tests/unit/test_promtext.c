@@ -115,6 +115,9 @@ test_openmetrics_needs_eof(void **state)
 	check_err("# TYPE a counter\na_total 1\n", PROMTEXT_OPENMETRICS, MM_E_PARSE, 3, 1,
 		  "no '# EOF'");
 	check_ok("# TYPE a counter\na_total 1\n", 0, "a/counter a_total 1 #0 L2\n");
+	/* found by fuzz_promtext: an empty body still has a position, 1:1 */
+	check_err("", PROMTEXT_OPENMETRICS, MM_E_PARSE, 1, 1, "no '# EOF'");
+	check_err("\n\n", PROMTEXT_OPENMETRICS, MM_E_PARSE, 3, 1, "no '# EOF'");
 	(void)state;
 }
 
