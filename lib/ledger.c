@@ -936,7 +936,7 @@ recover_locked(struct ledger *l, struct mm_err *err)
 		return fail(l, err, "cannot cut the audit log back to its last line", errno);
 	if (clock_now(&now, err) < 0)
 		return fail(l, err, err->msg, 0);
-	if (l->dir) {
+	if (l->dir && !l->read_only) {
 		reset_state(l);
 		if (load_snapshot(l, 1, err) < 0 || replay_journal(l, err) < 0)
 			return fail(l, err, err->msg, 0);
@@ -949,7 +949,10 @@ recover_locked(struct ledger *l, struct mm_err *err)
 	} else {
 		size_t i;
 
-		/* memory only: what was decided stays decided; nobody waits for lost records */
+		/*
+		 * Memory only, or dry-run (which never writes the state): what
+		 * was decided stays decided; nobody waits for lost records.
+		 */
 		for (i = 0; i < l->t.cap; i++)
 			if (l->t.slots[i])
 				l->t.slots[i]->seq = 0;
@@ -978,7 +981,7 @@ ledger_recover(struct ledger *l, struct mm_err *err)
 	int ret = 0;
 
 	pthread_mutex_lock(&l->mu);
-	if (l->failed && (l->read_only || clock_mono() < l->retry_at))
+	if (l->failed && clock_mono() < l->retry_at)
 		ret = mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if (l->failed)
 		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
