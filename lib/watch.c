@@ -212,7 +212,7 @@ tpl_ctx_for(struct tpl_ctx *c, const struct alert *a, enum decision_kind k, enum
 	    long rollback_id, const char *receiver, const char *ext, const char *gk)
 {
 	c->alert = a;
-	c->decision = k;
+	c->decision = decision_name(k);
 	c->gate = gate_name(g);
 	c->rollback_id = rollback_id;
 	c->receiver = receiver;
