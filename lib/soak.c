@@ -1045,6 +1045,83 @@ jcount(const json_t *o, const char *k)
 	return v > 1e15 ? (unsigned long)1e15 : (unsigned long)v;
 }
 
+/*
+ * One table per checkpointed struct drives both its save and its load (as
+ * redis's config table drives CONFIG SET, GET and REWRITE), so the two
+ * cannot drift: a field is a row, its JSON key is the member's name, and
+ * its kind follows from the member's C type (_Generic: a type the table
+ * does not know fails to compile).  Composite members (histograms, means,
+ * EMAs, arrays) have their own save/load pairs next to each other.
+ */
+enum ck_kind { CK_NUM, CK_BOOL, CK_ULONG, CK_UINT };
+
+struct ck_field {
+	const char *key;
+	enum ck_kind kind;
+	size_t off;
+};
+
+#define CK(type, member)                                                                   \
+	{                                                                                  \
+		#member,                                                                   \
+		    _Generic(((type *)0)->member, double: CK_NUM, int: CK_BOOL,            \
+			     unsigned long: CK_ULONG, unsigned: CK_UINT),                  \
+		    offsetof(type, member)                                                 \
+	}
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static void
+ck_save(json_t *j, const void *base, const struct ck_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *p = (const char *)base + f[i].off;
+		json_t *v = NULL;
+
+		switch (f[i].kind) {
+		case CK_NUM:
+			v = jnum(*(const double *)(const void *)p);
+			break;
+		case CK_BOOL:
+			v = json_boolean(*(const int *)(const void *)p);
+			break;
+		case CK_ULONG:
+			v = json_integer((json_int_t) * (const unsigned long *)(const void *)p);
+			break;
+		case CK_UINT:
+			v = json_integer((json_int_t) * (const unsigned *)(const void *)p);
+			break;
+		}
+		json_object_set_new(j, f[i].key, v);
+	}
+}
+
+static void
+ck_load(const json_t *j, void *base, const struct ck_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *p = (char *)base + f[i].off;
+
+		switch (f[i].kind) {
+		case CK_NUM:
+			*(double *)(void *)p = jkey(j, f[i].key);
+			break;
+		case CK_BOOL:
+			*(int *)(void *)p = jsonx_bool(j, f[i].key, 0);
+			break;
+		case CK_ULONG:
+			*(unsigned long *)(void *)p = jcount(j, f[i].key);
+			break;
+		case CK_UINT:
+			*(unsigned *)(void *)p = (unsigned)jcount(j, f[i].key);
+			break;
+		}
+	}
+}
+
 static json_t *
 jarr(const double *v, size_t n)
 {
@@ -1135,35 +1212,45 @@ ema_load(struct stats_ema *e, const json_t *j)
 	e->w = jkey(j, "w");
 }
 
+/* The scalar members of a tracker, of its counter and of a gate's evaluation. */
+static const struct ck_field tracker_fields[] = {
+	CK(struct tracker, layout_gen), CK(struct tracker, post),	CK(struct tracker, inc_base),
+	CK(struct tracker, min),	CK(struct tracker, max),	CK(struct tracker, last),
+	CK(struct tracker, value),	CK(struct tracker, nw),		CK(struct tracker, prev_t),
+	CK(struct tracker, prev_v),	CK(struct tracker, have_prev), CK(struct tracker, samples),
+	CK(struct tracker, error),
+};
+static const struct ck_field counter_fields[] = {
+	CK(struct stats_counter, last),
+	CK(struct stats_counter, have),
+	CK(struct stats_counter, increase),
+	CK(struct stats_counter, resets),
+};
+static const struct ck_field eval_fields[] = {
+	CK(struct gate_eval, evals),	      CK(struct gate_eval, nan_evals),
+	CK(struct gate_eval, breach_evals),   CK(struct gate_eval, last_t),
+	CK(struct gate_eval, last_value),     CK(struct gate_eval, in_streak),
+	CK(struct gate_eval, streak_start),   CK(struct gate_eval, last_breach_t),
+	CK(struct gate_eval, first_breach),   CK(struct gate_eval, longest),
+	CK(struct gate_eval, longest_start),  CK(struct gate_eval, breach_seconds),
+	CK(struct gate_eval, sustained),      CK(struct gate_eval, first_sustained),
+};
+
 static json_t *
 tracker_json(const struct tracker *tr)
 {
-	json_t *j = json_object();
+	json_t *j = json_object(), *c = json_object();
 
+	ck_save(j, tr, tracker_fields, NFIELDS(tracker_fields));
+	ck_save(c, &tr->call, counter_fields, NFIELDS(counter_fields));
+	json_object_set_new(j, "counter", c);
 	json_object_set_new(j, "hall", hist_json(&tr->hall));
 	json_object_set_new(j, "hw", hist_json(&tr->hw));
-	json_object_set_new(j, "layout_gen", json_integer(tr->layout_gen));
 	json_object_set_new(j, "twall", tw_json(&tr->twall));
 	json_object_set_new(j, "tww", tw_json(&tr->tww));
-	json_object_set_new(j, "counter", json_pack("{s:o,s:b,s:o,s:I}", "last", jnum(tr->call.last),
-						    "have", tr->call.have, "increase",
-						    jnum(tr->call.increase), "resets",
-						    (json_int_t)tr->call.resets));
 	json_object_set_new(j, "e1h", ema_json(&tr->e1h));
 	json_object_set_new(j, "e24h", ema_json(&tr->e24h));
-	json_object_set_new(j, "post", json_boolean(tr->post));
-	json_object_set_new(j, "inc_base", jnum(tr->inc_base));
-	json_object_set_new(j, "min", jnum(tr->min));
-	json_object_set_new(j, "max", jnum(tr->max));
-	json_object_set_new(j, "last", jnum(tr->last));
-	json_object_set_new(j, "value", jnum(tr->value));
-	json_object_set_new(j, "nw", json_integer((json_int_t)tr->nw));
-	json_object_set_new(j, "prev_t", jnum(tr->prev_t));
-	json_object_set_new(j, "prev_v", jnum(tr->prev_v));
-	json_object_set_new(j, "have_prev", json_boolean(tr->have_prev));
 	json_object_set_new(j, "raw", jarr(tr->raw, tr->nraw));
-	json_object_set_new(j, "samples", json_integer((json_int_t)tr->samples));
-	json_object_set_new(j, "error", json_boolean(tr->error));
 	json_object_set_new(j, "errmsg", json_string(tr->errmsg));
 	return j;
 }
@@ -1176,31 +1263,16 @@ tracker_load(struct tracker *tr, const json_t *j)
 	if (!json_is_object(j) || hist_load(&tr->hall, json_object_get(j, "hall")) < 0 ||
 	    hist_load(&tr->hw, json_object_get(j, "hw")) < 0)
 		return -1;
-	tr->layout_gen = (unsigned)jcount(j, "layout_gen");
+	ck_load(j, tr, tracker_fields, NFIELDS(tracker_fields));
+	ck_load(c, &tr->call, counter_fields, NFIELDS(counter_fields));
 	tw_load(&tr->twall, json_object_get(j, "twall"));
 	tw_load(&tr->tww, json_object_get(j, "tww"));
-	tr->call.last = jkey(c, "last");
-	tr->call.have = jsonx_bool(c, "have", 0);
-	tr->call.increase = jkey(c, "increase");
-	tr->call.resets = jcount(c, "resets");
 	ema_load(&tr->e1h, json_object_get(j, "e1h"));
 	ema_load(&tr->e24h, json_object_get(j, "e24h"));
-	tr->post = jsonx_bool(j, "post", 0);
-	tr->inc_base = jkey(j, "inc_base");
-	tr->min = jkey(j, "min");
-	tr->max = jkey(j, "max");
-	tr->last = jkey(j, "last");
-	tr->value = jkey(j, "value");
-	tr->nw = jcount(j, "nw");
-	tr->prev_t = jkey(j, "prev_t");
-	tr->prev_v = jkey(j, "prev_v");
-	tr->have_prev = jsonx_bool(j, "have_prev", 0);
 	tr->nraw = tr->rawcap = json_array_size(raw);
 	tr->raw = xcalloc(tr->rawcap + 1, sizeof(double));
 	if (jarr_get(raw, tr->raw, tr->nraw) < 0)
 		return -1;
-	tr->samples = jcount(j, "samples");
-	tr->error = jsonx_bool(j, "error", 0);
 	snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", jsonx_str(j, "errmsg", ""));
 	return 0;
 }
@@ -1208,7 +1280,7 @@ tracker_load(struct tracker *tr, const json_t *j)
 static json_t *
 probe_json(const struct probe *p)
 {
-	json_t *j = json_object(), *ring = json_array(), *chart = json_array();
+	json_t *j = json_object(), *ring = json_array(), *chart = json_array(), *e = json_object();
 	const struct gate_eval *ev = &p->ev;
 	size_t i;
 
@@ -1228,14 +1300,8 @@ probe_json(const struct probe *p)
 	json_object_set_new(j, "layout_gen", json_integer(p->layout_gen));
 	json_object_set_new(j, "chart", chart);
 	json_object_set_new(j, "windowed", jnum(p->windowed));
-	json_object_set_new(j, "eval", json_pack("{s:I,s:I,s:I,s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}",
-		"evals", (json_int_t)ev->evals, "nan_evals", (json_int_t)ev->nan_evals,
-		"breach_evals", (json_int_t)ev->breach_evals, "last_t", jnum(ev->last_t),
-		"last_value", jnum(ev->last_value), "in_streak", ev->in_streak,
-		"streak_start", jnum(ev->streak_start), "last_breach_t", jnum(ev->last_breach_t),
-		"first_breach", jnum(ev->first_breach), "longest", jnum(ev->longest),
-		"longest_start", jnum(ev->longest_start), "breach_seconds", jnum(ev->breach_seconds),
-		"sustained", ev->sustained, "first_sustained", jnum(ev->first_sustained)));
+	ck_save(e, ev, eval_fields, NFIELDS(eval_fields));
+	json_object_set_new(j, "eval", e);
 	return j;
 }
 
@@ -1276,20 +1342,7 @@ probe_load(struct probe *p, const json_t *j)
 		p->chart.b[bi].breach = json_is_true(json_array_get(b, 5));
 	}
 	p->windowed = jkey(j, "windowed");
-	ev->evals = jcount(e, "evals");
-	ev->nan_evals = jcount(e, "nan_evals");
-	ev->breach_evals = jcount(e, "breach_evals");
-	ev->last_t = jkey(e, "last_t");
-	ev->last_value = jkey(e, "last_value");
-	ev->in_streak = jsonx_bool(e, "in_streak", 0);
-	ev->streak_start = jkey(e, "streak_start");
-	ev->last_breach_t = jkey(e, "last_breach_t");
-	ev->first_breach = jkey(e, "first_breach");
-	ev->longest = jkey(e, "longest");
-	ev->longest_start = jkey(e, "longest_start");
-	ev->breach_seconds = jkey(e, "breach_seconds");
-	ev->sustained = jsonx_bool(e, "sustained", 0);
-	ev->first_sustained = jkey(e, "first_sustained");
+	ck_load(e, ev, eval_fields, NFIELDS(eval_fields));
 	return 0;
 }
 
