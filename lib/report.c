@@ -315,6 +315,51 @@ aggs_json(const struct report_series *s)
 	return o;
 }
 
+void
+report_recording_add(struct report_recording *r, double t, double v)
+{
+	if (r->n >= REPORT_RECORD_MAX) {
+		r->truncated = 1;
+		return;
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 1024;
+		r->t = xrealloc(r->t, r->cap * sizeof(*r->t));
+		r->v = xrealloc(r->v, r->cap * sizeof(*r->v));
+	}
+	r->t[r->n] = t;
+	r->v[r->n] = v;
+	r->n++;
+}
+
+void
+report_recording_release(struct report_recording *r)
+{
+	if (!r)
+		return;
+	free(r->t);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* {"label": "p95 over 5m", "t": [...], "v": [...], "truncated": false} */
+static json_t *
+recording_json(const struct report_recording *rec, const char *label)
+{
+	json_t *o = json_object(), *t = json_array(), *v = json_array();
+	size_t i;
+
+	for (i = 0; i < rec->n; i++) {
+		json_array_append_new(t, jsonx_real(rec->t[i]));
+		json_array_append_new(v, jsonx_real(rec->v[i]));
+	}
+	json_object_set_new(o, "label", json_string(label ? label : ""));
+	json_object_set_new(o, "t", t);
+	json_object_set_new(o, "v", v);
+	json_object_set_new(o, "truncated", json_boolean(rec->truncated));
+	return o;
+}
+
 json_t *
 report_metrics_json(const struct soak_report *r)
 {
@@ -337,15 +382,20 @@ report_metrics_json(const struct soak_report *r)
 		json_object_set_new(e, "resets", json_integer((json_int_t)s->aggs.resets));
 		json_object_set_new(e, "aggregates", aggs_json(s));
 		json_object_set_new(e, "error", s->error ? json_string(s->error) : json_null());
+		if (s->rec)
+			json_object_set_new(e, "recorded", recording_json(s->rec, s->chart_label));
 		json_object_set_new(series, s->name, e);
 	}
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 
-		json_object_set_new(gates, g->def->name,
-				    json_pack("{s:s,s:o,s:s,s:s}", "aggregate", gates_agg_name(g->def->agg),
-					      "value", jsonx_real(g->value), "unit", g->def->sel.unit,
-					      "verdict", gates_verdict_name(g->verdict)));
+		json_t *e = json_pack("{s:s,s:o,s:s,s:s}", "aggregate", gates_agg_name(g->def->agg),
+				      "value", jsonx_real(g->value), "unit", g->def->sel.unit,
+				      "verdict", gates_verdict_name(g->verdict));
+
+		if (r->gates[i].rec)
+			json_object_set_new(e, "recorded", recording_json(r->gates[i].rec, "windowed"));
+		json_object_set_new(gates, g->def->name, e);
 	}
 	json_object_set_new(o, "generated_at", jtime(r->run.generated_at));
 	json_object_set_new(o, "verdict", json_string(report_verdict(r)));

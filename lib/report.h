@@ -40,6 +40,21 @@ void chart_release(struct chart *c);
 /* Add a value at time t (NaN ignored). */
 void chart_add(struct chart *c, double t, double v, int breach);
 
+/*
+ * A series' windowed value at every evaluation after warm-up, for
+ * `mmops soak --record-series` (what `mmops canary --baseline-soak` reads).
+ * Bounded: after REPORT_RECORD_MAX points the rest is dropped and
+ * truncated set.
+ */
+#define REPORT_RECORD_MAX 1000000
+struct report_recording {
+	size_t n, cap;
+	double *t, *v;
+	int truncated;
+};
+void report_recording_add(struct report_recording *r, double t, double v);
+void report_recording_release(struct report_recording *r);
+
 /* The aggregates of one series over the soak after warm-up (scaled; NAN = none). */
 struct series_aggs {
 	double p50, p90, p95, p99, p999;
@@ -56,11 +71,13 @@ struct report_series {
 	struct series_aggs aggs;
 	const struct chart *chart;
 	const char *error;		/* NULL, or why the series was unusable */
+	const struct report_recording *rec;	/* NULL unless --record-series */
 };
 
 struct report_gate {
 	struct gate_result res;
 	const struct chart *chart;	/* the windowed value over time */
+	const struct report_recording *rec;	/* NULL unless --record-series */
 };
 
 struct report_run {

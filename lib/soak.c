@@ -671,6 +671,8 @@ scrape_end(struct soak *s, double t)
 		}
 		v = probe_windowed(s, p, t) * p->tr->sel->scale;
 		p->windowed = v;
+		if (s->o.record_series && post && !isnan(v))
+			report_recording_add(&p->rec, t, v);
 		breach = g && !isnan(v) && !gates_compare(g->op, v, g->threshold);
 		chart_add(&p->chart, t, v, post && breach);
 		if (!g || !post)
@@ -882,6 +884,7 @@ soak_free(struct soak *s)
 	for (i = 0; i < s->npr; i++) {
 		soak_ring_release(&s->pr[i].ring);
 		chart_release(&s->pr[i].chart);
+		report_recording_release(&s->pr[i].rec);
 	}
 	for (i = 0; i < s->nm; i++)
 		free((char *)s->m[i].key);
@@ -1366,6 +1369,7 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 			gate_judge(p->gate, &ev, tracker_aggregate(tr, p->agg), data, tr->errmsg,
 				   &s->rg[ng].res);
 			s->rg[ng].chart = &p->chart;
+			s->rg[ng].rec = s->o.record_series ? &p->rec : NULL;
 			ng++;
 		} else {
 			struct report_series *rs = &s->rs[ns++];
@@ -1374,6 +1378,7 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 			rs->sel = tr->sel;
 			rs->chart_label = p->label;
 			rs->chart = &p->chart;
+			rs->rec = s->o.record_series ? &p->rec : NULL;
 			rs->error = tr->error ? tr->errmsg : NULL;
 			series_aggs(tr, &rs->aggs);
 		}

@@ -60,6 +60,7 @@ struct soak_opts {
 	double interval;		/* seconds between samples; the minimum step for ranges */
 	double warmup;			/* seconds; < 0: the gates file's */
 	int abort_on_fail;
+	int record_series;		/* keep every windowed value (report.h, bounded); not checkpointed */
 	/* mock */
 	uint64_t seed;
 	const char *const *faults;	/* fault specs (sim.h) */

@@ -79,6 +79,7 @@ struct probe {
 	struct gate_eval ev;
 	double windowed;		/* last windowed value, scaled */
 	char label[64];
+	struct report_recording rec;	/* --record-series */
 };
 
 struct match {

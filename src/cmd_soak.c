@@ -28,7 +28,7 @@
 static double hours, interval, checkpoint_every, warmup, timeout, progress_every;
 static const char *export_json, *export_md, *gate_summary, *export_html, *junit, *gates_path;
 static const char *seed_str, *scrape_url, *prom_url, *from_str, *to_str, *state_path, *resume_path;
-static int mock, abort_on_fail, verbose, check_only, print_gates, quiet;
+static int mock, abort_on_fail, verbose, check_only, print_gates, quiet, record_series;
 static struct strlist faults;
 
 static const struct opt opts[] = {
@@ -45,6 +45,7 @@ static const struct opt opts[] = {
 	{ "gate-summary", 0, OPT_STRING, &gate_summary, "FILE", "write gates_summary.json (verdict and every gate)", 0, 0 },
 	{ "export-html", 0, OPT_STRING, &export_html, "FILE", "write a self-contained HTML report with charts", 0, 0 },
 	{ "junit", 0, OPT_STRING, &junit, "FILE", "write JUnit XML, one testcase per gate", 0, 0 },
+	{ "record-series", 0, OPT_BOOL, &record_series, NULL, "keep every series' windowed value after warm-up in --export-json (for mmops canary --baseline-soak; at most 1,000,000 per series; not checkpointed)", 0, 0 },
 	{ "gates", 0, OPT_STRING, &gates_path, "FILE", "gates file (default: the built-in copy of deploy/gates/soak.yaml)", 0, 0 },
 	{ "seed", 0, OPT_STRING, &seed_str, "S", "with --mock: the simulator's seed (default 1)", 0, 0 },
 	{ "fault", 0, OPT_LIST, &faults, "SPEC", "with --mock: inject a fault, e.g. latency:x4@30h+2h (repeatable)", 0, 0 },
@@ -99,7 +100,7 @@ reset_opts(void)
 	hours = interval = checkpoint_every = warmup = timeout = progress_every = NAN;
 	export_json = export_md = gate_summary = export_html = junit = gates_path = NULL;
 	seed_str = scrape_url = prom_url = from_str = to_str = state_path = resume_path = NULL;
-	mock = abort_on_fail = verbose = check_only = print_gates = quiet = 0;
+	mock = abort_on_fail = verbose = check_only = print_gates = quiet = record_series = 0;
 	strlist_release(&faults);
 }
 
@@ -211,6 +212,7 @@ build_opts(struct soak_opts *o, char **state_own)
 	o->warmup = isnan(warmup) ? -1 : warmup;
 	o->timeout = isnan(timeout) ? 0 : timeout;
 	o->abort_on_fail = abort_on_fail;
+	o->record_series = record_series;
 	o->checkpoint_every = isnan(checkpoint_every) ? 300 : checkpoint_every;
 	if (mock) {
 		o->source = SOAK_SRC_MOCK;
@@ -280,6 +282,8 @@ check_resume_conflicts(const struct soak_opts *rec)
 				       rec->checkpoint_every);
 	if (gates_path)
 		return opt_usage_error(&help, "--resume: the checkpoint carries its own gates; drop --gates");
+	if (record_series)
+		return opt_usage_error(&help, "--resume: recorded series are not checkpointed; drop --record-series");
 	if (faults.n || seed_str || from_str || !isnan(warmup))
 		return opt_usage_error(&help, "--resume: --fault, --seed, --from/--to and --warmup are taken from the checkpoint");
 	return 0;

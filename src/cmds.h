@@ -14,6 +14,7 @@ int cmd_scrape(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_grafana(int argc, char **argv);
+int cmd_canary(int argc, char **argv);
 
 /* src/util.c: shared bits of the tool side. */
 struct mm_err;

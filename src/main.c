@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
 	{ "readiness",	cmd_readiness,	0, "score release readiness and validate readiness.json" },
 	{ "watch",	cmd_watch,	1, "rollback watcher: Alertmanager webhook to rollback actions" },
 	{ "scrape",	cmd_scrape,	0, "fetch or read a Prometheus exposition and show what mmops sees" },
+	{ "canary",	cmd_canary,	0, "judge a candidate release against its baseline (U, Hodges-Lehmann, KS)" },
 	{ "sim",	cmd_sim,	1, "simulated market maker: /metrics, admin API, faults, edge report" },
 	{ "alerts",	cmd_alerts,	0, "render the Prometheus alert rules from the gates; check them" },
 	{ "grafana",	cmd_grafana,	0, "dashboards as code: export, import, diff and lint against Grafana" },

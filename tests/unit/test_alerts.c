@@ -201,6 +201,14 @@ test_scale_out_of_range_is_usage_error(void **st)
 	o.time_scale = 1;
 	o.runbook_base = "http://x/\"y";
 	assert_int_equal(alerts_render(cfg, &o, &out, &err), -1);
+	/* 10m / 1e6 is 0.6 ms: rounds to 1ms and renders; 5m at 1e6 ... the
+	 * window [5m] is 0.3 ms and does not */
+	o.runbook_base = NULL;
+	o.time_scale = 1e6;
+	assert_int_equal(alerts_render(cfg, &o, &out, &err), -1);
+	assert_int_equal(err.code, MM_E_CONFIG);
+	assert_non_null(strstr(err.msg, "gate 'lat'"));
+	assert_non_null(strstr(err.msg, "under 1ms"));
 	gates_free(cfg);
 	buf_release(&out);
 }

