@@ -56,16 +56,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct alert back;
 		struct tpl_ctx c;
 		enum gate g = policy_classify(pol, &p.alerts[i], NULL, 0);
+		enum decision_kind k = g == GATE_HARD ? DECISION_ROLLBACK : DECISION_NOTIFY;
 		json_t *j, *plan;
 
 		memset(&c, 0, sizeof(c));
 		c.alert = &p.alerts[i];
-		c.decision = g == GATE_HARD ? DECISION_ROLLBACK : DECISION_NOTIFY;
+		c.decision = decision_name(k);
 		c.gate = gate_name(g);
 		c.receiver = p.receiver;
 		c.external_url = p.external_url;
 		c.group_key = p.group_key;
-		plan = actions_plan(pol, c.decision, &c, "planned");
+		plan = actions_plan(pol, k, &c, "planned");
 		if (!plan)
 			abort();
 		json_decref(plan);

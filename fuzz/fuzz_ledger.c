@@ -42,7 +42,7 @@ open_dir(int accept)
 	o.accept_loss = accept;
 	l = ledger_open(&o, 1760000000.0, &err);
 	if (!l && !err.msg[0])
-		abort();	/* every refusal says why */
+		abort(); /* every refusal says why */
 	return l;
 }
 
@@ -70,14 +70,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	unlink(state_path);
 	unlink(journal_path);
-	if (size && fsx_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1, size - 1,
-				     &err) < 0)
+	if (size &&
+	    fsx_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1, size - 1, &err) < 0)
 		abort();
 	l = open_dir(0);
 	if (!l)
 		l = open_dir(1);
 	if (!l)
-		return 0;	/* a state file of another format */
+		return 0; /* a state file of another format */
 	st = ledger_status(l, pol, 1760000001.0);
 	json_decref(st);
 	ledger_close(l, 1760000002.0);

@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.fingerprint = (char *)"0123456789abcdef";
 	memset(&c, 0, sizeof(c));
 	c.alert = &a;
-	c.decision = DECISION_ROLLBACK;
+	c.decision = decision_name(DECISION_ROLLBACK);
 	c.gate = gate_name(policy_classify(p, &a, NULL, 0));
 	plan = actions_plan(p, DECISION_ROLLBACK, &c, "planned");
 	json_decref(plan);

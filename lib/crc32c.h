@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRC32C_HEX_LEN 8	/* the checksum written as 8 lowercase hex digits */
+#define CRC32C_HEX_LEN 8 /* the checksum written as 8 lowercase hex digits */
 
 /* CRC-32C of len bytes of data, continuing from crc (0 to start). */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
@@ -18,6 +18,6 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 /* Write the checksum as CRC32C_HEX_LEN hex digits and a NUL into out[9]. */
 void crc32c_hex(uint32_t crc, char out[CRC32C_HEX_LEN + 1]);
 
-#include "banned.h"	/* last: see banned.h */
+#include "banned.h" /* last: see banned.h */
 
 #endif

@@ -936,7 +936,7 @@ recover_locked(struct ledger *l, struct mm_err *err)
 		return fail(l, err, "cannot cut the audit log back to its last line", errno);
 	if (clock_now(&now, err) < 0)
 		return fail(l, err, err->msg, 0);
-	if (l->dir) {
+	if (l->dir && !l->read_only) {
 		reset_state(l);
 		if (load_snapshot(l, 1, err) < 0 || replay_journal(l, err) < 0)
 			return fail(l, err, err->msg, 0);
@@ -949,7 +949,10 @@ recover_locked(struct ledger *l, struct mm_err *err)
 	} else {
 		size_t i;
 
-		/* memory only: what was decided stays decided; nobody waits for lost records */
+		/*
+		 * Memory only, or dry-run (which never writes the state): what
+		 * was decided stays decided; nobody waits for lost records.
+		 */
 		for (i = 0; i < l->t.cap; i++)
 			if (l->t.slots[i])
 				l->t.slots[i]->seq = 0;
@@ -972,19 +975,57 @@ recover_locked(struct ledger *l, struct mm_err *err)
 	return 0;
 }
 
+static uint64_t append_locked(struct ledger *l, const struct buf *journal, size_t jlines,
+			      const struct buf *audit, struct mm_err *err);
+
+/*
+ * Healthy, but job completions are still kept aside (their record was
+ * written off by a recovery that ran while the job finished): apply and
+ * write them now; on failure they stay aside for the next attempt.
+ */
+static void
+flush_redo(struct ledger *l)
+{
+	struct buf j, a;
+	uint64_t seq = 0;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->failed || (!l->redo_j.len && !l->redo_a.len)) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	j = l->redo_j;
+	a = l->redo_a;
+	buf_init(&l->redo_j, REDO_CAP);
+	buf_init(&l->redo_a, REDO_CAP);
+	apply_lines(l, &j);
+	seq = append_locked(l, &j, 0, &a, NULL);
+	pthread_mutex_unlock(&l->mu);
+	if (!seq || ledger_commit(l, seq, NULL) < 0) {
+		pthread_mutex_lock(&l->mu);
+		buf_add(&l->redo_j, j.data, j.len);
+		buf_add(&l->redo_a, a.data, a.len);
+		pthread_mutex_unlock(&l->mu);
+	}
+	buf_release(&j);
+	buf_release(&a);
+}
+
 int
 ledger_recover(struct ledger *l, struct mm_err *err)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&l->mu);
-	if (l->failed && (l->read_only || clock_mono() < l->retry_at))
+	if (l->failed && clock_mono() < l->retry_at)
 		ret = mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if (l->failed)
 		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
 	else
-		ret = 1;
+		ret = l->redo_j.len || l->redo_a.len ? 2 : 1;
 	pthread_mutex_unlock(&l->mu);
+	if (ret == 2)
+		flush_redo(l);
 	if (ret)
 		return ret < 0 ? -1 : 0;
 	token_take(l);

@@ -33,7 +33,9 @@
  * second, rebuilds the memory from what is really on disk (so a decision
  * answered 500 is decided again, never half-remembered), re-applies the job
  * completions that could not be written, and writes a snapshot: when that
- * works the ledger is healthy again without a restart.
+ * works the ledger is healthy again without a restart.  Without a state dir
+ * (or read-only) only the audit log can fail; the memory is then kept as it
+ * is, so a decision answered 500 meanwhile counts as made.
  *
  * All functions are thread-safe.
  */

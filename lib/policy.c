@@ -409,236 +409,30 @@ load_vars(const struct ynode *n, struct vars *vs, struct mm_err *err)
 	return 0;
 }
 
-/* ---- templates ---- */
-
-static void
-tpl_release(struct tpl *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		free(t->seg[i].text);
-		free(t->seg[i].shown);
-	}
-	free(t->seg);
-	t->seg = NULL;
-	t->n = 0;
-}
-
-static const char *const plain_fields[] = {
-	"alertname", "status", "fingerprint", "startsAt", "endsAt", "generatorURL", "receiver",
-	"externalURL", "groupKey", "decision", "gate", "rollback_id", NULL,
-};
+/* ---- templates (lib/tpl.c) with the policy's variables and positions ---- */
 
 static int
-field_known(const char *f)
+var_lookup(void *ctx, const char *name, size_t len, const char **value, int *secret)
 {
-	size_t i;
+	const struct var *v = vars_get(ctx, name, len);
 
-	for (i = 0; plain_fields[i]; i++)
-		if (strcmp(plain_fields[i], f) == 0)
-			return 1;
-	if (strncmp(f, "labels.", 7) == 0 && f[7])
-		return 1;
-	if (strncmp(f, "annotations.", 12) == 0 && f[12])
-		return 1;
-	return 0;
-}
-
-static void
-tpl_push(struct tpl *t, int field, struct buf *text, struct buf *shown)
-{
-	t->seg = xreallocarray(t->seg, t->n + 1, sizeof(*t->seg));
-	t->seg[t->n].field = field;
-	t->seg[t->n].text = xstrdup(text->data ? text->data : "");
-	t->seg[t->n].shown = xstrdup(shown->data ? shown->data : "");
-	t->n++;
-	buf_reset(text);
-	buf_reset(shown);
-}
-
-/*
- * Parse s (the scalar at node n) into t, substituting ${var}; {{field}} only
- * when allow_fields.
- */
-static int
-tpl_parse_ex(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
-	     struct tpl *t, int *used_empty, struct mm_err *err)
-{
-	struct buf text = BUF_INIT((size_t)1 << 22), shown = BUF_INIT((size_t)1 << 22);
-	const char *p = s;
-	int ret = -1;
-
-	memset(t, 0, sizeof(*t));
-	while (*p) {
-		if (p[0] == '$' && p[1] == '$') {
-			buf_addc(&text, '$');
-			buf_addc(&shown, '$');
-			p += 2;
-		} else if (p[0] == '$' && p[1] == '{') {
-			const char *end = strchr(p + 2, '}');
-			const struct var *v;
-
-			if (!end) {
-				ynode_errf(n, err, "unterminated '${' in '%s'", s);
-				goto out;
-			}
-			if (!(v = vars_get(vs, p + 2, (size_t)(end - p - 2)))) {
-				ynode_errf(n, err, "unknown variable '%.*s' (define it under variables)",
-					   (int)(end - p - 2), p + 2);
-				goto out;
-			}
-			buf_adds(&text, v->value);
-			buf_adds(&shown, v->secret ? POLICY_SECRET_MASK : v->value);
-			if (used_empty && !*v->value)
-				*used_empty = 1;
-			p = end + 1;
-		} else if (p[0] == '{' && p[1] == '{') {
-			const char *end = strstr(p + 2, "}}"), *fs, *fe;
-			struct buf f = BUF_INIT(ALERT_MAX_NAME + 16);
-
-			if (!end) {
-				ynode_errf(n, err, "unterminated '{{' in '%s'", s);
-				goto out;
-			}
-			if (!allow_fields) {
-				ynode_errf(n, err, "alert fields ({{...}}) are not allowed here, only "
-					   "${variables}");
-				goto out;
-			}
-			fs = skip_space(p + 2);
-			fe = end;
-			while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
-				fe--;
-			if (buf_add(&f, fs, (size_t)(fe - fs)) < 0 || !field_known(f.data ? f.data : "")) {
-				ynode_errf(n, err, "unknown alert field '%.*s' (fields: %s, labels.NAME, "
-					   "annotations.NAME)", (int)(fe - fs) > 64 ? 64 : (int)(fe - fs),
-					   fs, POLICY_FIELDS);
-				buf_release(&f);
-				goto out;
-			}
-			if (text.len)
-				tpl_push(t, 0, &text, &shown);
-			buf_adds(&text, f.data);
-			buf_adds(&shown, f.data);
-			tpl_push(t, 1, &text, &shown);
-			buf_release(&f);
-			p = end + 2;
-		} else {
-			buf_addc(&text, *p);
-			buf_addc(&shown, *p);
-			p++;
-		}
-	}
-	if (text.len || t->n == 0)
-		tpl_push(t, 0, &text, &shown);
-	ret = 0;
-out:
-	buf_release(&text);
-	buf_release(&shown);
-	if (ret < 0)
-		tpl_release(t);
-	return ret;
-}
-
-static int
-tpl_parse(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
-	  struct tpl *t, struct mm_err *err)
-{
-	return tpl_parse_ex(n, s, vs, allow_fields, t, NULL, err);
-}
-
-int
-tpl_is_literal(const struct tpl *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->seg[i].field)
-			return 0;
+	if (!v)
+		return 0;
+	*value = v->value;
+	*secret = v->secret;
 	return 1;
 }
 
-
-static const char *
-field_value(const char *f, const struct tpl_ctx *c, char *tmp, size_t tmpsz)
+/* tpl_parse() of the scalar s at node n; its error gets n's file:line:col. */
+static int
+tpl_parse_at(const struct ynode *n, const char *s, const struct vars *vs, int allow_fields,
+	     struct tpl *t, int *used_empty, struct mm_err *err)
 {
-	const struct alert *a = c->alert;
-	const char *v = NULL;
+	struct mm_err e;
 
-	if (strncmp(f, "labels.", 7) == 0)
-		v = a ? alert_labels_get(&a->labels, f + 7) : NULL;
-	else if (strncmp(f, "annotations.", 12) == 0)
-		v = a ? alert_labels_get(&a->annotations, f + 12) : NULL;
-	else if (strcmp(f, "alertname") == 0)
-		v = a ? alert_name(a) : NULL;
-	else if (strcmp(f, "status") == 0)
-		v = a ? alert_status_name(a->status) : NULL;
-	else if (strcmp(f, "fingerprint") == 0)
-		v = a ? a->fingerprint : NULL;
-	else if (strcmp(f, "startsAt") == 0)
-		v = a ? a->starts_at : NULL;
-	else if (strcmp(f, "endsAt") == 0)
-		v = a ? a->ends_at : NULL;
-	else if (strcmp(f, "generatorURL") == 0)
-		v = a ? a->generator_url : NULL;
-	else if (strcmp(f, "receiver") == 0)
-		v = c->receiver;
-	else if (strcmp(f, "externalURL") == 0)
-		v = c->external_url;
-	else if (strcmp(f, "groupKey") == 0)
-		v = c->group_key;
-	else if (strcmp(f, "decision") == 0)
-		v = decision_name(c->decision);
-	else if (strcmp(f, "gate") == 0)
-		v = c->gate;
-	else if (strcmp(f, "rollback_id") == 0) {
-		snprintf(tmp, tmpsz, "%ld", c->rollback_id);
-		v = tmp;
-	}
-	return v ? v : "";
-}
-
-int
-tpl_render(const struct tpl *t, const struct tpl_ctx *ctx, int shown, int json_escape,
-	   struct buf *out)
-{
-	char tmp[32];
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		const struct tpl_seg *s = &t->seg[i];
-
-		if (!s->field) {
-			if (buf_adds(out, shown ? s->shown : s->text) < 0)
-				return -1;
-			continue;
-		}
-		if (json_escape) {
-			const char *v = field_value(s->text, ctx, tmp, sizeof(tmp));
-
-			if (jsonscan_escape(v, strlen(v), out) < 0)
-				return -1;
-		} else if (buf_adds(out, field_value(s->text, ctx, tmp, sizeof(tmp))) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Render a template that has no fields into a fresh string (text or shown). */
-static char *
-tpl_literal(const struct tpl *t, int shown)
-{
-	struct buf b = BUF_INIT((size_t)1 << 22);
-	struct tpl_ctx c;
-	char *s;
-
-	memset(&c, 0, sizeof(c));
-	tpl_render(t, &c, shown, 0, &b);
-	s = xstrdup(b.data ? b.data : "");
-	buf_release(&b);
-	return s;
+	if (tpl_parse(s, var_lookup, (void *)vs, allow_fields, t, used_empty, &e) == 0)
+		return 0;
+	return ynode_errf(n, err, "%s", e.msg);
 }
 
 /* ---- actions ---- */
@@ -714,7 +508,7 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 	}
 	if (!(k = ynode_get(n, "url")))
 		return ynode_errf(n, err, "http action needs a url");
-	if (ynode_str(k, &s, err) < 0 || tpl_parse(k, s, vs, 0, &t, err) < 0)
+	if (ynode_str(k, &s, err) < 0 || tpl_parse_at(k, s, vs, 0, &t, NULL, err) < 0)
 		return -1;
 	a->url = tpl_literal(&t, 0);
 	a->url_shown = tpl_literal(&t, 1);
@@ -739,7 +533,7 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			int empty_var = 0;
 
 			if (ynode_str(pr->val, &s, err) < 0 ||
-			    tpl_parse_ex(pr->val, s, vs, 0, &t, &empty_var, err) < 0)
+			    tpl_parse_at(pr->val, s, vs, 0, &t, &empty_var, err) < 0)
 				return -1;
 			if (empty_var) {
 				/* "Bearer ${token}" with no token: the header is not sent */
@@ -761,7 +555,7 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 		}
 	}
 	if ((k = ynode_get(n, "body")) && !ynode_is_null(k)) {
-		if (ynode_str(k, &s, err) < 0 || tpl_parse(k, s, vs, 1, &a->body, err) < 0)
+		if (ynode_str(k, &s, err) < 0 || tpl_parse_at(k, s, vs, 1, &a->body, NULL, err) < 0)
 			return -1;
 		a->has_body = 1;
 		if (!has_ct) {
@@ -818,7 +612,7 @@ load_command(const struct ynode *n, const struct ynode *envn, const struct vars 
 	a->argv = xcalloc(n->n, sizeof(*a->argv));
 	for (i = 0; i < n->n; i++) {
 		if (ynode_str(n->items[i], &s, err) < 0 ||
-		    tpl_parse(n->items[i], s, vs, i > 0, &a->argv[i], err) < 0)
+		    tpl_parse_at(n->items[i], s, vs, i > 0, &a->argv[i], NULL, err) < 0)
 			return -1;
 		a->argc++;
 	}
@@ -841,7 +635,7 @@ load_command(const struct ynode *n, const struct ynode *envn, const struct vars 
 		if (ynode_str(pr->val, &s, err) < 0)
 			return -1;
 		joined = xasprintf("%s=%s", pr->key->str, s);
-		rc = tpl_parse(pr->val, joined, vs, 1, &a->env[i], err);
+		rc = tpl_parse_at(pr->val, joined, vs, 1, &a->env[i], NULL, err);
 		free(joined);
 		if (rc < 0)
 			return -1;

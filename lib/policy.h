@@ -46,7 +46,7 @@
  * A header whose value uses an empty variable is not sent ("Authorization:
  * Bearer ${token}" without a token sends no Authorization header).
  *
- * Templates: ${var} anywhere; {{field}} only in a body, an argv element
+ * Templates (lib/tpl.h): ${var} anywhere; {{field}} only in a body, an argv element
  * after the first, or an env value, where field is one of POLICY_FIELDS or
  * labels.NAME / annotations.NAME.  In a body, substituted alert values are
  * JSON-string escaped (bodies are JSON); "$$" is a literal "$".
@@ -62,6 +62,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "err.h"
+#include "tpl.h"
 
 #define POLICY_VERSION 1
 #define POLICY_DEFAULT_COOLDOWN (15 * 60.0)
@@ -125,42 +126,8 @@ struct alert_class {
 	size_t ngroups;
 };
 
-/* A template: literal pieces (as-is and as shown) and alert fields. */
-struct tpl_seg {
-	int field;		/* 0: literal; 1: alert field named text */
-	char *text;		/* literal text with variables substituted, or the field name */
-	char *shown;		/* literal text with secret variables masked */
-};
-
-struct tpl {
-	struct tpl_seg *seg;
-	size_t n;
-};
-
-/* The whitelisted alert fields a template may name (plus labels.X, annotations.X). */
-#define POLICY_FIELDS "alertname, status, fingerprint, startsAt, endsAt, generatorURL, " \
-		      "receiver, externalURL, groupKey, decision, gate, rollback_id"
-
-/* Where template values come from when an action runs. */
-struct tpl_ctx {
-	const struct alert *alert;
-	enum decision_kind decision;
-	const char *gate;		/* "hard", "soft" or "" */
-	long rollback_id;		/* 0 when not a rollback */
-	const char *receiver;
-	const char *external_url;
-	const char *group_key;
-};
-
-/*
- * Render t for ctx into out (appending).  shown: use the masked literals.
- * json_escape: escape substituted values for a JSON string.  -1 when out's
- * cap is hit.
- */
-int tpl_render(const struct tpl *t, const struct tpl_ctx *ctx, int shown, int json_escape,
-	       struct buf *out);
-/* 1 when the template has no field, only literal text. */
-int tpl_is_literal(const struct tpl *t);
+/* The whitelisted alert fields a template may name: see tpl.h. */
+#define POLICY_FIELDS TPL_FIELDS
 
 enum action_kind { ACTION_HTTP, ACTION_COMMAND };
 

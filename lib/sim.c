@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "jsonx.h"
+#include "promhist.h"
 #include "sim.h"
 #include "xalloc.h"
 
@@ -71,6 +72,9 @@ static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
 #define NLAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
 static const double ws_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0};
 #define NWS (sizeof(ws_bounds) / sizeof(ws_bounds[0]))
+_Static_assert(sizeof(lat_bounds) / sizeof(lat_bounds[0]) <= PROMHIST_MAX_BOUNDS &&
+		       sizeof(ws_bounds) / sizeof(ws_bounds[0]) <= PROMHIST_MAX_BOUNDS,
+	       "the histograms' bounds fit a struct promhist");
 
 #define NGUARDS 4
 const char *const sim_guards[NGUARDS] = {"inventory", "drawdown", "stale_md", "kill_switch"};
@@ -84,12 +88,6 @@ static const struct {
     [SIM_FAULT_DEADLINE] = {"deadline", 20}, [SIM_FAULT_EDGE] = {"edge", 0},
     [SIM_FAULT_WSLAG] = {"wslag", 10},	     [SIM_FAULT_GUARD] = {"guard", -1},
     [SIM_FAULT_BREAKER] = {"breaker", -1},   [SIM_FAULT_TAKER] = {"taker", 4},
-};
-
-struct hist {
-	uint64_t n[NLAT + 1]; /* per bucket, not cumulative; last is +Inf */
-	double sum;
-	uint64_t count;
 };
 
 struct active_fault {
@@ -118,12 +116,7 @@ struct sim {
 	/* counters */
 	uint64_t ticks, misses_deadline, cache_hit, cache_miss, fills_maker, fills_taker;
 	uint64_t guard_trips[NGUARDS];
-	struct hist lat_total, lat_fetch;
-	struct {
-		uint64_t n[NWS + 1];
-		double sum;
-		uint64_t count;
-	} ws;
+	struct promhist lat_total, lat_fetch, ws;
 
 	/* gauges */
 	double hit_ratio, miss_rate, maker_share, edge_raw, ema1h, ema24h, pnl, edge_sum;
@@ -485,17 +478,6 @@ sim_set_tick_observer(struct sim *s, sim_tick_fn fn, void *ctx)
 	s->observer_ctx = ctx;
 }
 
-static size_t
-bucket_of(const double *bounds, size_t nb, double v)
-{
-	size_t i;
-
-	for (i = 0; i < nb; i++)
-		if (v <= bounds[i])
-			return i;
-	return nb;
-}
-
 /* The fault multipliers in force at time t. */
 struct effects {
 	double latency, cache, deadline, edge, wslag, taker;
@@ -593,12 +575,8 @@ run_tick(struct sim *s)
 	compute *= e.latency;
 	total = fetch + compute;
 	s->last_latency = total;
-	s->lat_total.n[bucket_of(lat_bounds, NLAT, total)]++;
-	s->lat_total.sum += total;
-	s->lat_total.count++;
-	s->lat_fetch.n[bucket_of(lat_bounds, NLAT, fetch)]++;
-	s->lat_fetch.sum += fetch;
-	s->lat_fetch.count++;
+	promhist_observe(&s->lat_total, lat_bounds, NLAT, total);
+	promhist_observe(&s->lat_fetch, lat_bounds, NLAT, fetch);
 
 	/* The deadline: too slow, or the exchange ack came back late. */
 	miss = total > SIM_DEADLINE_SECONDS || unif(s) < ACK_LATE_PROB * e.deadline;
@@ -608,9 +586,7 @@ run_tick(struct sim *s)
 
 	/* WS lag: one observation, and the max over the last WS_WINDOW seconds. */
 	lag = lognormal(s, WS_MEDIAN, WS_SIGMA) * e.wslag;
-	s->ws.n[bucket_of(ws_bounds, NWS, lag)]++;
-	s->ws.sum += lag;
-	s->ws.count++;
+	promhist_observe(&s->ws, ws_bounds, NWS, lag);
 	slot = (size_t)(sec % WS_WINDOW);
 	if (s->ws_slot_sec[slot] != sec) {
 		s->ws_slot_sec[slot] = sec;
@@ -880,7 +856,8 @@ put_f(struct rcur *w, double v)
 #define META(name, help, type) "# HELP " name " " help "\n# TYPE " name " " type "\n"
 
 static void
-put_hist_lat(struct rcur *w, const struct sim *s, const struct hist *h, int k, const char *stage)
+put_hist_lat(struct rcur *w, const struct sim *s, const struct promhist *h, int k,
+	     const char *stage)
 {
 	uint64_t c = 0;
 	size_t i;

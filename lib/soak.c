@@ -5,7 +5,8 @@
  * each gate or recorded series ("probe") keeps the ring of snapshots its
  * window needs, its chart and its running judgement.  Nothing grows with
  * the duration, so a 72 h soak at 1 s costs the same memory as a 1 h one.
- * The whole state round-trips through a JSON checkpoint for --resume.
+ * The whole state round-trips through a JSON checkpoint for --resume
+ * (soak_checkpoint.c); the structs both files share are in soak_internal.h.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,140 +26,41 @@
 #include "promtext.h"
 #include "sim.h"
 #include "soak.h"
+#include "soak_internal.h"
 #include "stats.h"
 #include "xalloc.h"
 
-#define HASH_SLOTS 256			/* match table; power of two */
 #define RENDER_CAP ((size_t)16 << 20)
 #define RANGE_CHUNK 1000		/* points per query_range request */
 #define LIVE_SLEEP_SLICE 0.2		/* seconds: how often a sleeping run checks *stop */
 #define RECORD_WINDOW 300.0		/* window of a recorded series' chart */
 #define PROM_RETRIES 3
 
-enum role { ROLE_VALUE, ROLE_BUCKET, ROLE_TYPECHECK };
-enum ring_kind { RK_NONE, RK_HIST, RK_MEAN, RK_INC, RK_RAW };
-
-struct tracker {
-	const struct series_sel *sel;
-	/* this sample */
-	int seen, bad;
-	double sum;
-	unsigned cnt;
-	size_t ncur, hint;
-	struct hbucket cur[STATS_MAX_BUCKETS];
-	char bad_msg[1024];
-	double value;			/* this sample's scalar value (unscaled) */
-	/* since the start (windows, EMAs) */
-	struct stats_hist hall;
-	unsigned layout_gen;
-	struct stats_twmean twall;
-	struct stats_counter call;
-	struct stats_ema e1h, e24h;
-	/* after warm-up (the aggregates) */
-	struct stats_hist hw;
-	struct stats_twmean tww;
-	int post;			/* a sample after warm-up was seen */
-	double inc_base;
-	double min, max, last;
-	unsigned long nw;
-	double prev_t, prev_v;
-	int have_prev;
-	int need_raw;
-	double *raw;
-	size_t nraw, rawcap;
-	unsigned long samples;
-	int error;
-	char errmsg[1024];
-};
-
-/* Snapshots (t, v[k]) oldest first, in a circular buffer that grows. */
-struct ring {
-	size_t k, cap, head, n;
-	double *d;
-};
-
-struct probe {
-	struct tracker *tr;
-	const struct gate_def *gate;	/* NULL for a recorded series */
-	const char *name;
-	enum gate_agg agg;
-	double window;
-	enum ring_kind rk;
-	unsigned layout_gen;
-	struct ring ring;
-	struct chart chart;
-	struct gate_eval ev;
-	double windowed;		/* last windowed value, scaled */
-	char label[64];
-	struct report_recording rec;	/* --record-series */
-};
-
-struct match {
-	const char *key;		/* owned */
-	size_t len;
-	uint32_t hash;
-	struct tracker *tr;
-	enum role role;
-	int next;			/* next entry with the same slot, -1 at the end */
-};
-
-struct soak {
-	struct soak_opts o;
-	char *url_own, *state_own;
-	char **faults_own;
-	struct gate_config *cfg;
-	double warmup, warmup_end;
-	double t0, t0_real;
-	double last_t;
-	unsigned long next_i;
-	unsigned long samples, missing;
-	unsigned long failing;		/* consecutive missing samples */
-	char last_error[1024];
-	int aborted, interrupted, complete;
-	char abort_reason[400];
-	unsigned resumes;
-	double last_ckpt_t;
-	size_t ntr, npr;
-	struct tracker *tr;
-	struct probe *pr;
-	struct match *m;
-	size_t nm;
-	int slot[HASH_SLOTS];
-	struct sim *sim;
-	struct buf render;
-	double *scratch;
-	size_t scratch_cap;
-	char breaching[1024];
-	/* report storage */
-	struct report_gate *rg;
-	struct report_series *rs;
-	char target[512];
-};
 
 /* ---- rings ---- */
 
-static void
-ring_init(struct ring *r, size_t k)
+void
+soak_ring_init(struct ring *r, size_t k)
 {
 	memset(r, 0, sizeof(*r));
 	r->k = k;
 }
 
-static void
-ring_release(struct ring *r)
+void
+soak_ring_release(struct ring *r)
 {
 	free(r->d);
-	ring_init(r, r->k);
+	soak_ring_init(r, r->k);
 }
 
-static double *
-ring_at(const struct ring *r, size_t i)
+double *
+soak_ring_at(const struct ring *r, size_t i)
 {
 	return r->d + ((r->head + i) % r->cap) * (r->k + 1);
 }
 
-static void
-ring_push(struct ring *r, double t, const double *v, size_t k)
+void
+soak_ring_push(struct ring *r, double t, const double *v, size_t k)
 {
 	double *e;
 	size_t i;
@@ -166,14 +68,14 @@ ring_push(struct ring *r, double t, const double *v, size_t k)
 	if (k != r->k) {
 		/* The shape changed (a histogram got other buckets): start over. */
 		free(r->d);
-		ring_init(r, k);
+		soak_ring_init(r, k);
 	}
 	if (r->n == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 16;
 		double *nd = xreallocarray(NULL, ncap, (r->k + 1) * sizeof(double));
 
 		for (i = 0; i < r->n; i++)
-			memcpy(nd + i * (r->k + 1), ring_at(r, i), (r->k + 1) * sizeof(double));
+			memcpy(nd + i * (r->k + 1), soak_ring_at(r, i), (r->k + 1) * sizeof(double));
 		free(r->d);
 		r->d = nd;
 		r->cap = ncap;
@@ -198,7 +100,7 @@ ring_pop(struct ring *r)
 static void
 ring_trim(struct ring *r, double t, double window)
 {
-	while (r->n >= 2 && ring_at(r, 1)[0] <= t - window)
+	while (r->n >= 2 && soak_ring_at(r, 1)[0] <= t - window)
 		ring_pop(r);
 	while (r->n > SOAK_MAX_SAMPLES_WINDOW)
 		ring_pop(r);
@@ -476,14 +378,14 @@ probe_setup(struct soak *s, struct probe *p, struct tracker *tr, const struct ga
 	}
 	if (p->rk == RK_RAW)
 		tr->need_raw = 1;
-	ring_init(&p->ring, p->rk == RK_MEAN ? 2 : 1);
+	soak_ring_init(&p->ring, p->rk == RK_MEAN ? 2 : 1);
 	chart_init(&p->chart, s->t0, s->o.duration);
 	gate_eval_init(&p->ev, g, s->cfg->staleness);
 }
 
 /* Trackers for every distinct selector; probes for every gate and record entry. */
-static void
-build(struct soak *s)
+void
+soak_build(struct soak *s)
 {
 	const struct gate_config *c = s->cfg;
 	size_t i, n = c->ngates + c->nrecord;
@@ -614,13 +516,13 @@ probe_windowed(struct soak *s, struct probe *p, double t)
 		struct hbucket b[STATS_MAX_BUCKETS];
 
 		if (p->layout_gen != tr->layout_gen) {
-			ring_release(&p->ring);
+			soak_ring_release(&p->ring);
 			p->layout_gen = tr->layout_gen;
 		}
-		ring_push(&p->ring, t, tr->hall.inc, tr->hall.n);
+		soak_ring_push(&p->ring, t, tr->hall.inc, tr->hall.n);
 		ring_trim(&p->ring, t, p->window);
-		base = ring_at(&p->ring, 0) + 1;
-		now = ring_at(&p->ring, p->ring.n - 1) + 1;
+		base = soak_ring_at(&p->ring, 0) + 1;
+		now = soak_ring_at(&p->ring, p->ring.n - 1) + 1;
 		for (i = 0; i < tr->hall.n; i++) {
 			b[i].le = tr->hall.le[i];
 			b[i].count = now[i] - base[i];
@@ -630,9 +532,9 @@ probe_windowed(struct soak *s, struct probe *p, double t)
 	case RK_MEAN: {
 		double v[2] = { tr->twall.area, tr->twall.known }, dk;
 
-		ring_push(&p->ring, t, v, 2);
+		soak_ring_push(&p->ring, t, v, 2);
 		ring_trim(&p->ring, t, p->window);
-		base = ring_at(&p->ring, 0) + 1;
+		base = soak_ring_at(&p->ring, 0) + 1;
 		dk = tr->twall.known - base[1];
 		if (dk <= 0)
 			return tr->value;
@@ -641,21 +543,21 @@ probe_windowed(struct soak *s, struct probe *p, double t)
 	case RK_INC: {
 		double v = tr->call.increase;
 
-		ring_push(&p->ring, t, &v, 1);
+		soak_ring_push(&p->ring, t, &v, 1);
 		ring_trim(&p->ring, t, p->window);
-		return v - ring_at(&p->ring, 0)[1];
+		return v - soak_ring_at(&p->ring, 0)[1];
 	}
 	case RK_RAW: {
 		double *vals, v = tr->value;
 		size_t first;
 
-		ring_push(&p->ring, t, &v, 1);
+		soak_ring_push(&p->ring, t, &v, 1);
 		ring_trim(&p->ring, t, p->window);
 		n = p->ring.n;
-		first = n > 1 && ring_at(&p->ring, 0)[0] <= t - p->window ? 1 : 0;
+		first = n > 1 && soak_ring_at(&p->ring, 0)[0] <= t - p->window ? 1 : 0;
 		vals = scratch(s, n);
 		for (i = first; i < n; i++)
-			vals[i - first] = ring_at(&p->ring, i)[1];
+			vals[i - first] = soak_ring_at(&p->ring, i)[1];
 		return stats_quantile(gates_agg_quantile(p->agg), vals, n - first);
 	}
 	case RK_NONE:
@@ -848,8 +750,8 @@ copy_opts(struct soak *s, const struct soak_opts *o)
 	s->o.faults = (const char *const *)s->faults_own;
 }
 
-static int
-make_sim(struct soak *s, struct mm_err *err)
+int
+soak_make_sim(struct soak *s, struct mm_err *err)
 {
 	struct sim_fault f[SOAK_MAX_FAULTS];
 	struct sim_config sc;
@@ -879,7 +781,7 @@ real_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct soak *
+struct soak *
 soak_alloc(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err *err)
 {
 	struct soak *s = xcalloc(1, sizeof(*s));
@@ -895,8 +797,8 @@ soak_alloc(const struct soak_opts *o, const struct gate_config *cfg, struct mm_e
 	return s;
 }
 
-static int
-check_opts(const struct soak_opts *o, struct mm_err *err)
+int
+soak_check_opts(const struct soak_opts *o, struct mm_err *err)
 {
 	if (o->source == SOAK_SRC_PROM_RANGE) {
 		if (!(o->to > o->from))
@@ -923,7 +825,7 @@ soak_new(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err
 
 	if (oo.source == SOAK_SRC_PROM_RANGE)
 		oo.duration = oo.to - oo.from;
-	if (check_opts(&oo, err) < 0)
+	if (soak_check_opts(&oo, err) < 0)
 		return NULL;
 	if (!(s = soak_alloc(&oo, cfg, err)))
 		return NULL;
@@ -945,8 +847,8 @@ soak_new(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err
 		       clock_format_duration(oo.duration, d, sizeof(d)));
 	}
 	s->last_ckpt_t = s->t0;
-	build(s);
-	if (oo.source == SOAK_SRC_MOCK && make_sim(s, err) < 0) {
+	soak_build(s);
+	if (oo.source == SOAK_SRC_MOCK && soak_make_sim(s, err) < 0) {
 		soak_free(s);
 		return NULL;
 	}
@@ -980,7 +882,7 @@ soak_free(struct soak *s)
 	for (i = 0; i < s->ntr; i++)
 		tracker_release(&s->tr[i]);
 	for (i = 0; i < s->npr; i++) {
-		ring_release(&s->pr[i].ring);
+		soak_ring_release(&s->pr[i].ring);
 		chart_release(&s->pr[i].chart);
 		report_recording_release(&s->pr[i].rec);
 	}
@@ -1003,491 +905,14 @@ soak_free(struct soak *s)
 	free(s);
 }
 
-/* ---- checkpoints ---- */
-
-/* JSON has no NaN/Inf: those become the strings Prometheus uses. */
-static json_t *
-jnum(double v)
-{
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "+Inf" : "-Inf");
-	return json_real(v);
-}
-
-static double
-jget(const json_t *j)
-{
-	if (json_is_number(j))
-		return json_number_value(j);
-	if (json_is_string(j)) {
-		const char *s = json_string_value(j);
-
-		if (strcmp(s, "+Inf") == 0)
-			return INFINITY;
-		if (strcmp(s, "-Inf") == 0)
-			return -INFINITY;
-	}
-	return NAN;
-}
-
-static double
-jkey(const json_t *o, const char *k)
-{
-	return jget(json_object_get(o, k));
-}
-
-/* A count from a checkpoint: non-negative and bounded, whatever the file says. */
-static unsigned long
-jcount(const json_t *o, const char *k)
-{
-	double v = jsonx_num(o, k, 0);
-
-	if (!(v >= 0))
-		return 0;
-	return v > 1e15 ? (unsigned long)1e15 : (unsigned long)v;
-}
-
-static json_t *
-jarr(const double *v, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, jnum(v[i]));
-	return a;
-}
-
-/* Read n doubles of array a into v; -1 when the length differs. */
-static int
-jarr_get(const json_t *a, double *v, size_t n)
-{
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) != n)
-		return -1;
-	for (i = 0; i < n; i++)
-		v[i] = jget(json_array_get(a, i));
-	return 0;
-}
-
-static json_t *
-hist_json(const struct stats_hist *h)
-{
-	return json_pack("{s:o,s:o,s:o,s:b,s:I}", "le", jarr(h->le, h->n), "inc", jarr(h->inc, h->n),
-			 "prev", jarr(h->prev, h->n), "have_prev", h->have_prev, "resets",
-			 (json_int_t)h->resets);
-}
-
-static int
-hist_load(struct stats_hist *h, const json_t *j)
-{
-	const json_t *le = json_object_get(j, "le");
-	size_t n = json_array_size(le);
-
-	stats_hist_release(h);
-	if (n > STATS_MAX_BUCKETS)
-		return -1;
-	h->n = n;
-	h->le = xcalloc(n + 1, sizeof(double));
-	h->inc = xcalloc(n + 1, sizeof(double));
-	h->prev = xcalloc(n + 1, sizeof(double));
-	if (jarr_get(le, h->le, n) < 0 || jarr_get(json_object_get(j, "inc"), h->inc, n) < 0 ||
-	    jarr_get(json_object_get(j, "prev"), h->prev, n) < 0)
-		return -1;
-	h->have_prev = jsonx_bool(j, "have_prev", 0);
-	h->resets = jcount(j, "resets");
-	return 0;
-}
-
-static json_t *
-tw_json(const struct stats_twmean *m)
-{
-	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:I}", "last_t", jnum(m->last_t), "last_v",
-			 jnum(m->last_v), "have", m->have, "area", jnum(m->area), "known",
-			 jnum(m->known), "plain_sum", jnum(m->plain_sum), "n", (json_int_t)m->n);
-}
-
-static void
-tw_load(struct stats_twmean *m, const json_t *j)
-{
-	m->last_t = jkey(j, "last_t");
-	m->last_v = jkey(j, "last_v");
-	m->have = jsonx_bool(j, "have", 0);
-	m->area = jkey(j, "area");
-	m->known = jkey(j, "known");
-	m->plain_sum = jkey(j, "plain_sum");
-	m->n = jcount(j, "n");
-}
-
-static json_t *
-ema_json(const struct stats_ema *e)
-{
-	return json_pack("{s:o,s:o,s:b,s:o,s:o}", "last_t", jnum(e->last_t), "last_v", jnum(e->last_v),
-			 "have", e->have, "s", jnum(e->s), "w", jnum(e->w));
-}
-
-static void
-ema_load(struct stats_ema *e, const json_t *j)
-{
-	e->last_t = jkey(j, "last_t");
-	e->last_v = jkey(j, "last_v");
-	e->have = jsonx_bool(j, "have", 0);
-	e->s = jkey(j, "s");
-	e->w = jkey(j, "w");
-}
-
-static json_t *
-tracker_json(const struct tracker *tr)
-{
-	json_t *j = json_object();
-
-	json_object_set_new(j, "hall", hist_json(&tr->hall));
-	json_object_set_new(j, "hw", hist_json(&tr->hw));
-	json_object_set_new(j, "layout_gen", json_integer(tr->layout_gen));
-	json_object_set_new(j, "twall", tw_json(&tr->twall));
-	json_object_set_new(j, "tww", tw_json(&tr->tww));
-	json_object_set_new(j, "counter", json_pack("{s:o,s:b,s:o,s:I}", "last", jnum(tr->call.last),
-						    "have", tr->call.have, "increase",
-						    jnum(tr->call.increase), "resets",
-						    (json_int_t)tr->call.resets));
-	json_object_set_new(j, "e1h", ema_json(&tr->e1h));
-	json_object_set_new(j, "e24h", ema_json(&tr->e24h));
-	json_object_set_new(j, "post", json_boolean(tr->post));
-	json_object_set_new(j, "inc_base", jnum(tr->inc_base));
-	json_object_set_new(j, "min", jnum(tr->min));
-	json_object_set_new(j, "max", jnum(tr->max));
-	json_object_set_new(j, "last", jnum(tr->last));
-	json_object_set_new(j, "value", jnum(tr->value));
-	json_object_set_new(j, "nw", json_integer((json_int_t)tr->nw));
-	json_object_set_new(j, "prev_t", jnum(tr->prev_t));
-	json_object_set_new(j, "prev_v", jnum(tr->prev_v));
-	json_object_set_new(j, "have_prev", json_boolean(tr->have_prev));
-	json_object_set_new(j, "raw", jarr(tr->raw, tr->nraw));
-	json_object_set_new(j, "samples", json_integer((json_int_t)tr->samples));
-	json_object_set_new(j, "error", json_boolean(tr->error));
-	json_object_set_new(j, "errmsg", json_string(tr->errmsg));
-	return j;
-}
-
-static int
-tracker_load(struct tracker *tr, const json_t *j)
-{
-	const json_t *c = json_object_get(j, "counter"), *raw = json_object_get(j, "raw");
-
-	if (!json_is_object(j) || hist_load(&tr->hall, json_object_get(j, "hall")) < 0 ||
-	    hist_load(&tr->hw, json_object_get(j, "hw")) < 0)
-		return -1;
-	tr->layout_gen = (unsigned)jcount(j, "layout_gen");
-	tw_load(&tr->twall, json_object_get(j, "twall"));
-	tw_load(&tr->tww, json_object_get(j, "tww"));
-	tr->call.last = jkey(c, "last");
-	tr->call.have = jsonx_bool(c, "have", 0);
-	tr->call.increase = jkey(c, "increase");
-	tr->call.resets = jcount(c, "resets");
-	ema_load(&tr->e1h, json_object_get(j, "e1h"));
-	ema_load(&tr->e24h, json_object_get(j, "e24h"));
-	tr->post = jsonx_bool(j, "post", 0);
-	tr->inc_base = jkey(j, "inc_base");
-	tr->min = jkey(j, "min");
-	tr->max = jkey(j, "max");
-	tr->last = jkey(j, "last");
-	tr->value = jkey(j, "value");
-	tr->nw = jcount(j, "nw");
-	tr->prev_t = jkey(j, "prev_t");
-	tr->prev_v = jkey(j, "prev_v");
-	tr->have_prev = jsonx_bool(j, "have_prev", 0);
-	tr->nraw = tr->rawcap = json_array_size(raw);
-	tr->raw = xcalloc(tr->rawcap + 1, sizeof(double));
-	if (jarr_get(raw, tr->raw, tr->nraw) < 0)
-		return -1;
-	tr->samples = jcount(j, "samples");
-	tr->error = jsonx_bool(j, "error", 0);
-	snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", jsonx_str(j, "errmsg", ""));
-	return 0;
-}
-
-static json_t *
-probe_json(const struct probe *p)
-{
-	json_t *j = json_object(), *ring = json_array(), *chart = json_array();
-	const struct gate_eval *ev = &p->ev;
-	size_t i;
-
-	for (i = 0; i < p->ring.n; i++)
-		json_array_append_new(ring, jarr(ring_at(&p->ring, i), p->ring.k + 1));
-	for (i = 0; i < p->chart.nb; i++) {
-		const struct chart_bucket *b = &p->chart.b[i];
-
-		if (b->n)
-			json_array_append_new(chart, json_pack("[I,o,o,o,I,b]", (json_int_t)i,
-							       jnum(b->min), jnum(b->max),
-							       jnum(b->sum), (json_int_t)b->n,
-							       b->breach));
-	}
-	json_object_set_new(j, "ring_k", json_integer((json_int_t)p->ring.k));
-	json_object_set_new(j, "ring", ring);
-	json_object_set_new(j, "layout_gen", json_integer(p->layout_gen));
-	json_object_set_new(j, "chart", chart);
-	json_object_set_new(j, "windowed", jnum(p->windowed));
-	json_object_set_new(j, "eval", json_pack("{s:I,s:I,s:I,s:o,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o}",
-		"evals", (json_int_t)ev->evals, "nan_evals", (json_int_t)ev->nan_evals,
-		"breach_evals", (json_int_t)ev->breach_evals, "last_t", jnum(ev->last_t),
-		"last_value", jnum(ev->last_value), "in_streak", ev->in_streak,
-		"streak_start", jnum(ev->streak_start), "last_breach_t", jnum(ev->last_breach_t),
-		"first_breach", jnum(ev->first_breach), "longest", jnum(ev->longest),
-		"longest_start", jnum(ev->longest_start), "breach_seconds", jnum(ev->breach_seconds),
-		"sustained", ev->sustained, "first_sustained", jnum(ev->first_sustained)));
-	return j;
-}
-
-static int
-probe_load(struct probe *p, const json_t *j)
-{
-	const json_t *ring = json_object_get(j, "ring"), *chart = json_object_get(j, "chart");
-	const json_t *e = json_object_get(j, "eval");
-	struct gate_eval *ev = &p->ev;
-	size_t i, k = jcount(j, "ring_k");
-	double v[STATS_MAX_BUCKETS + 1];
-
-	if (!json_is_array(ring) || !json_is_array(chart) || !json_is_object(e) ||
-	    k > STATS_MAX_BUCKETS)
-		return -1;
-	ring_release(&p->ring);
-	ring_init(&p->ring, k);
-	for (i = 0; i < json_array_size(ring); i++) {
-		if (jarr_get(json_array_get(ring, i), v, k + 1) < 0)
-			return -1;
-		ring_push(&p->ring, v[0], v + 1, k);
-	}
-	p->layout_gen = (unsigned)jcount(j, "layout_gen");
-	for (i = 0; i < json_array_size(chart); i++) {
-		const json_t *b = json_array_get(chart, i);
-		double bd = jget(json_array_get(b, 0));
-		size_t bi;
-
-		if (!json_is_array(b) || json_array_size(b) != 6 || !(bd >= 0) ||
-		    bd >= (double)p->chart.nb)
-			return -1;
-		bi = (size_t)bd;
-		p->chart.b[bi].min = jget(json_array_get(b, 1));
-		p->chart.b[bi].max = jget(json_array_get(b, 2));
-		p->chart.b[bi].sum = jget(json_array_get(b, 3));
-		bd = jget(json_array_get(b, 4));
-		p->chart.b[bi].n = bd >= 0 && bd < 4e9 ? (unsigned)bd : 0;
-		p->chart.b[bi].breach = json_is_true(json_array_get(b, 5));
-	}
-	p->windowed = jkey(j, "windowed");
-	ev->evals = jcount(e, "evals");
-	ev->nan_evals = jcount(e, "nan_evals");
-	ev->breach_evals = jcount(e, "breach_evals");
-	ev->last_t = jkey(e, "last_t");
-	ev->last_value = jkey(e, "last_value");
-	ev->in_streak = jsonx_bool(e, "in_streak", 0);
-	ev->streak_start = jkey(e, "streak_start");
-	ev->last_breach_t = jkey(e, "last_breach_t");
-	ev->first_breach = jkey(e, "first_breach");
-	ev->longest = jkey(e, "longest");
-	ev->longest_start = jkey(e, "longest_start");
-	ev->breach_seconds = jkey(e, "breach_seconds");
-	ev->sustained = jsonx_bool(e, "sustained", 0);
-	ev->first_sustained = jkey(e, "first_sustained");
-	return 0;
-}
-
-static const char *const source_names[] = {
+/* The sources' names, in the reports and the checkpoint. */
+_Static_assert(SOAK_SRC_PROM_RANGE + 1 == SOAK_NSOURCES, "a name per soak source");
+const char *const soak_source_names[SOAK_NSOURCES] = {
 	[SOAK_SRC_MOCK] = "mock",
 	[SOAK_SRC_SCRAPE] = "scrape",
 	[SOAK_SRC_PROM_LIVE] = "prometheus",
 	[SOAK_SRC_PROM_RANGE] = "prometheus-range",
 };
-
-static json_t *
-state_json(const struct soak *s)
-{
-	json_t *j = jsonx_tool_meta(), *o = json_object(), *faults = json_array();
-	json_t *trs = json_array(), *prs = json_array();
-	char seed[32];
-	size_t i;
-
-	for (i = 0; i < s->o.nfaults; i++)
-		json_array_append_new(faults, json_string(s->o.faults[i]));
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)s->o.seed);
-	json_object_set_new(o, "source", json_string(source_names[s->o.source]));
-	json_object_set_new(o, "duration", jnum(s->o.duration));
-	json_object_set_new(o, "interval", jnum(s->o.interval));
-	json_object_set_new(o, "warmup", jnum(s->o.warmup));
-	json_object_set_new(o, "abort_on_fail", json_boolean(s->o.abort_on_fail));
-	json_object_set_new(o, "seed", json_string(seed));
-	json_object_set_new(o, "faults", faults);
-	json_object_set_new(o, "url", s->o.url ? json_string(s->o.url) : json_null());
-	json_object_set_new(o, "timeout", jnum(s->o.timeout));
-	json_object_set_new(o, "from", jnum(s->o.from));
-	json_object_set_new(o, "to", jnum(s->o.to));
-	json_object_set_new(o, "checkpoint_every", jnum(s->o.checkpoint_every));
-	for (i = 0; i < s->ntr; i++)
-		json_array_append_new(trs, tracker_json(&s->tr[i]));
-	for (i = 0; i < s->npr; i++)
-		json_array_append_new(prs, probe_json(&s->pr[i]));
-	json_object_set_new(j, "state_version", json_integer(SOAK_STATE_VERSION));
-	json_object_set_new(j, "opts", o);
-	json_object_set_new(j, "gates_file", json_string(s->cfg->file));
-	json_object_set_new(j, "gates_text", json_stringn(s->cfg->text, s->cfg->text_len));
-	json_object_set_new(j, "t0", jnum(s->t0));
-	json_object_set_new(j, "t0_real", jnum(s->t0_real));
-	json_object_set_new(j, "last_t", jnum(s->last_t));
-	json_object_set_new(j, "next_i", json_integer((json_int_t)s->next_i));
-	json_object_set_new(j, "samples", json_integer((json_int_t)s->samples));
-	json_object_set_new(j, "missing", json_integer((json_int_t)s->missing));
-	json_object_set_new(j, "last_error", json_string(s->last_error));
-	json_object_set_new(j, "aborted", json_boolean(s->aborted));
-	json_object_set_new(j, "abort_reason", json_string(s->abort_reason));
-	json_object_set_new(j, "complete", json_boolean(s->complete));
-	json_object_set_new(j, "resumes", json_integer(s->resumes));
-	json_object_set_new(j, "trackers", trs);
-	json_object_set_new(j, "probes", prs);
-	return j;
-}
-
-int
-soak_checkpoint(struct soak *s, struct mm_err *err)
-{
-	json_t *j;
-	char *text;
-	int ret;
-
-	if (!s->o.state_path)
-		return 0;
-	j = state_json(s);
-	/* Doubles round-trip exactly (jsonx), so a resume is exact. */
-	text = jsonx_dumps_compact(j);
-	json_decref(j);
-	ret = fsx_write_atomic(s->o.state_path, text, strlen(text), err);
-	free(text);
-	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
-	return ret;
-}
-
-static int
-source_from_name(const char *n)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(source_names) / sizeof(source_names[0]); i++)
-		if (strcmp(source_names[i], n) == 0)
-			return (int)i;
-	return -1;
-}
-
-struct soak *
-soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
-{
-	json_t *j, *o, *fl, *trs, *prs;
-	struct soak_opts so;
-	struct gate_config *cfg = NULL;
-	struct soak *s = NULL;
-	const char **faults = NULL;
-	const char *gtext;
-	char *end;
-	int src;
-	size_t i;
-
-	if (!(j = jsonx_load_file(path, err)))
-		return NULL;
-	o = json_object_get(j, "opts");
-	if (jsonx_num(j, "state_version", 0) != SOAK_STATE_VERSION || !json_is_object(o) ||
-	    (src = source_from_name(jsonx_str(o, "source", ""))) < 0) {
-		mm_errf(err, MM_E_PARSE, "'%s' is not a soak checkpoint of this version", path);
-		goto fail;
-	}
-	memset(&so, 0, sizeof(so));
-	so.source = (enum soak_source)src;
-	so.duration = jkey(o, "duration");
-	so.interval = jkey(o, "interval");
-	so.warmup = jkey(o, "warmup");
-	so.abort_on_fail = jsonx_bool(o, "abort_on_fail", 0);
-	so.seed = strtoull(jsonx_str(o, "seed", "0"), &end, 10);
-	fl = json_object_get(o, "faults");
-	faults = xcalloc(json_array_size(fl) + 1, sizeof(*faults));
-	for (i = 0; i < json_array_size(fl); i++)
-		faults[i] = json_string_value(json_array_get(fl, i));
-	so.faults = faults;
-	so.nfaults = json_array_size(fl);
-	so.url = jsonx_str(o, "url", NULL);
-	so.timeout = jkey(o, "timeout");
-	so.from = jkey(o, "from");
-	so.to = jkey(o, "to");
-	so.checkpoint_every = jkey(o, "checkpoint_every");
-	so.state_path = rt->state_path ? rt->state_path : path;
-	so.stop = rt->stop;
-	so.progress = rt->progress;
-	so.progress_ctx = rt->progress_ctx;
-	if (check_opts(&so, err) < 0)
-		goto fail;
-	gtext = jsonx_str(j, "gates_text", NULL);
-	if (!gtext) {
-		mm_errf(err, MM_E_PARSE, "'%s': the checkpoint has no gates", path);
-		goto fail;
-	}
-	if (!(cfg = gates_loadb(gtext, json_string_length(json_object_get(j, "gates_text")),
-				jsonx_str(j, "gates_file", "<checkpoint>"), err)))
-		goto fail;
-	if (!(s = soak_alloc(&so, cfg, err)))
-		goto fail;
-	s->t0 = jkey(j, "t0");
-	s->t0_real = jkey(j, "t0_real");
-	s->warmup_end = s->t0 + s->warmup;
-	build(s);
-	trs = json_object_get(j, "trackers");
-	prs = json_object_get(j, "probes");
-	if (json_array_size(trs) != s->ntr || json_array_size(prs) != s->npr) {
-		mm_errf(err, MM_E_PARSE, "'%s': the checkpoint does not match its gates", path);
-		goto fail;
-	}
-	for (i = 0; i < s->ntr; i++)
-		if (tracker_load(&s->tr[i], json_array_get(trs, i)) < 0) {
-			mm_errf(err, MM_E_PARSE, "'%s': series %zu of the checkpoint is damaged", path, i);
-			goto fail;
-		}
-	for (i = 0; i < s->npr; i++)
-		if (probe_load(&s->pr[i], json_array_get(prs, i)) < 0) {
-			mm_errf(err, MM_E_PARSE, "'%s': gate %zu of the checkpoint is damaged", path, i);
-			goto fail;
-		}
-	s->last_t = jkey(j, "last_t");
-	s->next_i = jcount(j, "next_i");
-	s->samples = jcount(j, "samples");
-	s->missing = jcount(j, "missing");
-	snprintf(s->last_error, sizeof(s->last_error), "%s", jsonx_str(j, "last_error", ""));
-	s->aborted = jsonx_bool(j, "aborted", 0);
-	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", jsonx_str(j, "abort_reason", ""));
-	s->complete = jsonx_bool(j, "complete", 0);
-	s->resumes = (unsigned)jcount(j, "resumes") + 1;
-	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
-	if (so.source == SOAK_SRC_MOCK) {
-		if (make_sim(s, err) < 0)
-			goto fail;
-		/* The model depends only on seed, faults and time: replay it to the checkpoint. */
-		if (!isnan(s->last_t))
-			sim_advance_to(s->sim, s->last_t - s->t0);
-		snprintf(s->target, sizeof(s->target), "simulator (seed %llu)",
-			 (unsigned long long)so.seed);
-	} else {
-		snprintf(s->target, sizeof(s->target), "%s", so.url ? so.url : "");
-	}
-	free(faults);
-	gates_free(cfg);
-	json_decref(j);
-	return s;
-fail:
-	soak_free(s);
-	free(faults);
-	gates_free(cfg);
-	json_decref(j);
-	return NULL;
-}
 
 /* ---- the run loops ---- */
 
@@ -1962,7 +1387,7 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 	r->gates = s->rg;
 	r->nseries = ns;
 	r->series = s->rs;
-	r->run.source = source_names[s->o.source];
+	r->run.source = soak_source_names[s->o.source];
 	r->run.target = s->target;
 	r->run.gates_file = s->cfg->file;
 	r->run.generated_at = generated_at;

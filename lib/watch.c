@@ -21,6 +21,7 @@
 #include "jsonx.h"
 #include "ledger.h"
 #include "log.h"
+#include "promhist.h"
 #include "watch.h"
 #include "xalloc.h"
 
@@ -36,21 +37,18 @@ static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025
 static const double share_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
 					0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1 };
 #define N_SHARE_BUCKETS (sizeof(share_buckets) / sizeof(share_buckets[0]))
+_Static_assert(N_ACTION_BUCKETS <= PROMHIST_MAX_BOUNDS && N_REQUEST_BUCKETS <= PROMHIST_MAX_BOUNDS &&
+		       N_SHARE_BUCKETS <= PROMHIST_MAX_BOUNDS,
+	       "the histograms' bounds fit a struct promhist");
 static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
 static const char *const result_names[] = { "ok", "failed", "skipped" };
 #define N_RESULTS 3
 static const char *const status_names[] = { "firing", "resolved", "unknown" };
 
-struct hist {
-	unsigned long long bucket[16];	/* cumulative counts are computed when printed */
-	unsigned long long count;
-	double sum;
-};
-
 struct action_metrics {
 	unsigned long long result[N_RESULTS];
-	struct hist dur;
+	struct promhist dur;
 };
 
 struct metrics {
@@ -62,44 +60,10 @@ struct metrics {
 	unsigned long long http[N_CODES];
 	unsigned long long jobs_done[2];	/* rollback, notify */
 	struct action_metrics *act;		/* one per policy action */
-	struct hist req;
-	struct hist decision;		/* request read -> decisions durable */
-	struct hist action_start[2];	/* decision durable -> first action started, by kind */
+	struct promhist req;
+	struct promhist decision;		/* request read -> decisions durable */
+	struct promhist action_start[2];	/* decision durable -> first action started, by kind */
 };
-
-static void
-hist_observe(struct hist *h, const double *bounds, size_t nb, double v)
-{
-	size_t i;
-
-	for (i = 0; i < nb; i++)
-		if (v <= bounds[i]) {
-			h->bucket[i]++;
-			break;
-		}
-	h->count++;
-	h->sum += v;
-}
-
-static void
-hist_print(struct buf *out, const char *name, const char *labels, const struct hist *h,
-	   const double *bounds, size_t nb)
-{
-	unsigned long long cum = 0;
-	size_t i;
-
-	for (i = 0; i < nb; i++) {
-		cum += h->bucket[i];
-		buf_addf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, *labels ? "," : "",
-			 bounds[i], cum);
-	}
-	buf_addf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
-		 h->count);
-	buf_addf(out, "%s_sum%s%s%s %.9g\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
-		 h->sum);
-	buf_addf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
-		 h->count);
-}
 
 /* ---- the service ---- */
 
@@ -248,7 +212,7 @@ tpl_ctx_for(struct tpl_ctx *c, const struct alert *a, enum decision_kind k, enum
 	    long rollback_id, const char *receiver, const char *ext, const char *gk)
 {
 	c->alert = a;
-	c->decision = k;
+	c->decision = decision_name(k);
 	c->gate = gate_name(g);
 	c->rollback_id = rollback_id;
 	c->receiver = receiver;
@@ -367,8 +331,8 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	for (i = 0; i < p.nalerts; i++)
 		if (v[i].shed)
 			w->m.queue_dropped++;
-	hist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
-	hist_observe(&w->m.decision, share_buckets, N_SHARE_BUCKETS, durable_at - t0);
+	promhist_observe(&w->m.req, request_buckets, N_REQUEST_BUCKETS, clock_mono() - t0);
+	promhist_observe(&w->m.decision, share_buckets, N_SHARE_BUCKETS, durable_at - t0);
 	pthread_mutex_unlock(&w->m.mu);
 out:
 	free(v);
@@ -476,24 +440,24 @@ watch_metrics(struct watch *w, struct buf *out)
 		char lab[128];
 
 		snprintf(lab, sizeof(lab), "action=\"%s\"", w->pol->actions[i].name);
-		hist_print(out, "mmops_watch_action_duration_seconds", lab, &m->act[i].dur,
+		promhist_write(out, "mmops_watch_action_duration_seconds", lab, &m->act[i].dur,
 			   action_buckets, N_ACTION_BUCKETS);
 	}
 	buf_adds(out, "# HELP mmops_watch_request_duration_seconds Time from a webhook request to "
 		      "its durable answer.\n# TYPE mmops_watch_request_duration_seconds histogram\n");
-	hist_print(out, "mmops_watch_request_duration_seconds", "", &m->req, request_buckets,
+	promhist_write(out, "mmops_watch_request_duration_seconds", "", &m->req, request_buckets,
 		   N_REQUEST_BUCKETS);
 	buf_adds(out, "# HELP mmops_watch_decision_seconds Time from a webhook request read to its "
 		      "decisions durable (fdatasync done).\n"
 		      "# TYPE mmops_watch_decision_seconds histogram\n");
-	hist_print(out, "mmops_watch_decision_seconds", "", &m->decision, share_buckets,
+	promhist_write(out, "mmops_watch_decision_seconds", "", &m->decision, share_buckets,
 		   N_SHARE_BUCKETS);
 	buf_adds(out, "# HELP mmops_watch_action_start_seconds Time from a decision durable to "
 		      "the worker starting its first action.\n"
 		      "# TYPE mmops_watch_action_start_seconds histogram\n");
-	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"rollback\"",
+	promhist_write(out, "mmops_watch_action_start_seconds", "kind=\"rollback\"",
 		   &m->action_start[0], share_buckets, N_SHARE_BUCKETS);
-	hist_print(out, "mmops_watch_action_start_seconds", "kind=\"notify\"",
+	promhist_write(out, "mmops_watch_action_start_seconds", "kind=\"notify\"",
 		   &m->action_start[1], share_buckets, N_SHARE_BUCKETS);
 	pthread_mutex_unlock(&m->mu);
 	buf_addf(out, "# HELP mmops_watch_queue_depth Jobs waiting for the worker.\n"
@@ -625,7 +589,7 @@ on_result(const struct policy_action *a, const json_t *result, void *arg)
 		if (strcmp(result_names[k], res) == 0)
 			w->m.act[idx].result[k]++;
 	if (strcmp(res, "skipped") != 0)
-		hist_observe(&w->m.act[idx].dur, action_buckets, N_ACTION_BUCKETS,
+		promhist_observe(&w->m.act[idx].dur, action_buckets, N_ACTION_BUCKETS,
 			     jsonx_num(result, "duration_seconds", 0));
 	pthread_mutex_unlock(&w->m.mu);
 	mm_log(strcmp(res, "failed") == 0 ? MM_LOG_ERROR : MM_LOG_INFO,
@@ -742,7 +706,7 @@ worker_main(void *arg)
 		/* Jobs resumed at start-up were decided by another process. */
 		if (!n->job->resumed) {
 			pthread_mutex_lock(&w->m.mu);
-			hist_observe(&w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
+			promhist_observe(&w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
 				     share_buckets, N_SHARE_BUCKETS, clock_mono() - n->durable_at);
 			pthread_mutex_unlock(&w->m.mu);
 		}

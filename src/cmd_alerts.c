@@ -201,48 +201,17 @@ out:
 	return ret;
 }
 
-static const struct sub {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *about;
-} subs[] = {
+static const struct cmd_sub subs[] = {
 	{ "render", cmd_render, "write the alert rules from the gates file" },
 	{ "check", cmd_check, "exit 1 with a diff when the committed rules differ" },
 };
 
-#define NSUBS (sizeof(subs) / sizeof(subs[0]))
-
-static void
-usage(FILE *fp)
-{
-	size_t i;
-
-	fprintf(fp, "usage: mmops alerts <render|check> [options]\n\n"
-		    "The Prometheus alert rules of the soak gates, rendered from the gates file\n"
-		    "(" DEFAULT_GATES ") into " DEFAULT_RULES ".\n\nsub-commands:\n");
-	for (i = 0; i < NSUBS; i++)
-		fprintf(fp, "  %-10s %s\n", subs[i].name, subs[i].about);
-	fprintf(fp, "\n'mmops alerts <sub-command> --help' shows its options.\n");
-}
-
 int
 cmd_alerts(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (i = 0; i < NSUBS; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "mmops alerts: '%s' is not a sub-command (render, check)\n"
-			"hint: see 'mmops alerts --help'\n", argv[1]);
-	return 2;
+	return cmd_dispatch("alerts",
+			    "usage: mmops alerts <render|check> [options]\n\n"
+			    "The Prometheus alert rules of the soak gates, rendered from the gates file\n"
+			    "(" DEFAULT_GATES ") into " DEFAULT_RULES ".\n",
+			    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

@@ -348,49 +348,17 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static const struct sub {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *about;
-} subs[] = {
+static const struct cmd_sub subs[] = {
 	{ "score", cmd_score, "score the evidence into readiness.json (GO iff 100)" },
 	{ "validate", cmd_validate, "check a readiness.json; exit 0 GO, 1 HOLD or invalid" },
 };
 
-#define NSUBS (sizeof(subs) / sizeof(subs[0]))
-
-static void
-usage(FILE *fp)
-{
-	size_t i;
-
-	fprintf(fp, "usage: mmops readiness <score|validate> [options]\n\n"
-		    "Release readiness: score the evidence of a release (soak gates, golden\n"
-		    "regression, tests, alert rules, rollback policy) and validate the result.\n\n"
-		    "sub-commands:\n");
-	for (i = 0; i < NSUBS; i++)
-		fprintf(fp, "  %-10s %s\n", subs[i].name, subs[i].about);
-	fprintf(fp, "\n'mmops readiness <sub-command> --help' shows its options.\n");
-}
-
 int
 cmd_readiness(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	for (i = 0; i < NSUBS; i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "mmops readiness: '%s' is not a sub-command (score, validate)\n"
-			"hint: see 'mmops readiness --help'\n", argv[1]);
-	return 2;
+	return cmd_dispatch("readiness",
+			    "usage: mmops readiness <score|validate> [options]\n\n"
+			    "Release readiness: score the evidence of a release (soak gates, golden\n"
+			    "regression, tests, alert rules, rollback policy) and validate the result.\n",
+			    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

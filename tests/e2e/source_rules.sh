@@ -49,4 +49,13 @@ done
 check "every lib/ and src/ file opens with a comment saying what it is for (missing: ${bare[*]:-none})" \
 	test ${#bare[@]} = 0
 
+# README's layout is a map of lib/: every module has its row
+unmapped=()
+for h in "$ROOT"/lib/*.h; do
+	m=$(basename "$h" .h)
+	grep -q "^| \`$m\` | " "$ROOT/README.md" || unmapped+=("$m")
+done
+check "every lib/ module has a row in README's map of lib/ (missing: ${unmapped[*]:-none})" \
+	test ${#unmapped[@]} = 0
+
 finish source_rules

@@ -139,7 +139,7 @@ mk_ctx(struct fixture_alert *f, const char *name, enum decision_kind k)
 	f->a.ends_at = f->a.generator_url = (char *)"";
 	f->a.fingerprint = (char *)"ee622b2e520ab31e";
 	f->c.alert = &f->a;
-	f->c.decision = k;
+	f->c.decision = decision_name(k);
 	f->c.gate = k == DECISION_ROLLBACK ? "hard" : "soft";
 	f->c.rollback_id = k == DECISION_ROLLBACK ? 3 : 0;
 	f->c.receiver = "r";

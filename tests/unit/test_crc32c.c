@@ -41,8 +41,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32c_matches_the_check_value),
-		cmocka_unit_test(test_crc32c_chains_and_sees_one_flipped_bit),
+	    cmocka_unit_test(test_crc32c_matches_the_check_value),
+	    cmocka_unit_test(test_crc32c_chains_and_sees_one_flipped_bit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -393,7 +393,7 @@ test_templates_render_whitelisted_fields_json_escaped(void **state)
 	a.fingerprint = (char *)"f";
 	memset(&c, 0, sizeof(c));
 	c.alert = &a;
-	c.decision = DECISION_ROLLBACK;
+	c.decision = decision_name(DECISION_ROLLBACK);
 	c.gate = "hard";
 	c.rollback_id = 7;
 	assert_false(tpl_is_literal(&p->actions[0].body));
