@@ -83,6 +83,9 @@ struct readiness_conf {
  * The built-in configuration as YAML text, byte for byte the same as
  * deploy/readiness.yaml (a unit test holds them together).
  */
+/* The section statuses a readiness.json holds, in the scorer's order. */
+#define READINESS_NSTATUS 4
+extern const char *const readiness_status_names[READINESS_NSTATUS];
 extern const char readiness_default_yaml[];
 
 /*

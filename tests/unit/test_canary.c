@@ -33,7 +33,7 @@ test_default_is_the_file(void **state)
 	assert_int_equal(buf_read_file(&file, path, &err), 0);
 	if (strcmp(file.data, canary_default_yaml) != 0) {
 		print_error("lib/canary_default.c differs from deploy/gates/canary.yaml: "
-			    "run scripts/gen-canary-default\n");
+			    "run scripts/gen-defaults\n");
 		fail();
 	}
 	buf_release(&file);

@@ -100,7 +100,7 @@ test_default_gates_load_and_match_the_file(void **st)
 	assert_int_equal(buf_read_file(&file, path, &err), 0);
 	if (strcmp(file.data, gates_default_yaml) != 0) {
 		print_error("lib/gates_default.c differs from deploy/gates/soak.yaml: "
-			    "run scripts/gen-gates-default\n");
+			    "run scripts/gen-defaults\n");
 		fail();
 	}
 	buf_release(&file);
