@@ -2,7 +2,7 @@
  * fuzz_alert.c - the Alertmanager webhook decoder on arbitrary bodies: no
  * crash, no leak, every refusal has a reason; what decodes is classified by
  * a policy, rendered into an action plan (templates fed with the fuzzed
- * label values), written back with lib/jsonw as the audit log does (the
+ * label values), written back with lib/jsonwrite as the audit log does (the
  * text must parse to the same strings) and survives a JSON round trip.
  */
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include "actions.h"
 #include "alert.h"
 #include "buf.h"
-#include "jsonw.h"
+#include "jsonwrite.h"
 #include "policy.h"
 
 static const char policy_text[] =
@@ -55,14 +55,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < p.nalerts; i++) {
 		struct alert back;
 		struct tpl_ctx c;
-		enum gate g = policy_classify(pol, &p.alerts[i], NULL, 0);
-		enum decision_kind k = g == GATE_HARD ? DECISION_ROLLBACK : DECISION_NOTIFY;
+		enum hardness g = policy_classify(pol, &p.alerts[i], NULL, 0);
+		enum decision_kind k = g == HARDNESS_HARD ? DECISION_ROLLBACK : DECISION_NOTIFY;
 		json_t *j, *plan;
 
 		memset(&c, 0, sizeof(c));
 		c.alert = &p.alerts[i];
 		c.decision = decision_name(k);
-		c.gate = gate_name(g);
+		c.gate = hardness_name(g);
 		c.receiver = p.receiver;
 		c.external_url = p.external_url;
 		c.group_key = p.group_key;
@@ -72,15 +72,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(plan);
 		{
 			struct buf b = BUF_INIT((size_t)1 << 24);
-			struct jsonw w;
+			struct jsonwrite w;
 			json_t *back_j;
 
-			jsonw_begin(&w, &b);
-			jsonw_str(&w, "alertname", alert_name(&p.alerts[i]));
-			jsonw_str(&w, "fingerprint", p.alerts[i].fingerprint);
-			jsonw_str(&w, "summary",
+			jsonwrite_begin(&w, &b);
+			jsonwrite_str(&w, "alertname", alert_name(&p.alerts[i]));
+			jsonwrite_str(&w, "fingerprint", p.alerts[i].fingerprint);
+			jsonwrite_str(&w, "summary",
 				  alert_labels_get(&p.alerts[i].annotations, "summary"));
-			jsonw_end(&w);
+			jsonwrite_end(&w);
 			back_j = json_loadb(b.data, b.len, 0, NULL);
 			if (!back_j ||
 			    strcmp(json_string_value(json_object_get(back_j, "alertname")),

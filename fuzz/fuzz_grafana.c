@@ -20,7 +20,7 @@
 
 #include "gates.h"
 #include "grafana.h"
-#include "jsonscan.h"
+#include "jsonpull.h"
 
 static struct gate_config *gates;
 
@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_adds(&doc, "{\"title\":\"t\",\"uid\":\"u\",\"schemaVersion\":1,\"panels\":[{\"id\":1,"
 		       "\"gridPos\":{\"x\":0,\"y\":0,\"w\":1,\"h\":1},\"datasource\":\"$d\","
 		       "\"targets\":[{\"refId\":\"A\",\"expr\":");
-	jsonscan_quote(s, strlen(s), &doc);
+	jsonpull_quote(s, strlen(s), &doc);
 	buf_adds(&doc, "}]}]}");
 	if (!buf_failed(&doc))
 		lint_text(doc.data, doc.len);

@@ -1,7 +1,7 @@
 /*
  * fuzz_json.c - the JSON scanner and golden compare on arbitrary input.
  *
- *  1. differential: jsonscan and jansson (JSON_REJECT_DUPLICATES |
+ *  1. differential: jsonpull and jansson (JSON_REJECT_DUPLICATES |
  *     JSON_DECODE_ANY | JSON_ALLOW_NUL) must give the same accept/reject
  *     verdict, except where mmops accepts valid JSON on purpose (integers
  *     and reals beyond jansson's range, "\u0000" in keys) or the two depth
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "golden.h"
-#include "jsonscan.h"
+#include "jsonpull.h"
 
 /* jansson refusals of JSON that mmops accepts by design. */
 static const char *const jansson_only[] = {
@@ -51,7 +51,7 @@ differential(const char *data, size_t size)
 	int ours, theirs;
 
 	mm_err_init(&err);
-	ours = jsonscan_validate(data, size, "fuzz.json", &err) == 0;
+	ours = jsonpull_validate(data, size, "fuzz.json", &err) == 0;
 	if (!ours && (!err.msg[0] || !err.line || !err.col))
 		abort(); /* every refusal has a position and a reason */
 	j = json_loadb(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
@@ -66,7 +66,7 @@ differential(const char *data, size_t size)
 	/* jansson lets some raw NUL bytes through ("[12\0]" reads as [12]); JSON does not */
 	if (!ours && memchr(data, '\0', size))
 		return;
-	fprintf(stderr, "verdicts differ: jsonscan %s (%s), jansson %s (%s)\n",
+	fprintf(stderr, "verdicts differ: jsonpull %s (%s), jansson %s (%s)\n",
 		ours ? "accepts" : "refuses", err.msg, theirs ? "accepts" : "refuses", je.text);
 	abort();
 }
@@ -80,7 +80,7 @@ check_report(const struct golden_doc *a, const struct golden_doc *b, const struc
 
 	if (golden_render_json(a, b, o, r, &out) < 0)
 		abort();
-	if (jsonscan_validate(out.data, out.len, "report", &err) < 0) {
+	if (jsonpull_validate(out.data, out.len, "report", &err) < 0) {
 		fprintf(stderr, "invalid report: %s\n%s", err.msg, out.data);
 		abort();
 	}

@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof(c));
 	c.alert = &a;
 	c.decision = decision_name(DECISION_ROLLBACK);
-	c.gate = gate_name(policy_classify(p, &a, NULL, 0));
+	c.gate = hardness_name(policy_classify(p, &a, NULL, 0));
 	plan = actions_plan(p, DECISION_ROLLBACK, &c, "planned");
 	json_decref(plan);
 	policy_free(p);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "jsontree.h"
 #include "readiness.h"
 
 static const char *const required[] = { "SoakLatencyP95High", "SoakWSLagHigh", "a" };
@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	/* 1. The validator on the input itself. */
-	if ((doc = jsonx_loadb(text, size, "fuzz.json", &err))) {
+	if ((doc = jsontree_loadb(text, size, "fuzz.json", &err))) {
 		readiness_validate(doc, &p);
 		for (i = 0; i < p.n; i++)
 			if (!p.v[i].where || !p.v[i].what || !*p.v[i].what)

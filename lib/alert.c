@@ -12,7 +12,7 @@
 
 #include "alert.h"
 #include "clock.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 #define WHERE_MAX 320
@@ -424,7 +424,7 @@ alert_payload_decode(const char *body, size_t len, struct alert_payload *p, stru
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (!(root = jsonx_loadb(body, len, "body", err)))
+	if (!(root = jsontree_loadb(body, len, "body", err)))
 		return -1;
 	ret = alert_payload_from_json(root, p, err);
 	json_decref(root);

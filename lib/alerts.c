@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "alerts.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 void
@@ -213,7 +213,7 @@ yaml_quoted(struct buf *out, const char *s)
 static void
 fmt_threshold(double v, char *b, size_t n)
 {
-	size_t len = jsonx_format_real(v, b, n);
+	size_t len = jsontree_format_real(v, b, n);
 
 	if (len > 2 && strcmp(b + len - 2, ".0") == 0)
 		b[len - 2] = '\0';
@@ -224,7 +224,7 @@ render_rule(const struct gate_def *g, const struct alerts_opts *o, struct buf *o
 	    struct mm_err *err)
 {
 	struct buf expr = BUF_INIT(ALERTS_MAX_OUTPUT), desc = BUF_INIT(ALERTS_MAX_OUTPUT);
-	char full[8192], forb[64], th[JSONX_REAL_MAX], name[GATES_NAME_MAX + 1];
+	char full[8192], forb[64], th[JSONTREE_REAL_MAX], name[GATES_NAME_MAX + 1];
 	const char *unit = g->sel.unit ? g->sel.unit : "";
 	size_t i;
 	int ret = -1;

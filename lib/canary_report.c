@@ -14,8 +14,8 @@
 
 #include "canary_report.h"
 #include "clock.h"
-#include "fsx.h"
-#include "jsonx.h"
+#include "atomicfile.h"
+#include "jsontree.h"
 #include "junit.h"
 #include "xalloc.h"
 
@@ -49,16 +49,16 @@ side_json(const struct canary_side *s)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "n", json_integer((json_int_t)s->n));
-	json_object_set_new(o, "mean", jsonx_real(s->mean));
-	json_object_set_new(o, "stddev", jsonx_real(s->stddev));
-	json_object_set_new(o, "min", jsonx_real(s->min));
-	json_object_set_new(o, "p01", jsonx_real(s->p01));
-	json_object_set_new(o, "p50", jsonx_real(s->p50));
-	json_object_set_new(o, "p95", jsonx_real(s->p95));
-	json_object_set_new(o, "p99", jsonx_real(s->p99));
-	json_object_set_new(o, "max", jsonx_real(s->max));
-	json_object_set_new(o, "event_rate", jsonx_real(s->event_rate));
-	json_object_set_new(o, "autocorrelation", jsonx_real(s->autocorr));
+	json_object_set_new(o, "mean", jsontree_real(s->mean));
+	json_object_set_new(o, "stddev", jsontree_real(s->stddev));
+	json_object_set_new(o, "min", jsontree_real(s->min));
+	json_object_set_new(o, "p01", jsontree_real(s->p01));
+	json_object_set_new(o, "p50", jsontree_real(s->p50));
+	json_object_set_new(o, "p95", jsontree_real(s->p95));
+	json_object_set_new(o, "p99", jsontree_real(s->p99));
+	json_object_set_new(o, "max", jsontree_real(s->max));
+	json_object_set_new(o, "event_rate", jsontree_real(s->event_rate));
+	json_object_set_new(o, "autocorrelation", jsontree_real(s->autocorr));
 	return o;
 }
 
@@ -73,10 +73,10 @@ metric_json(const struct canary_result *r)
 	json_object_set_new(o, "reason", json_string(r->reason));
 	json_object_set_new(o, "direction", json_string(canary_dir_name(m->direction)));
 	json_object_set_new(o, "group", json_string(m->group));
-	json_object_set_new(o, "weight", jsonx_real(m->weight));
+	json_object_set_new(o, "weight", jsontree_real(m->weight));
 	json_object_set_new(o, "unit", json_string(m->sel.unit ? m->sel.unit : ""));
-	json_object_set_new(o, "allowed", jsonx_real(m->allowed));
-	json_object_set_new(o, "critical_effect", jsonx_real(m->critical_effect));
+	json_object_set_new(o, "allowed", jsontree_real(m->allowed));
+	json_object_set_new(o, "critical_effect", jsontree_real(m->critical_effect));
 	json_object_set_new(o, "critical", json_boolean(m->critical));
 	json_object_set_new(o, "must_have_data", json_boolean(m->must_have_data));
 	json_object_set_new(o, "min_samples", json_integer(m->min_samples));
@@ -84,43 +84,43 @@ metric_json(const struct canary_result *r)
 	json_object_set_new(o, "test", r->test && *r->test ? json_string(r->test) : json_null());
 	json_object_set_new(o, "baseline", side_json(&r->base));
 	json_object_set_new(o, "candidate", side_json(&r->cand));
-	json_object_set_new(o, "ratio", jsonx_real(r->ratio));
-	json_object_set_new(o, "shift_rel", jsonx_real(r->shift_rel));
-	json_object_set_new(o, "p99_ratio", jsonx_real(r->p99_ratio));
+	json_object_set_new(o, "ratio", jsontree_real(r->ratio));
+	json_object_set_new(o, "shift_rel", jsontree_real(r->shift_rel));
+	json_object_set_new(o, "p99_ratio", jsontree_real(r->p99_ratio));
 	t = json_object();
-	json_object_set_new(t, "u", jsonx_real(r->mwu.u));
-	json_object_set_new(t, "p_value", jsonx_real(r->mwu.p));
+	json_object_set_new(t, "u", jsontree_real(r->mwu.u));
+	json_object_set_new(t, "p_value", jsontree_real(r->mwu.p));
 	json_object_set_new(t, "method", isnan(r->mwu.p) ? json_null() :
 			    json_string(r->mwu.exact ? "exact" : "asymptotic"));
-	json_object_set_new(t, "p_adjusted", jsonx_real(r->mwu_p_adj));
+	json_object_set_new(t, "p_adjusted", jsontree_real(r->mwu_p_adj));
 	json_object_set_new(o, "mann_whitney", t);
 	t = json_object();
-	json_object_set_new(t, "estimate", jsonx_real(r->hl.estimate));
-	json_object_set_new(t, "ci_low", jsonx_real(r->hl.ci_low));
-	json_object_set_new(t, "ci_high", jsonx_real(r->hl.ci_high));
-	json_object_set_new(t, "confidence", jsonx_real(r->hl.confidence));
-	json_object_set_new(t, "ci_low_adjusted", jsonx_real(r->hl_adj.ci_low));
-	json_object_set_new(t, "ci_high_adjusted", jsonx_real(r->hl_adj.ci_high));
+	json_object_set_new(t, "estimate", jsontree_real(r->hl.estimate));
+	json_object_set_new(t, "ci_low", jsontree_real(r->hl.ci_low));
+	json_object_set_new(t, "ci_high", jsontree_real(r->hl.ci_high));
+	json_object_set_new(t, "confidence", jsontree_real(r->hl.confidence));
+	json_object_set_new(t, "ci_low_adjusted", jsontree_real(r->hl_adj.ci_low));
+	json_object_set_new(t, "ci_high_adjusted", jsontree_real(r->hl_adj.ci_high));
 	json_object_set_new(o, "hodges_lehmann", t);
 	t = json_object();
-	json_object_set_new(t, "d", jsonx_real(r->ks.d));
-	json_object_set_new(t, "p_value", jsonx_real(r->ks.p));
+	json_object_set_new(t, "d", jsontree_real(r->ks.d));
+	json_object_set_new(t, "p_value", jsontree_real(r->ks.p));
 	json_object_set_new(t, "method", isnan(r->ks.p) ? json_null() :
 			    json_string(r->ks.exact ? "exact" : "asymptotic"));
-	json_object_set_new(t, "p_adjusted", jsonx_real(r->ks_p_adj));
+	json_object_set_new(t, "p_adjusted", jsontree_real(r->ks_p_adj));
 	json_object_set_new(o, "ks", t);
 	t = json_object();
-	json_object_set_new(t, "rho", jsonx_real(r->rho));
-	json_object_set_new(t, "inflation", jsonx_real(r->inflation));
+	json_object_set_new(t, "rho", jsontree_real(r->rho));
+	json_object_set_new(t, "inflation", jsontree_real(r->inflation));
 	json_object_set_new(t, "n_eff_baseline",
-			    jsonx_real(isnan(r->inflation) ? NAN : (double)r->base.n / (r->inflation * r->inflation)));
+			    jsontree_real(isnan(r->inflation) ? NAN : (double)r->base.n / (r->inflation * r->inflation)));
 	json_object_set_new(t, "n_eff_candidate",
-			    jsonx_real(isnan(r->inflation) ? NAN : (double)r->cand.n / (r->inflation * r->inflation)));
+			    jsontree_real(isnan(r->inflation) ? NAN : (double)r->cand.n / (r->inflation * r->inflation)));
 	json_object_set_new(o, "autocorrelation", t);
 	if (r->sparse) {
 		t = json_object();
-		json_object_set_new(t, "rate_ratio", jsonx_real(r->rate_ratio));
-		json_object_set_new(t, "p_value", jsonx_real(r->rate_p));
+		json_object_set_new(t, "rate_ratio", jsontree_real(r->rate_ratio));
+		json_object_set_new(t, "p_value", jsontree_real(r->rate_p));
 		json_object_set_new(o, "event_rate", t);
 	} else {
 		json_object_set_new(o, "event_rate", json_null());
@@ -136,20 +136,20 @@ canary_report_json(const struct canary_report *r)
 	char ts[CLOCK_RFC3339_MAX];
 	size_t i;
 
-	json_object_set_new(o, "mmops", jsonx_tool_meta());
+	json_object_set_new(o, "mmops", jsontree_tool_meta());
 	json_object_set_new(o, "generated_at",
 			    json_string(fmt_time(r->generated_at, ts, sizeof(ts))));
 	json_object_set_new(o, "verdict", json_string(canary_verdict_name(s->verdict)));
-	json_object_set_new(o, "score", jsonx_real(s->score));
+	json_object_set_new(o, "score", jsontree_real(s->score));
 	json_object_set_new(o, "score_reason", json_string(s->reason));
 	json_object_set_new(o, "source", json_string(r->source));
 	json_object_set_new(o, "baseline", json_string(r->baseline ? r->baseline : ""));
 	json_object_set_new(o, "candidate", json_string(r->candidate ? r->candidate : ""));
 	json_object_set_new(o, "config", json_string(r->cfg->file));
-	json_object_set_new(o, "confidence", jsonx_real(r->cfg->confidence));
-	json_object_set_new(o, "aggregate_seconds", jsonx_real(r->cfg->aggregate));
-	json_object_set_new(o, "thresholds", json_pack("{s:o,s:o}", "pass", jsonx_real(r->cfg->pass),
-						       "marginal", jsonx_real(r->cfg->marginal)));
+	json_object_set_new(o, "confidence", jsontree_real(r->cfg->confidence));
+	json_object_set_new(o, "aggregate_seconds", jsontree_real(r->cfg->aggregate));
+	json_object_set_new(o, "thresholds", json_pack("{s:o,s:o}", "pass", jsontree_real(r->cfg->pass),
+						       "marginal", jsontree_real(r->cfg->marginal)));
 	json_object_set_new(o, "from", isnan(r->from) ? json_null() :
 			    json_string(fmt_time(r->from, ts, sizeof(ts))));
 	json_object_set_new(o, "to", isnan(r->to) ? json_null() :
@@ -160,8 +160,8 @@ canary_report_json(const struct canary_report *r)
 
 		g = json_object();
 		json_object_set_new(g, "name", json_string(gs->name));
-		json_object_set_new(g, "weight", jsonx_real(gs->weight));
-		json_object_set_new(g, "score", jsonx_real(gs->score));
+		json_object_set_new(g, "weight", jsontree_real(gs->weight));
+		json_object_set_new(g, "score", jsontree_real(gs->score));
 		json_object_set_new(g, "metrics", json_integer((json_int_t)gs->nmetrics));
 		json_object_set_new(g, "pass", json_integer((json_int_t)gs->npass));
 		json_object_set_new(g, "high", json_integer((json_int_t)gs->nhigh));
@@ -528,7 +528,7 @@ write_buf(const char *path, struct buf *b, int rc, struct mm_err *err)
 		buf_release(b);
 		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path, b->cap);
 	}
-	ret = fsx_write_atomic(path, b->data ? b->data : "", b->len, err);
+	ret = atomicfile_write_atomic(path, b->data ? b->data : "", b->len, err);
 	buf_release(b);
 	return ret;
 }
@@ -537,7 +537,7 @@ int
 canary_write_json(const struct canary_report *r, const char *path, struct mm_err *err)
 {
 	json_t *j = canary_report_json(r);
-	int ret = jsonx_write_file(path, j, err);
+	int ret = jsontree_write_file(path, j, err);
 
 	json_decref(j);
 	return ret;

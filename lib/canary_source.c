@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "canary_source.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "promapi.h"
 #include "promtext.h"
 #include "xalloc.h"
@@ -412,7 +412,7 @@ samples_alloc(struct canary_samples *out, size_t n)
 int
 canary_samples_load(const char *path, struct canary_samples *out, struct mm_err *err)
 {
-	json_t *j = jsonx_load_file(path, err), *v;
+	json_t *j = jsontree_load_file(path, err), *v;
 	const char *key;
 	size_t k;
 
@@ -479,7 +479,7 @@ int
 canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 		 struct mm_err *err)
 {
-	json_t *j = jsonx_load_file(path, err), *series, *v;
+	json_t *j = jsontree_load_file(path, err), *series, *v;
 	const char *key;
 	double t0 = INFINITY;
 

@@ -1,6 +1,6 @@
 /*
  * golden.c - golden compare: walk the baseline and the actual document side
- * by side with two jsonscan scanners and record every drift (see golden.h
+ * by side with two jsonpull scanners and record every drift (see golden.h
  * for the rules).  The walk is recursive over containers, in lockstep while
  * the two documents have the same shape; an object whose keys diverge is
  * finished by key: the actual document's remaining members are collected
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "golden.h"
-#include "jsonscan.h"
+#include "jsonpull.h"
 #include "xalloc.h"
 
 #ifndef MMOPS_VERSION
@@ -37,8 +37,8 @@ static const char *const kind_names[GOLDEN_NKINDS] = {
 
 /* The JSON type of each scanner type: true and false are both booleans. */
 static const unsigned char json_type[] = {
-    [JSONSCAN_ERROR] = 0,  [JSONSCAN_NULL] = 1,	  [JSONSCAN_FALSE] = 2, [JSONSCAN_TRUE] = 2,
-    [JSONSCAN_NUMBER] = 3, [JSONSCAN_STRING] = 4, [JSONSCAN_ARRAY] = 5, [JSONSCAN_OBJECT] = 6,
+    [JSONPULL_ERROR] = 0,  [JSONPULL_NULL] = 1,	  [JSONPULL_FALSE] = 2, [JSONPULL_TRUE] = 2,
+    [JSONPULL_NUMBER] = 3, [JSONPULL_STRING] = 4, [JSONPULL_ARRAY] = 5, [JSONPULL_OBJECT] = 6,
 };
 
 const char *
@@ -372,7 +372,7 @@ struct seg {
 };
 
 struct run {
-	struct jsonscan a, b;
+	struct jsonpull a, b;
 	const struct golden_doc *da, *db;
 	const struct golden_opts *o;
 	struct golden_result *r;
@@ -432,8 +432,8 @@ pointer_add(struct buf *p, const struct seg *sg)
 
 /* Count a drift at the current path; keep it (and return it) while there is room. */
 static struct golden_drift *
-add_drift(struct run *g, enum golden_kind k, const struct jsonscan_tok *ta,
-	  const struct jsonscan_tok *tb)
+add_drift(struct run *g, enum golden_kind k, const struct jsonpull_tok *ta,
+	  const struct jsonpull_tok *tb)
 {
 	struct golden_result *r = g->r;
 	struct golden_drift *d;
@@ -512,7 +512,7 @@ cmp_child(struct run *g, uint64_t mask)
 	if (mask)
 		mask = child_mask(g, mask, g->depth - 1, &ignored);
 	if (ignored) {
-		if (jsonscan_skip(&g->a, NULL) < 0 || jsonscan_skip(&g->b, NULL) < 0)
+		if (jsonpull_skip(&g->a, NULL) < 0 || jsonpull_skip(&g->b, NULL) < 0)
 			return -1;
 		return 0;
 	}
@@ -541,7 +541,7 @@ grow_scratch(char **p, size_t *alloc, size_t n)
 }
 
 static int
-scalar_equal(struct run *g, const struct jsonscan_tok *x, const struct jsonscan_tok *y)
+scalar_equal(struct run *g, const struct jsonpull_tok *x, const struct jsonpull_tok *y)
 {
 	const char *pa = g->da->data + x->off, *pb = g->db->data + y->off;
 	size_t na, nb;
@@ -551,16 +551,16 @@ scalar_equal(struct run *g, const struct jsonscan_tok *x, const struct jsonscan_
 	if (x->len == y->len && same_bytes(pa, pb, x->len))
 		return 1;
 	switch (x->type) {
-	case JSONSCAN_NUMBER:
+	case JSONPULL_NUMBER:
 		return golden_numbers_equal(pa, x->len, pb, y->len, g->o->tolerance,
 					    g->o->rel_tolerance);
-	case JSONSCAN_STRING:
+	case JSONPULL_STRING:
 		if (!x->escaped && !y->escaped)
 			return 0;
 		grow_scratch(&g->sa, &g->asa, x->len);
 		grow_scratch(&g->sb, &g->asb, y->len);
-		na = jsonscan_unescape(pa + 1, x->len - 2, g->sa);
-		nb = jsonscan_unescape(pb + 1, y->len - 2, g->sb);
+		na = jsonpull_unescape(pa + 1, x->len - 2, g->sa);
+		nb = jsonpull_unescape(pb + 1, y->len - 2, g->sb);
 		return na == nb && memcmp(g->sa, g->sb, na) == 0;
 	default:
 		return 0;
@@ -572,18 +572,18 @@ cmp_array(struct run *g, uint64_t mask)
 {
 	struct seg *sg;
 	struct golden_drift *ld;
-	struct jsonscan_tok t;
+	struct jsonpull_tok t;
 	size_t i = 0, na, nb;
 	int ra, rb, ret = -1;
 
-	if (jsonscan_begin(&g->a) < 0 || jsonscan_begin(&g->b) < 0)
+	if (jsonpull_begin(&g->a) < 0 || jsonpull_begin(&g->b) < 0)
 		return -1;
 	sg = &g->path[g->depth++];
 	sg->key = NULL;
 	sg->len = 0;
 	for (;;) {
-		ra = jsonscan_arr_next(&g->a);
-		rb = jsonscan_arr_next(&g->b);
+		ra = jsonpull_arr_next(&g->a);
+		rb = jsonpull_arr_next(&g->b);
 		if (ra < 0 || rb < 0)
 			goto out;
 		if (!ra || !rb)
@@ -599,20 +599,20 @@ cmp_array(struct run *g, uint64_t mask)
 		g->depth++;
 		for (na = i; ra == 1; na++) {
 			sg->index = na;
-			if (jsonscan_skip(&g->a, &t) < 0)
+			if (jsonpull_skip(&g->a, &t) < 0)
 				goto out;
 			if (!path_ignored(g, mask))
 				add_drift(g, GOLDEN_MISSING, &t, NULL);
-			if ((ra = jsonscan_arr_next(&g->a)) < 0)
+			if ((ra = jsonpull_arr_next(&g->a)) < 0)
 				goto out;
 		}
 		for (nb = i; rb == 1; nb++) {
 			sg->index = nb;
-			if (jsonscan_skip(&g->b, &t) < 0)
+			if (jsonpull_skip(&g->b, &t) < 0)
 				goto out;
 			if (!path_ignored(g, mask))
 				add_drift(g, GOLDEN_EXTRA, NULL, &t);
-			if ((rb = jsonscan_arr_next(&g->b)) < 0)
+			if ((rb = jsonpull_arr_next(&g->b)) < 0)
 				goto out;
 		}
 		if (ld) {
@@ -631,7 +631,7 @@ struct member {
 	size_t koff, klen; /* key bytes in the frame's key buffer */
 	uint32_t hash;
 	int matched;
-	struct jsonscan_tok val; /* found by jsonscan_skip_lazy(): validated when read */
+	struct jsonpull_tok val; /* found by jsonpull_skip_lazy(): validated when read */
 };
 
 /*
@@ -682,7 +682,7 @@ kframe_find(struct kframe *f, const char *k, size_t n)
  * compared or reported.
  */
 static int
-collect(struct run *g, struct kframe *f, int rb, struct jsonscan_key *k)
+collect(struct run *g, struct kframe *f, int rb, struct jsonpull_key *k)
 {
 	size_t i, sz;
 
@@ -712,14 +712,14 @@ collect(struct run *g, struct kframe *f, int rb, struct jsonscan_key *k)
 		f->klen += k->len;
 		m->hash = hash_bytes(k->s, k->len);
 		m->matched = 0;
-		voff = jsonscan_tell(&g->b);
-		if (jsonscan_skip_lazy(&g->b, &m->val) < 0) {
+		voff = jsonpull_tell(&g->b);
+		if (jsonpull_skip_lazy(&g->b, &m->val) < 0) {
 			/* say what is wrong, not just that the input ended */
-			jsonscan_seek(&g->b, voff);
-			(void)jsonscan_skip(&g->b, NULL);
+			jsonpull_seek(&g->b, voff);
+			(void)jsonpull_skip(&g->b, NULL);
 			return -1;
 		}
-		rb = jsonscan_obj_next(&g->b, k);
+		rb = jsonpull_obj_next(&g->b, k);
 	}
 	if (rb < 0)
 		return -1;
@@ -743,28 +743,28 @@ collect(struct run *g, struct kframe *f, int rb, struct jsonscan_key *k)
 
 /*
  * Finish an object by key, from the first member where the two documents'
- * keys diverge (ra/ka and rb/kb are what jsonscan_obj_next() returned).  The
+ * keys diverge (ra/ka and rb/kb are what jsonpull_obj_next() returned).  The
  * actual document's remaining members are collected; the baseline's are
  * then read in order, each compared with its namesake by seeking the actual
  * document's scanner to it.
  */
 static int
-cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonscan_key *ka, int rb,
-	  struct jsonscan_key *kb)
+cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonpull_key *ka, int rb,
+	  struct jsonpull_key *kb)
 {
 	struct seg *sg = &g->path[g->depth - 1];
-	struct jsonscan_tok t;
+	struct jsonpull_tok t;
 	struct kframe *f;
 	size_t i, endb;
 	int ignored;
 
 	if (!g->kframes)
-		g->kframes = xcalloc(JSONSCAN_MAX_DEPTH + 1, sizeof(*g->kframes));
+		g->kframes = xcalloc(JSONPULL_MAX_DEPTH + 1, sizeof(*g->kframes));
 	f = &g->kframes[g->nkeyed++];
 	if (collect(g, f, rb, kb) < 0)
 		return -1;
-	endb = jsonscan_tell(&g->b);
-	for (; ra == 1; ra = jsonscan_obj_next(&g->a, ka)) {
+	endb = jsonpull_tell(&g->b);
+	for (; ra == 1; ra = jsonpull_obj_next(&g->a, ka)) {
 		struct member *y = kframe_find(f, ka->s, ka->len);
 
 		sg->key = ka->s;
@@ -772,17 +772,17 @@ cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonscan_key *ka, int rb,
 		ignored = path_ignored(g, mask);
 		if (y) {
 			y->matched = 1;
-			jsonscan_seek(&g->b, y->val.off);
+			jsonpull_seek(&g->b, y->val.off);
 			if (ignored) {
-				if (jsonscan_skip(&g->a, NULL) < 0 ||
-				    jsonscan_skip(&g->b, NULL) < 0)
+				if (jsonpull_skip(&g->a, NULL) < 0 ||
+				    jsonpull_skip(&g->b, NULL) < 0)
 					return -1;
 			} else if (cmp_child(g, mask) < 0) {
 				return -1;
 			}
 			continue;
 		}
-		if (jsonscan_skip(&g->a, &t) < 0)
+		if (jsonpull_skip(&g->a, &t) < 0)
 			return -1;
 		if (!ignored)
 			add_drift(g, GOLDEN_MISSING, &t, NULL);
@@ -794,13 +794,13 @@ cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonscan_key *ka, int rb,
 			continue;
 		sg->key = f->keys + f->m[i].koff;
 		sg->len = f->m[i].klen;
-		jsonscan_seek(&g->b, f->m[i].val.off);
-		if (jsonscan_skip(&g->b, &t) < 0)
+		jsonpull_seek(&g->b, f->m[i].val.off);
+		if (jsonpull_skip(&g->b, &t) < 0)
 			return -1;
 		if (!path_ignored(g, mask))
 			add_drift(g, GOLDEN_EXTRA, NULL, &t);
 	}
-	jsonscan_seek(&g->b, endb);
+	jsonpull_seek(&g->b, endb);
 	g->nkeyed--;
 	return 0;
 }
@@ -808,16 +808,16 @@ cmp_keyed(struct run *g, uint64_t mask, int ra, struct jsonscan_key *ka, int rb,
 static int
 cmp_object(struct run *g, uint64_t mask)
 {
-	struct jsonscan_key ka, kb;
+	struct jsonpull_key ka, kb;
 	struct seg *sg;
 	int ra, rb, ret = -1;
 
-	if (jsonscan_begin(&g->a) < 0 || jsonscan_begin(&g->b) < 0)
+	if (jsonpull_begin(&g->a) < 0 || jsonpull_begin(&g->b) < 0)
 		return -1;
 	sg = &g->path[g->depth++];
 	for (;;) {
-		ra = jsonscan_obj_next(&g->a, &ka);
-		rb = jsonscan_obj_next(&g->b, &kb);
+		ra = jsonpull_obj_next(&g->a, &ka);
+		rb = jsonpull_obj_next(&g->b, &kb);
 		if (ra < 0 || rb < 0)
 			goto out;
 		if (!ra && !rb)
@@ -842,23 +842,23 @@ out:
 static int
 cmp_value(struct run *g, uint64_t mask)
 {
-	enum jsonscan_type ta = jsonscan_peek(&g->a), tb;
-	struct jsonscan_tok xa, xb;
+	enum jsonpull_type ta = jsonpull_peek(&g->a), tb;
+	struct jsonpull_tok xa, xb;
 
-	if (ta == JSONSCAN_ERROR || (tb = jsonscan_peek(&g->b)) == JSONSCAN_ERROR)
+	if (ta == JSONPULL_ERROR || (tb = jsonpull_peek(&g->b)) == JSONPULL_ERROR)
 		return -1;
 	g->r->compared++;
 	if (json_type[ta] != json_type[tb]) {
-		if (jsonscan_skip(&g->a, &xa) < 0 || jsonscan_skip(&g->b, &xb) < 0)
+		if (jsonpull_skip(&g->a, &xa) < 0 || jsonpull_skip(&g->b, &xb) < 0)
 			return -1;
 		add_drift(g, GOLDEN_TYPE, &xa, &xb);
 		return 0;
 	}
-	if (ta == JSONSCAN_OBJECT)
+	if (ta == JSONPULL_OBJECT)
 		return cmp_object(g, mask);
-	if (ta == JSONSCAN_ARRAY)
+	if (ta == JSONPULL_ARRAY)
 		return cmp_array(g, mask);
-	if (jsonscan_scalar(&g->a, &xa) < 0 || jsonscan_scalar(&g->b, &xb) < 0)
+	if (jsonpull_scalar(&g->a, &xa) < 0 || jsonpull_scalar(&g->b, &xb) < 0)
 		return -1;
 	if (!scalar_equal(g, &xa, &xb))
 		add_drift(g, GOLDEN_VALUE, &xa, &xb);
@@ -893,26 +893,26 @@ golden_compare(const struct golden_doc *base, const struct golden_doc *act,
 		else
 			mask |= (uint64_t)1 << i;
 	}
-	g.path = xcalloc(JSONSCAN_MAX_DEPTH + 1, sizeof(*g.path));
-	jsonscan_init(&g.a, base->data, base->len, base->name, err);
-	jsonscan_init(&g.b, act->data, act->len, act->name, err);
+	g.path = xcalloc(JSONPULL_MAX_DEPTH + 1, sizeof(*g.path));
+	jsonpull_init(&g.a, base->data, base->len, base->name, err);
+	jsonpull_init(&g.b, act->data, act->len, act->name, err);
 	if (whole) {
-		if (jsonscan_skip(&g.a, NULL) < 0 || jsonscan_skip(&g.b, NULL) < 0)
+		if (jsonpull_skip(&g.a, NULL) < 0 || jsonpull_skip(&g.b, NULL) < 0)
 			goto out;
 	} else if (cmp_value(&g, mask) < 0) {
 		goto out;
 	}
-	if (jsonscan_finish(&g.a) < 0 || jsonscan_finish(&g.b) < 0)
+	if (jsonpull_finish(&g.a) < 0 || jsonpull_finish(&g.b) < 0)
 		goto out;
 	ret = 0;
 out:
-	jsonscan_release(&g.a);
-	jsonscan_release(&g.b);
+	jsonpull_release(&g.a);
+	jsonpull_release(&g.b);
 	patterns_free(g.pats, g.npats);
 	free(g.path);
 	free(g.sa);
 	free(g.sb);
-	for (i = 0; g.kframes && i <= JSONSCAN_MAX_DEPTH; i++) {
+	for (i = 0; g.kframes && i <= JSONPULL_MAX_DEPTH; i++) {
 		free(g.kframes[i].m);
 		free(g.kframes[i].keys);
 		free(g.kframes[i].tab);
@@ -1002,7 +1002,7 @@ add_text_pointer(struct buf *out, const struct golden_drift *d)
 	}
 	if (d->pointer_len && i == d->pointer_len)
 		return buf_add(out, d->pointer, d->pointer_len);
-	return jsonscan_quote(d->pointer, d->pointer_len, out);
+	return jsonpull_quote(d->pointer, d->pointer_len, out);
 }
 
 static int
@@ -1126,7 +1126,7 @@ indent(struct buf *out, int level)
 static int
 jkey(struct buf *out, int level, const char *key)
 {
-	if (indent(out, level) < 0 || jsonscan_quote(key, strlen(key), out) < 0)
+	if (indent(out, level) < 0 || jsonpull_quote(key, strlen(key), out) < 0)
 		return -1;
 	return buf_adds(out, ": ");
 }
@@ -1134,7 +1134,7 @@ jkey(struct buf *out, int level, const char *key)
 static int
 jstr(struct buf *out, int level, const char *key, const char *val, int comma)
 {
-	if (jkey(out, level, key) < 0 || jsonscan_quote(val, strlen(val), out) < 0)
+	if (jkey(out, level, key) < 0 || jsonpull_quote(val, strlen(val), out) < 0)
 		return -1;
 	return buf_adds(out, comma ? ",\n" : "\n");
 }
@@ -1168,19 +1168,19 @@ jdrift(struct buf *out, const struct golden_doc *base, const struct golden_doc *
 	} else {
 		if (d->act_len) {
 			if (jkey(out, 3, "actual") < 0 ||
-			    jsonscan_compact(act->data + d->act_off, d->act_len, out) < 0 ||
+			    jsonpull_compact(act->data + d->act_off, d->act_len, out) < 0 ||
 			    buf_adds(out, ",\n") < 0)
 				return -1;
 		}
 		if (d->base_len) {
 			if (jkey(out, 3, "baseline") < 0 ||
-			    jsonscan_compact(base->data + d->base_off, d->base_len, out) < 0 ||
+			    jsonpull_compact(base->data + d->base_off, d->base_len, out) < 0 ||
 			    buf_adds(out, ",\n") < 0)
 				return -1;
 		}
 	}
 	if (jstr(out, 3, "kind", kind_names[d->kind], 1) < 0 || jkey(out, 3, "pointer") < 0 ||
-	    jsonscan_quote(d->pointer, d->pointer_len, out) < 0 || buf_addc(out, '\n') < 0)
+	    jsonpull_quote(d->pointer, d->pointer_len, out) < 0 || buf_addc(out, '\n') < 0)
 		return -1;
 	return indent(out, 2) < 0 ? -1 : 0;
 }
@@ -1233,7 +1233,7 @@ golden_render_json(const struct golden_doc *base, const struct golden_doc *act,
 			return -1;
 		for (i = 0; i < o->nignore; i++)
 			if (indent(out, 2) < 0 ||
-			    jsonscan_quote(o->ignore[i], strlen(o->ignore[i]), out) < 0 ||
+			    jsonpull_quote(o->ignore[i], strlen(o->ignore[i]), out) < 0 ||
 			    buf_adds(out, i + 1 < o->nignore ? ",\n" : "\n") < 0)
 				return -1;
 		if (indent(out, 1) < 0 || buf_adds(out, "],\n") < 0)

@@ -2,7 +2,7 @@
  * golden.h - compare a JSON document (the actual report) with its golden
  * baseline and list every drift.
  *
- * The two documents are walked side by side with the jsonscan pull scanner:
+ * The two documents are walked side by side with the jsonpull pull scanner:
  * no tree is built, so two 50 MB reports are compared in one pass in about
  * the memory of the two files.  Objects whose keys come in the same order
  * (the usual case: one generator wrote both) are compared in lockstep; from
@@ -26,7 +26,7 @@
  *     "~1"; "" is the whole document);
  *   - ignore pointers remove a subtree (value, presence and all) from the
  *     comparison; a segment that is exactly "*" matches any key or index.
- * Both documents are validated in full (jsonscan's strict rules: duplicate
+ * Both documents are validated in full (jsonpull's strict rules: duplicate
  * keys, NaN/Infinity and bad UTF-8 are errors), also inside ignored parts.
  */
 #ifndef MM_GOLDEN_H

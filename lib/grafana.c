@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "grafana.h"
 #include "http.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 const char *const grafana_churn_keys[] = {"id", "version", "iteration", NULL};
@@ -221,10 +221,10 @@ read_status(const struct http_response *r, struct grafana_status *st)
 
 	st->status = r->status;
 	st->gstatus[0] = st->message[0] = '\0';
-	j = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, "answer", NULL);
+	j = jsontree_loadb(r->body.data ? r->body.data : "", r->body.len, "answer", NULL);
 	if (json_is_object(j)) {
-		snprintf(st->gstatus, sizeof(st->gstatus), "%s", jsonx_str(j, "status", ""));
-		snprintf(st->message, sizeof(st->message), "%s", jsonx_str(j, "message", ""));
+		snprintf(st->gstatus, sizeof(st->gstatus), "%s", jsontree_str(j, "status", ""));
+		snprintf(st->message, sizeof(st->message), "%s", jsontree_str(j, "message", ""));
 	} else if (r->body.len && !j) {
 		/* a proxy's HTML or text page: its first line says enough */
 		size_t n = strcspn(r->body.data, "\r\n");
@@ -277,7 +277,7 @@ call(const struct grafana_client *c, const char *method, const char *path, const
 		if (out) {
 			struct mm_err perr;
 
-			*out = jsonx_loadb(rs.body.data, rs.body.len, "answer", &perr);
+			*out = jsontree_loadb(rs.body.data, rs.body.len, "answer", &perr);
 			if (!*out) {
 				mm_errf(err, MM_E_NET, "%s %s: the answer is not JSON (%s)", method,
 					url, perr.msg);
@@ -336,14 +336,14 @@ grafana_health(const struct grafana_client *c, char **version, struct grafana_st
 		*version = NULL;
 	if (call(c, "GET", "/api/health", NULL, "the health check", &j, st, err) < 0)
 		return -1;
-	if (!json_is_object(j) || strcmp(jsonx_str(j, "database", ""), "ok") != 0) {
+	if (!json_is_object(j) || strcmp(jsontree_str(j, "database", ""), "ok") != 0) {
 		json_decref(j);
 		return mm_errf(err, MM_E_NET,
 			       "GET %s/api/health: Grafana is not healthy (database is not \"ok\")",
 			       c->base);
 	}
 	if (version)
-		*version = xstrdup(jsonx_str(j, "version", ""));
+		*version = xstrdup(jsontree_str(j, "version", ""));
 	json_decref(j);
 	return 0;
 }
@@ -428,16 +428,16 @@ grafana_search(const struct grafana_client *c, size_t page_size, struct grafana_
 		}
 		json_array_foreach(j, i, e)
 		{
-			const char *uid = jsonx_str(e, "uid", "");
+			const char *uid = jsontree_str(e, "uid", "");
 
-			if (strcmp(jsonx_str(e, "type", "dash-db"), "dash-db") != 0 || !*uid ||
+			if (strcmp(jsontree_str(e, "type", "dash-db"), "dash-db") != 0 || !*uid ||
 			    seen_uid(v, nv, uid))
 				continue;
 			v = xreallocarray(v, nv + 1, sizeof(*v));
 			v[nv].uid = xstrdup(uid);
-			v[nv].title = xstrdup(jsonx_str(e, "title", ""));
-			v[nv].folder_uid = xstrdup(jsonx_str(e, "folderUid", ""));
-			v[nv].folder_title = xstrdup(jsonx_str(e, "folderTitle", ""));
+			v[nv].title = xstrdup(jsontree_str(e, "title", ""));
+			v[nv].folder_uid = xstrdup(jsontree_str(e, "folderUid", ""));
+			v[nv].folder_title = xstrdup(jsontree_str(e, "folderTitle", ""));
 			nv++;
 		}
 		i = json_array_size(j);
@@ -488,7 +488,7 @@ grafana_save_dashboard(const struct grafana_client *c, const struct grafana_save
 		mm_errf(err, MM_E_USAGE, "the dashboard is not a JSON object");
 		return NULL;
 	}
-	what = xasprintf("dashboard '%s'", jsonx_str(d, "uid", ""));
+	what = xasprintf("dashboard '%s'", jsontree_str(d, "uid", ""));
 	/* id null: the uid is the key, never this server's numeric id. */
 	json_object_set_new(d, "id", json_null());
 	if (s->version >= 0)
@@ -498,7 +498,7 @@ grafana_save_dashboard(const struct grafana_client *c, const struct grafana_save
 	if (s->message)
 		json_object_set_new(body, "message", json_string(s->message));
 	json_object_set_new(body, "overwrite", json_boolean(s->overwrite));
-	text = jsonx_dumps_compact(body);
+	text = jsontree_dumps_compact(body);
 	if (call(c, "POST", "/api/dashboards/db", text, what, &ans, st, err) == 0 &&
 	    !json_is_object(ans)) {
 		mm_errf(err, MM_E_NET, "POST %s/api/dashboards/db: the answer is not an object",

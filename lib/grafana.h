@@ -12,7 +12,7 @@
  *
  * A dashboard on disk is the `dashboard` object of the API's answer without
  * the keys the server rewrites on every save (grafana_churn_keys), written
- * in jsonx's canonical form, so exporting an unchanged dashboard twice
+ * in jsontree's canonical form, so exporting an unchanged dashboard twice
  * gives the same bytes and a diff shows only what a person changed.
  *
  * The linter needs no server: every problem comes with its RFC 6901 JSON

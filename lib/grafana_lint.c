@@ -6,7 +6,7 @@
  *
  * Problems are collected with their JSON Pointer while walking the jansson
  * tree; when the text is at hand, each pointer is then walked again in the
- * text with jsonscan to give it a line and a column.
+ * text with jsonpull to give it a line and a column.
  */
 #include <ctype.h>
 #include <math.h>
@@ -18,8 +18,8 @@
 
 #include "buf.h"
 #include "grafana.h"
-#include "jsonscan.h"
-#include "jsonx.h"
+#include "jsonpull.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 #define PTR_MAX 512 /* bytes of a pointer the linter builds */
@@ -385,8 +385,8 @@ ds_variable(const json_t *doc, const char *name)
 
 	json_array_foreach(list, i, v)
 	{
-		if (strcmp(jsonx_str(v, "name", ""), name) == 0 &&
-		    strcmp(jsonx_str(v, "type", ""), "datasource") == 0)
+		if (strcmp(jsontree_str(v, "name", ""), name) == 0 &&
+		    strcmp(jsontree_str(v, "type", ""), "datasource") == 0)
 			return 1;
 	}
 	return 0;
@@ -423,18 +423,18 @@ check_datasource(struct lint *l, const json_t *ds, const char *ptr, int required
 		ref = json_string_value(ds);
 		snprintf(p, sizeof(p), "%s", ptr);
 	} else if (json_is_object(ds)) {
-		ref = jsonx_str(ds, "uid", NULL);
+		ref = jsontree_str(ds, "uid", NULL);
 		ptr_key(p, sizeof(p), ptr, "uid");
 		if (!ref) {
 			problem(l, ptr, "the datasource has no uid: use \"${datasource}\"");
-			return jsonx_str(ds, "type", "");
+			return jsontree_str(ds, "type", "");
 		}
 	} else {
 		problem(l, ptr, "the datasource is neither an object nor a string");
 		return "";
 	}
 	if (builtin_ds(ref))
-		return json_is_object(ds) ? jsonx_str(ds, "type", "") : "";
+		return json_is_object(ds) ? jsontree_str(ds, "type", "") : "";
 	if (!var_ref(ref, var, sizeof(var)))
 		problem(l, p,
 			"datasource '%s' is hard-coded: take it from a datasource variable "
@@ -443,7 +443,7 @@ check_datasource(struct lint *l, const json_t *ds, const char *ptr, int required
 	else if (!ds_variable(l->doc, var))
 		problem(l, p, "datasource variable '%s' is not defined under /templating/list",
 			var);
-	return json_is_object(ds) ? jsonx_str(ds, "type", "") : "";
+	return json_is_object(ds) ? jsontree_str(ds, "type", "") : "";
 }
 
 /* ---- thresholds against the gates --------------------------------------- */
@@ -543,13 +543,13 @@ field_prop(const json_t *panel, const char *panel_ptr, const char *refid, const 
 	{
 		const json_t *m = json_object_get(o, "matcher"), *props, *pr;
 
-		if (strcmp(jsonx_str(m, "id", ""), "byFrameRefID") != 0 ||
-		    strcmp(jsonx_str(m, "options", ""), refid) != 0)
+		if (strcmp(jsontree_str(m, "id", ""), "byFrameRefID") != 0 ||
+		    strcmp(jsontree_str(m, "options", ""), refid) != 0)
 			continue;
 		props = json_object_get(o, "properties");
 		json_array_foreach(props, k, pr)
 		{
-			if (strcmp(jsonx_str(pr, "id", ""), id) == 0) {
+			if (strcmp(jsontree_str(pr, "id", ""), id) == 0) {
 				int w = snprintf(ptr, n, "%s/overrides/%zu/properties/%zu/value",
 						 fcp, i, k);
 
@@ -590,10 +590,10 @@ check_threshold(struct lint *l, const json_t *panel, const char *panel_ptr, cons
 			*gu ? " " : "", gu, want);
 		return;
 	}
-	if (strcmp(jsonx_str(th, "mode", "absolute"), "absolute") != 0) {
+	if (strcmp(jsontree_str(th, "mode", "absolute"), "absolute") != 0) {
 		ptr_key(sp, sizeof(sp), tp, "mode");
 		problem(l, sp, "thresholds in mode '%s': gate %s needs absolute ones",
-			jsonx_str(th, "mode", ""), g->name);
+			jsontree_str(th, "mode", ""), g->name);
 		return;
 	}
 	steps = json_object_get(th, "steps");
@@ -737,7 +737,7 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 			{
 				if (k >= i)
 					break;
-				if (strcmp(jsonx_str(t2, "refId", ""), json_string_value(refid)) ==
+				if (strcmp(jsontree_str(t2, "refId", ""), json_string_value(refid)) ==
 				    0) {
 					problem(l, p, "refId '%s' is also %s/%zu's",
 						json_string_value(refid), tsp, k);
@@ -761,7 +761,7 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 			grafana_expr_metrics(json_string_value(expr), check_metric, &c);
 			g = gate_for_expr(l->gates, json_string_value(expr));
 			if (g)
-				check_threshold(l, panel, pptr, tp, jsonx_str(t, "refId", ""), g);
+				check_threshold(l, panel, pptr, tp, jsontree_str(t, "refId", ""), g);
 		}
 	}
 }
@@ -782,7 +782,7 @@ check_panels(struct lint *l, const json_t *panels, const char *ptr, struct walk 
 	json_array_foreach(panels, i, panel)
 	{
 		char pp[PTR_MAX], p[PTR_MAX];
-		const char *type = jsonx_str(panel, "type", ""), *dstype = "";
+		const char *type = jsontree_str(panel, "type", ""), *dstype = "";
 		long long id;
 
 		ptr_idx(pp, sizeof(pp), ptr, i);
@@ -881,18 +881,18 @@ out:
 static size_t
 locate(const char *text, size_t len, const char *ptr)
 {
-	struct jsonscan s;
+	struct jsonpull s;
 	size_t best = 0;
 	const char *p = ptr;
 
-	jsonscan_init(&s, text, len, "", NULL);
-	if (jsonscan_peek(&s) == JSONSCAN_ERROR)
+	jsonpull_init(&s, text, len, "", NULL);
+	if (jsonpull_peek(&s) == JSONPULL_ERROR)
 		goto out;
-	best = jsonscan_tell(&s);
+	best = jsonpull_tell(&s);
 	while (*p == '/') {
 		char seg[PTR_MAX];
 		size_t n = 0;
-		enum jsonscan_type t = jsonscan_peek(&s);
+		enum jsonpull_type t = jsonpull_peek(&s);
 		int found = 0;
 
 		for (p++; *p && *p != '/' && n < sizeof(seg) - 1; p++) {
@@ -904,42 +904,42 @@ locate(const char *text, size_t len, const char *ptr)
 			}
 		}
 		seg[n] = '\0';
-		if (t == JSONSCAN_OBJECT) {
-			struct jsonscan_key k;
+		if (t == JSONPULL_OBJECT) {
+			struct jsonpull_key k;
 			int r;
 
-			if (jsonscan_begin(&s) < 0)
+			if (jsonpull_begin(&s) < 0)
 				goto out;
-			while ((r = jsonscan_obj_next(&s, &k)) == 1) {
+			while ((r = jsonpull_obj_next(&s, &k)) == 1) {
 				if (k.len == n && memcmp(k.s, seg, n) == 0) {
 					found = 1;
 					break;
 				}
-				if (jsonscan_skip(&s, NULL) < 0)
+				if (jsonpull_skip(&s, NULL) < 0)
 					goto out;
 			}
-		} else if (t == JSONSCAN_ARRAY) {
+		} else if (t == JSONPULL_ARRAY) {
 			char *end;
 			unsigned long idx = strtoul(seg, &end, 10), i;
 			int r = 0;
 
-			if (*end || !n || jsonscan_begin(&s) < 0)
+			if (*end || !n || jsonpull_begin(&s) < 0)
 				goto out;
-			for (i = 0; (r = jsonscan_arr_next(&s)) == 1; i++) {
+			for (i = 0; (r = jsonpull_arr_next(&s)) == 1; i++) {
 				if (i == idx) {
 					found = 1;
 					break;
 				}
-				if (jsonscan_skip(&s, NULL) < 0)
+				if (jsonpull_skip(&s, NULL) < 0)
 					goto out;
 			}
 		}
-		if (!found || jsonscan_peek(&s) == JSONSCAN_ERROR)
+		if (!found || jsonpull_peek(&s) == JSONPULL_ERROR)
 			goto out;
-		best = jsonscan_tell(&s);
+		best = jsonpull_tell(&s);
 	}
 out:
-	jsonscan_release(&s);
+	jsonpull_release(&s);
 	return best;
 }
 
@@ -951,7 +951,7 @@ locate_all(const char *text, size_t len, struct grafana_lint *out)
 	for (i = 0; i < out->n; i++) {
 		size_t off = locate(text, len, out->v[i].pointer);
 
-		jsonscan_position(text, len, off, &out->v[i].line, &out->v[i].col);
+		jsonpull_position(text, len, off, &out->v[i].line, &out->v[i].col);
 	}
 }
 
@@ -962,7 +962,7 @@ grafana_lint_text(const char *text, size_t len, const char *name, const struct g
 	json_t *doc;
 
 	memset(out, 0, sizeof(*out));
-	if (!(doc = jsonx_loadb(text, len, name, err)))
+	if (!(doc = jsontree_loadb(text, len, name, err)))
 		return -1;
 	grafana_lint_doc(doc, gates, text, len, out);
 	json_decref(doc);

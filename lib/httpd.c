@@ -27,7 +27,7 @@
 
 #include "clock.h"
 #include "httpd.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -84,7 +84,7 @@ httpd_req_header(const struct httpd_req *req, const char *name)
 void
 httpd_resp_json(struct httpd_resp *resp, int status, const json_t *j)
 {
-	char *s = jsonx_dumps_compact(j);
+	char *s = jsontree_dumps_compact(j);
 
 	resp->status = status;
 	resp->content_type = "application/json";

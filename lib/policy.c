@@ -14,8 +14,8 @@
 
 #include "buf.h"
 #include "http.h"
-#include "jsonx.h"
-#include "jsonscan.h"
+#include "jsontree.h"
+#include "jsonpull.h"
 #include "policy.h"
 #include "xalloc.h"
 #include "yaml.h"
@@ -42,7 +42,7 @@ decision_from_name(const char *s)
 }
 
 const char *
-gate_name(enum gate g)
+hardness_name(enum hardness g)
 {
 	static const char *names[] = { "", "soft", "hard" };
 
@@ -585,7 +585,7 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			c.alert = &sample;
 			c.gate = "hard";
 			tpl_render(&a->body, &c, 0, 1, &out);
-			j = jsonx_loadb(out.data ? out.data : "", out.len, "body", &jerr);
+			j = jsontree_loadb(out.data ? out.data : "", out.len, "body", &jerr);
 			buf_release(&out);
 			if (!j)
 				return ynode_errf(k, err, "body is not valid JSON once rendered (%s); "
@@ -820,16 +820,16 @@ class_match(const struct alert_class *c, const struct alert *a, char *why, size_
 	return 0;
 }
 
-enum gate
+enum hardness
 policy_classify(const struct policy *p, const struct alert *a, char *why, size_t whysz)
 {
 	if (why && whysz)
 		why[0] = '\0';
 	if (class_match(&p->hard, a, why, whysz))
-		return GATE_HARD;
+		return HARDNESS_HARD;
 	if (class_match(&p->soft, a, why, whysz))
-		return GATE_SOFT;
-	return GATE_NONE;
+		return HARDNESS_SOFT;
+	return HARDNESS_NONE;
 }
 
 size_t

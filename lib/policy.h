@@ -174,15 +174,15 @@ struct policy *policy_load_file(const char *path, struct mm_err *err);
 struct policy *policy_loadb(const char *data, size_t len, const char *name, struct mm_err *err);
 void policy_free(struct policy *p);
 
-enum gate { GATE_NONE, GATE_SOFT, GATE_HARD };
-const char *gate_name(enum gate g);
+enum hardness { HARDNESS_NONE, HARDNESS_SOFT, HARDNESS_HARD };
+const char *hardness_name(enum hardness g);
 
 /*
  * Classify one alert on its own labels.  why (when non-NULL) receives what
  * matched: "alertname SoakGuardTrip" or "matcher gate=\"hard\"" ("" for
- * GATE_NONE).
+ * HARDNESS_NONE).
  */
-enum gate policy_classify(const struct policy *p, const struct alert *a, char *why, size_t whysz);
+enum hardness policy_classify(const struct policy *p, const struct alert *a, char *why, size_t whysz);
 
 /* How many actions run for decision k (skipped ones included). */
 size_t policy_count_actions(const struct policy *p, enum decision_kind k);

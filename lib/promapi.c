@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "promapi.h"
 #include "xalloc.h"
 
@@ -164,23 +164,23 @@ promapi_parse(const char *body, size_t len, long status, struct promapi_result *
 	size_t i;
 
 	promapi_result_init(out);
-	if (!(root = jsonx_loadb(body, len, "prometheus response", err))) {
+	if (!(root = jsontree_loadb(body, len, "prometheus response", err))) {
 		if (status >= 500)
 			return mm_errf(err, MM_E_NET, "prometheus: HTTP %ld", status);
 		return -1;
 	}
-	st = jsonx_str(root, "status", "");
+	st = jsontree_str(root, "status", "");
 	if (strcmp(st, "success") != 0) {
 		enum mm_errcode code = status >= 500 && status != 422 ? MM_E_NET : MM_E_RUNTIME;
 
-		mm_errf(err, code, "prometheus: %s: %s (HTTP %ld)", jsonx_str(root, "errorType", "error"),
-			jsonx_str(root, "error", "no message"), status);
+		mm_errf(err, code, "prometheus: %s: %s (HTTP %ld)", jsontree_str(root, "errorType", "error"),
+			jsontree_str(root, "error", "no message"), status);
 		goto out;
 	}
 	if ((w = json_object_get(root, "warnings")) && json_is_array(w))
 		out->nwarnings = json_array_size(w);
 	data = json_object_get(root, "data");
-	rt = jsonx_str(data, "resultType", "");
+	rt = jsontree_str(data, "resultType", "");
 	snprintf(out->type, sizeof(out->type), "%s", rt);
 	result = json_object_get(data, "result");
 	if (strcmp(rt, "scalar") == 0 || strcmp(rt, "string") == 0) {

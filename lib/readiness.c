@@ -19,7 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "junit.h"
 #include "policy.h"
 #include "readiness.h"
@@ -511,11 +511,11 @@ tally_gate(struct gate_tally *t, const char *name, const json_t *g, int dflt_har
 	}
 	t->gates++;
 	if (!name) {
-		name = jsonx_str(g, "name", NULL);
+		name = jsontree_str(g, "name", NULL);
 		if (!name)
-			name = jsonx_str(g, "gate", NULL);
+			name = jsontree_str(g, "gate", NULL);
 		if (!name)
-			name = jsonx_str(g, "id", "(unnamed)");
+			name = jsontree_str(g, "id", "(unnamed)");
 	}
 	hard = gate_hardness(g, dflt_hard);
 	if (hard < 0) {
@@ -572,7 +572,7 @@ tally_list(struct gate_tally *t, const json_t *list, int dflt_hard)
 			tally_gate(t, NULL, g, dflt_hard);
 	} else if (json_is_object(list)) {
 		json_object_foreach((json_t *)list, key, g)
-			tally_gate(t, jsonx_str(g, "name", key), g, dflt_hard);
+			tally_gate(t, jsontree_str(g, "name", key), g, dflt_hard);
 	} else if (list) {
 		t->malformed++;
 	}
@@ -596,7 +596,7 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 	char pos[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
 
 	mm_err_init(&err);
-	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+	if (!(doc = jsontree_loadb(data, len, name, &err))) {
 		mm_err_format(&err, pos, sizeof(pos));
 		set_str(ev, "error", pos);
 		return section_new(c, max, ST_INVALID, ev, "gates summary is not JSON: %s", pos);
@@ -613,11 +613,11 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 	tally_list(&t, json_object_get(doc, "gates"), -1);
 	tally_list(&t, json_object_get(doc, "hard_gates"), 1);
 	tally_list(&t, json_object_get(doc, "soft_gates"), 0);
-	verdict = jsonx_str(doc, "verdict", NULL);
+	verdict = jsontree_str(doc, "verdict", NULL);
 	if (verdict)
 		set_str(ev, "summary_verdict", verdict);
 	/* Where the soak's data came from: a simulator run is worth saying so. */
-	source = jsonx_str(json_object_get(doc, "run"), "source", NULL);
+	source = jsontree_str(json_object_get(doc, "run"), "source", NULL);
 	if (source)
 		set_str(ev, "source", source);
 	mock = source && strcmp(source, "mock") == 0;
@@ -672,7 +672,7 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 	size_t i;
 
 	mm_err_init(&err);
-	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+	if (!(doc = jsontree_loadb(data, len, name, &err))) {
 		mm_err_format(&err, pos, sizeof(pos));
 		set_str(ev, "error", pos);
 		return section_new(c, max, ST_INVALID, ev, "golden report is not JSON: %s", pos);
@@ -708,7 +708,7 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 		json_t *ptrs = json_array(), *d;
 
 		json_array_foreach(list, i, d) {
-			const char *p = jsonx_str(d, "pointer", jsonx_str(d, "path", NULL));
+			const char *p = jsontree_str(d, "pointer", jsontree_str(d, "path", NULL));
 
 			if (json_array_size(ptrs) >= 10)
 				break;
@@ -989,7 +989,7 @@ rolls_back(const struct policy *p, const char *alertname, char *why, size_t n)
 	a.status = ALERT_FIRING;
 	a.labels.v = &l;
 	a.labels.n = 1;
-	return policy_classify(p, &a, why, n) == GATE_HARD;
+	return policy_classify(p, &a, why, n) == HARDNESS_HARD;
 }
 
 json_t *
@@ -1040,7 +1040,7 @@ readiness_eval_rollback_policy(const char *data, size_t len, const char *name, l
 	else
 		res = section_new(c, max, ST_PASS, ev,
 				  "policy loads; %zu rollback action%s, cooldown %s%s", nroll,
-				  nroll == 1 ? "" : "s", jsonx_str(ev, "cooldown", "?"),
+				  nroll == 1 ? "" : "s", jsontree_str(ev, "cooldown", "?"),
 				  nhard ? "; every required hard alert rolls back" : "");
 	buf_release(&text);
 	policy_free(p);
@@ -1063,13 +1063,13 @@ readiness_eval_canary(const char *data, size_t len, const char *name, long max)
 	size_t i;
 
 	mm_err_init(&err);
-	if (!(doc = jsonx_loadb(data, len, name, &err))) {
+	if (!(doc = jsontree_loadb(data, len, name, &err))) {
 		json_decref(breached);
 		mm_err_format(&err, pos, sizeof(pos));
 		set_str(ev, "error", pos);
 		return section_new(c, max, ST_INVALID, ev, "canary report is not JSON: %s", pos);
 	}
-	verdict = jsonx_str(doc, "verdict", NULL);
+	verdict = jsontree_str(doc, "verdict", NULL);
 	if (!json_is_object(doc) || !verdict || !json_is_number(json_object_get(doc, "score")) ||
 	    !json_is_array(json_object_get(doc, "metrics"))) {
 		json_decref(doc);
@@ -1078,22 +1078,22 @@ readiness_eval_canary(const char *data, size_t len, const char *name, long max)
 				   "'%s' is not a canary report (verdict, score, metrics)", name);
 	}
 	json_array_foreach(json_object_get(doc, "metrics"), i, m) {
-		const char *cl = jsonx_str(m, "classification", "");
+		const char *cl = jsontree_str(m, "classification", "");
 
 		if (strcmp(cl, "high") == 0 || strcmp(cl, "low") == 0) {
-			json_array_append_new(breached, jstr(jsonx_str(m, "name", "?")));
-			list_add(&list, "%s %s", jsonx_str(m, "name", "?"), cl);
+			json_array_append_new(breached, jstr(jsontree_str(m, "name", "?")));
+			list_add(&list, "%s %s", jsontree_str(m, "name", "?"), cl);
 		}
 	}
 	set_str(ev, "verdict", verdict);
-	json_object_set_new(ev, "score", json_real(jsonx_num(doc, "score", 0)));
+	json_object_set_new(ev, "score", json_real(jsontree_num(doc, "score", 0)));
 	json_object_set_new(ev, "breached", breached);
 	if (strcmp(verdict, "pass") == 0)
 		res = section_new(c, max, ST_PASS, ev, "canary passed (score %g)",
-				  jsonx_num(doc, "score", 0));
+				  jsontree_num(doc, "score", 0));
 	else
 		res = section_new(c, max, ST_FAIL, ev, "canary %s (score %g)%s%s", verdict,
-				  jsonx_num(doc, "score", 0), list.len ? ": " : "",
+				  jsontree_num(doc, "score", 0), list.len ? ": " : "",
 				  list.data ? list.data : "");
 	buf_release(&list);
 	json_decref(doc);
@@ -1149,7 +1149,7 @@ readiness_score_section(const struct readiness_section_conf *s)
 json_t *
 readiness_score(const struct readiness_conf *conf, double now)
 {
-	json_t *doc = jsonx_tool_meta(), *sections = json_object(), *runtime = json_object();
+	json_t *doc = jsontree_tool_meta(), *sections = json_object(), *runtime = json_object();
 	char utc[CLOCK_RFC3339_MAX];
 	long score = 0;
 	size_t i;

@@ -10,7 +10,7 @@
  * Evidence that is missing, unreadable or malformed costs its section its
  * points and is explained; it is never an error of the scorer itself.
  *
- * readiness.json (keys sorted when dumped with jsonx_dumps):
+ * readiness.json (keys sorted when dumped with jsontree_dumps):
  *
  *   {
  *     "runtime": {"utc": "1970-01-01T00:00:00Z", "version": "0.1.0"},

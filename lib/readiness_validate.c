@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "readiness.h"
 #include "xalloc.h"
 
@@ -83,7 +83,7 @@ section_pointer(const char *key, const char *member)
 static const char *
 show(const json_t *v, char *buf, size_t n)
 {
-	char *s = jsonx_dumps_compact(v);
+	char *s = jsontree_dumps_compact(v);
 	size_t len;
 
 	snprintf(buf, n, "%s", s ? s : "?");

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "promhist.h"
 #include "sim.h"
 #include "xalloc.h"
@@ -1009,9 +1009,9 @@ sim_state_json(const struct sim *s)
 	for (i = 0; i < sim_nguards; i++)
 		json_object_set_new(guards, sim_guards[i],
 				    json_integer((json_int_t)s->guard_trips[i]));
-	json_object_set_new(j, "time_seconds", jsonx_real(s->now));
+	json_object_set_new(j, "time_seconds", jsontree_real(s->now));
 	json_object_set_new(j, "seed", json_integer((json_int_t)s->seed));
-	json_object_set_new(j, "speed", jsonx_real(s->speed));
+	json_object_set_new(j, "speed", jsontree_real(s->speed));
 	json_object_set_new(j, "replicas", json_integer(s->replicas));
 	json_object_set_new(j, "breaker_open", json_boolean(t.breaker_open));
 	json_object_set_new(j, "breaker_admin", json_boolean(s->breaker_admin));
@@ -1022,13 +1022,13 @@ sim_state_json(const struct sim *s)
 	json_object_set_new(j, "fills_maker", json_integer((json_int_t)t.fills_maker));
 	json_object_set_new(j, "fills_taker", json_integer((json_int_t)t.fills_taker));
 	json_object_set_new(j, "guard_trips", guards);
-	json_object_set_new(j, "hit_ratio", jsonx_real(t.hit_ratio));
-	json_object_set_new(j, "maker_share", jsonx_real(t.maker_share));
-	json_object_set_new(j, "deadline_miss_rate", jsonx_real(t.deadline_miss_rate));
-	json_object_set_new(j, "edge_bps", jsonx_real(t.edge_bps));
-	json_object_set_new(j, "edge_bps_ema1h", jsonx_real(t.edge_ema1h));
-	json_object_set_new(j, "edge_bps_ema24h", jsonx_real(t.edge_ema24h));
-	json_object_set_new(j, "pnl_usd", jsonx_real(t.pnl_usd));
-	json_object_set_new(j, "ws_lag_max_seconds", jsonx_real(t.ws_lag_max));
+	json_object_set_new(j, "hit_ratio", jsontree_real(t.hit_ratio));
+	json_object_set_new(j, "maker_share", jsontree_real(t.maker_share));
+	json_object_set_new(j, "deadline_miss_rate", jsontree_real(t.deadline_miss_rate));
+	json_object_set_new(j, "edge_bps", jsontree_real(t.edge_bps));
+	json_object_set_new(j, "edge_bps_ema1h", jsontree_real(t.edge_ema1h));
+	json_object_set_new(j, "edge_bps_ema24h", jsontree_real(t.edge_ema24h));
+	json_object_set_new(j, "pnl_usd", jsontree_real(t.pnl_usd));
+	json_object_set_new(j, "ws_lag_max_seconds", jsontree_real(t.ws_lag_max));
 	return j;
 }

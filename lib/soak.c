@@ -18,9 +18,9 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "http.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "log.h"
 #include "promapi.h"
 #include "promtext.h"
@@ -106,7 +106,7 @@ ring_trim(struct ring *r, double t, double window)
 		ring_pop(r);
 }
 
-/* ---- charts (report.h) ---- */
+/* ---- charts (soakreport.h) ---- */
 
 void
 chart_init(struct chart *c, double t0, double span)
@@ -672,7 +672,7 @@ scrape_end(struct soak *s, double t)
 		v = probe_windowed(s, p, t) * p->tr->sel->scale;
 		p->windowed = v;
 		if (s->o.record_series && post && !isnan(v))
-			report_recording_add(&p->rec, t, v);
+			soakreport_recording_add(&p->rec, t, v);
 		breach = g && !isnan(v) && !gates_compare(g->op, v, g->threshold);
 		chart_add(&p->chart, t, v, post && breach);
 		if (!g || !post)
@@ -884,7 +884,7 @@ soak_free(struct soak *s)
 	for (i = 0; i < s->npr; i++) {
 		soak_ring_release(&s->pr[i].ring);
 		chart_release(&s->pr[i].chart);
-		report_recording_release(&s->pr[i].rec);
+		soakreport_recording_release(&s->pr[i].rec);
 	}
 	for (i = 0; i < s->nm; i++)
 		free((char *)s->m[i].key);
@@ -1372,7 +1372,7 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 			s->rg[ng].rec = s->o.record_series ? &p->rec : NULL;
 			ng++;
 		} else {
-			struct report_series *rs = &s->rs[ns++];
+			struct soakreport_series *rs = &s->rs[ns++];
 
 			rs->name = p->name;
 			rs->sel = tr->sel;
@@ -1414,7 +1414,7 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 int
 soak_exit_code(const struct soak_report *r)
 {
-	const char *v = report_verdict(r);
+	const char *v = soakreport_verdict(r);
 
 	if (strcmp(v, "pass") == 0)
 		return 0;

@@ -29,7 +29,7 @@
 
 #include "err.h"
 #include "gates.h"
-#include "report.h"
+#include "soakreport.h"
 
 #define SOAK_MAX_FAULTS 64
 #define SOAK_MAX_SAMPLES_WINDOW 1000000	/* ring entries per window */
@@ -60,7 +60,7 @@ struct soak_opts {
 	double interval;		/* seconds between samples; the minimum step for ranges */
 	double warmup;			/* seconds; < 0: the gates file's */
 	int abort_on_fail;
-	int record_series;		/* keep every windowed value (report.h, bounded); not checkpointed */
+	int record_series;		/* keep every windowed value (soakreport.h, bounded); not checkpointed */
 	/* mock */
 	uint64_t seed;
 	const char *const *faults;	/* fault specs (sim.h) */

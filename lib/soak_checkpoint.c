@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "clock.h"
-#include "fsx.h"
-#include "jsonx.h"
+#include "atomicfile.h"
+#include "jsontree.h"
 #include "log.h"
 #include "soak_internal.h"
 #include "xalloc.h"
@@ -55,7 +55,7 @@ jkey(const json_t *o, const char *k)
 static unsigned long
 jcount(const json_t *o, const char *k)
 {
-	double v = jsonx_num(o, k, 0);
+	double v = jsontree_num(o, k, 0);
 
 	if (!(v >= 0))
 		return 0;
@@ -127,7 +127,7 @@ ck_load(const json_t *j, void *base, const struct ck_field *f, size_t n)
 			*(double *)(void *)p = jkey(j, f[i].key);
 			break;
 		case CK_BOOL:
-			*(int *)(void *)p = jsonx_bool(j, f[i].key, 0);
+			*(int *)(void *)p = jsontree_bool(j, f[i].key, 0);
 			break;
 		case CK_ULONG:
 			*(unsigned long *)(void *)p = jcount(j, f[i].key);
@@ -187,7 +187,7 @@ hist_load(struct stats_hist *h, const json_t *j)
 	if (jarr_get(le, h->le, n) < 0 || jarr_get(json_object_get(j, "inc"), h->inc, n) < 0 ||
 	    jarr_get(json_object_get(j, "prev"), h->prev, n) < 0)
 		return -1;
-	h->have_prev = jsonx_bool(j, "have_prev", 0);
+	h->have_prev = jsontree_bool(j, "have_prev", 0);
 	h->resets = jcount(j, "resets");
 	return 0;
 }
@@ -205,7 +205,7 @@ tw_load(struct stats_twmean *m, const json_t *j)
 {
 	m->last_t = jkey(j, "last_t");
 	m->last_v = jkey(j, "last_v");
-	m->have = jsonx_bool(j, "have", 0);
+	m->have = jsontree_bool(j, "have", 0);
 	m->area = jkey(j, "area");
 	m->known = jkey(j, "known");
 	m->plain_sum = jkey(j, "plain_sum");
@@ -224,7 +224,7 @@ ema_load(struct stats_ema *e, const json_t *j)
 {
 	e->last_t = jkey(j, "last_t");
 	e->last_v = jkey(j, "last_v");
-	e->have = jsonx_bool(j, "have", 0);
+	e->have = jsontree_bool(j, "have", 0);
 	e->s = jkey(j, "s");
 	e->w = jkey(j, "w");
 }
@@ -290,7 +290,7 @@ tracker_load(struct tracker *tr, const json_t *j)
 	tr->raw = xcalloc(tr->rawcap + 1, sizeof(double));
 	if (jarr_get(raw, tr->raw, tr->nraw) < 0)
 		return -1;
-	snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", jsonx_str(j, "errmsg", ""));
+	snprintf(tr->errmsg, sizeof(tr->errmsg), "%s", jsontree_str(j, "errmsg", ""));
 	return 0;
 }
 
@@ -366,7 +366,7 @@ probe_load(struct probe *p, const json_t *j)
 static json_t *
 state_json(const struct soak *s)
 {
-	json_t *j = jsonx_tool_meta(), *o = json_object(), *faults = json_array();
+	json_t *j = jsontree_tool_meta(), *o = json_object(), *faults = json_array();
 	json_t *trs = json_array(), *prs = json_array();
 	char seed[32];
 	size_t i;
@@ -420,10 +420,10 @@ soak_checkpoint(struct soak *s, struct mm_err *err)
 	if (!s->o.state_path)
 		return 0;
 	j = state_json(s);
-	/* Doubles round-trip exactly (jsonx), so a resume is exact. */
-	text = jsonx_dumps_compact(j);
+	/* Doubles round-trip exactly (jsontree), so a resume is exact. */
+	text = jsontree_dumps_compact(j);
 	json_decref(j);
-	ret = fsx_write_atomic(s->o.state_path, text, strlen(text), err);
+	ret = atomicfile_write_atomic(s->o.state_path, text, strlen(text), err);
 	free(text);
 	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
 	return ret;
@@ -453,11 +453,11 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	int src;
 	size_t i;
 
-	if (!(j = jsonx_load_file(path, err)))
+	if (!(j = jsontree_load_file(path, err)))
 		return NULL;
 	o = json_object_get(j, "opts");
-	if (jsonx_num(j, "state_version", 0) != SOAK_STATE_VERSION || !json_is_object(o) ||
-	    (src = source_from_name(jsonx_str(o, "source", ""))) < 0) {
+	if (jsontree_num(j, "state_version", 0) != SOAK_STATE_VERSION || !json_is_object(o) ||
+	    (src = source_from_name(jsontree_str(o, "source", ""))) < 0) {
 		mm_errf(err, MM_E_PARSE, "'%s' is not a soak checkpoint of this version", path);
 		goto fail;
 	}
@@ -466,15 +466,15 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	so.duration = jkey(o, "duration");
 	so.interval = jkey(o, "interval");
 	so.warmup = jkey(o, "warmup");
-	so.abort_on_fail = jsonx_bool(o, "abort_on_fail", 0);
-	so.seed = strtoull(jsonx_str(o, "seed", "0"), &end, 10);
+	so.abort_on_fail = jsontree_bool(o, "abort_on_fail", 0);
+	so.seed = strtoull(jsontree_str(o, "seed", "0"), &end, 10);
 	fl = json_object_get(o, "faults");
 	faults = xcalloc(json_array_size(fl) + 1, sizeof(*faults));
 	for (i = 0; i < json_array_size(fl); i++)
 		faults[i] = json_string_value(json_array_get(fl, i));
 	so.faults = faults;
 	so.nfaults = json_array_size(fl);
-	so.url = jsonx_str(o, "url", NULL);
+	so.url = jsontree_str(o, "url", NULL);
 	so.timeout = jkey(o, "timeout");
 	so.from = jkey(o, "from");
 	so.to = jkey(o, "to");
@@ -485,13 +485,13 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	so.progress_ctx = rt->progress_ctx;
 	if (soak_check_opts(&so, err) < 0)
 		goto fail;
-	gtext = jsonx_str(j, "gates_text", NULL);
+	gtext = jsontree_str(j, "gates_text", NULL);
 	if (!gtext) {
 		mm_errf(err, MM_E_PARSE, "'%s': the checkpoint has no gates", path);
 		goto fail;
 	}
 	if (!(cfg = gates_loadb(gtext, json_string_length(json_object_get(j, "gates_text")),
-				jsonx_str(j, "gates_file", "<checkpoint>"), err)))
+				jsontree_str(j, "gates_file", "<checkpoint>"), err)))
 		goto fail;
 	if (!(s = soak_alloc(&so, cfg, err)))
 		goto fail;
@@ -519,10 +519,10 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	s->next_i = jcount(j, "next_i");
 	s->samples = jcount(j, "samples");
 	s->missing = jcount(j, "missing");
-	snprintf(s->last_error, sizeof(s->last_error), "%s", jsonx_str(j, "last_error", ""));
-	s->aborted = jsonx_bool(j, "aborted", 0);
-	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", jsonx_str(j, "abort_reason", ""));
-	s->complete = jsonx_bool(j, "complete", 0);
+	snprintf(s->last_error, sizeof(s->last_error), "%s", jsontree_str(j, "last_error", ""));
+	s->aborted = jsontree_bool(j, "aborted", 0);
+	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", jsontree_str(j, "abort_reason", ""));
+	s->complete = jsontree_bool(j, "complete", 0);
 	s->resumes = (unsigned)jcount(j, "resumes") + 1;
 	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;
 	if (so.source == SOAK_SRC_MOCK) {

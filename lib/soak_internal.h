@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "err.h"
 #include "gates.h"
-#include "report.h"
+#include "soakreport.h"
 #include "sim.h"
 #include "soak.h"
 #include "stats.h"
@@ -79,7 +79,7 @@ struct probe {
 	struct gate_eval ev;
 	double windowed;		/* last windowed value, scaled */
 	char label[64];
-	struct report_recording rec;	/* --record-series */
+	struct soakreport_recording rec;	/* --record-series */
 };
 
 struct match {
@@ -119,8 +119,8 @@ struct soak {
 	size_t scratch_cap;
 	char breaching[1024];
 	/* report storage */
-	struct report_gate *rg;
-	struct report_series *rs;
+	struct soakreport_gate *rg;
+	struct soakreport_series *rs;
 	char target[512];
 };
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonscan.h"
+#include "jsonpull.h"
 #include "tpl.h"
 #include "xalloc.h"
 
@@ -209,7 +209,7 @@ tpl_render(const struct tpl *t, const struct tpl_ctx *ctx, int shown, int json_e
 		if (json_escape) {
 			const char *v = field_value(s->text, ctx, tmp, sizeof(tmp));
 
-			if (jsonscan_escape(v, strlen(v), out) < 0)
+			if (jsonpull_escape(v, strlen(v), out) < 0)
 				return -1;
 		} else if (buf_adds(out, field_value(s->text, ctx, tmp, sizeof(tmp))) < 0) {
 			return -1;

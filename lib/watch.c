@@ -17,9 +17,9 @@
 #include "actions.h"
 #include "alert.h"
 #include "clock.h"
-#include "jsonw.h"
-#include "jsonx.h"
-#include "ledger.h"
+#include "jsonwrite.h"
+#include "jsontree.h"
+#include "decisions.h"
 #include "log.h"
 #include "promhist.h"
 #include "watch.h"
@@ -68,7 +68,7 @@ struct metrics {
 /* ---- the service ---- */
 
 struct job_node {
-	struct ledger_job *job;
+	struct decisions_job *job;
 	double durable_at;	/* clock_mono() when its decision was durable */
 	struct job_node *next;
 };
@@ -76,7 +76,7 @@ struct job_node {
 struct watch {
 	struct watch_config cfg;
 	const struct policy *pol;
-	struct ledger *ledger;
+	struct decisions *ledger;
 	struct httpd *httpd;
 	char *expect_bearer;		/* "token" */
 	char *expect_basic;		/* base64 of user:password */
@@ -178,7 +178,7 @@ resp_error(struct httpd_resp *resp, int status, const char *msg)
 
 /* Queue a job for the worker (takes it).  Returns 0, or -1 when dropped. */
 static int
-enqueue(struct watch *w, struct ledger_job *j, double durable_at)
+enqueue(struct watch *w, struct decisions_job *j, double durable_at)
 {
 	struct job_node *n;
 
@@ -190,7 +190,7 @@ enqueue(struct watch *w, struct ledger_job *j, double durable_at)
 		pthread_mutex_unlock(&w->m.mu);
 		mm_log(MM_LOG_WARN, "queue full: notification job %ld for %s not run (it stays "
 		       "pending and resumes at the next start)", j->id, alert_name(&j->alert));
-		ledger_job_free(j);
+		decisions_job_free(j);
 		return -1;
 	}
 	n = xcalloc(1, sizeof(*n));
@@ -208,12 +208,12 @@ enqueue(struct watch *w, struct ledger_job *j, double durable_at)
 }
 
 static void
-tpl_ctx_for(struct tpl_ctx *c, const struct alert *a, enum decision_kind k, enum gate g,
+tpl_ctx_for(struct tpl_ctx *c, const struct alert *a, enum decision_kind k, enum hardness g,
 	    long rollback_id, const char *receiver, const char *ext, const char *gk)
 {
 	c->alert = a;
 	c->decision = decision_name(k);
-	c->gate = gate_name(g);
+	c->gate = hardness_name(g);
 	c->rollback_id = rollback_id;
 	c->receiver = receiver;
 	c->external_url = ext;
@@ -223,7 +223,7 @@ tpl_ctx_for(struct tpl_ctx *c, const struct alert *a, enum decision_kind k, enum
 static void
 handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp)
 {
-	struct ledger_verdict *v = NULL;
+	struct decisions_verdict *v = NULL;
 	struct alert_payload p;
 	struct mm_err err;
 	uint64_t seq;
@@ -248,10 +248,10 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 		goto out;
 	}
 	v = p.nalerts ? xcalloc(p.nalerts, sizeof(*v)) : NULL;
-	if (ledger_decide(w->ledger, w->pol, &p, now, w->cfg.dry_run, v, &seq, &err) < 0 ||
-	    ledger_commit(w->ledger, seq, &err) < 0) {
+	if (decisions_decide(w->ledger, w->pol, &p, now, w->cfg.dry_run, v, &seq, &err) < 0 ||
+	    decisions_commit(w->ledger, seq, &err) < 0) {
 		for (i = 0; i < p.nalerts; i++)
-			ledger_job_free(v[i].job);
+			decisions_job_free(v[i].job);
 		resp_error(resp, 500, err.msg);
 		goto out;
 	}
@@ -268,11 +268,11 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 	buf_adds(&resp->body, "{\"alerts\":[");
 	for (i = 0; i < p.nalerts; i++) {
 		const struct alert *a = &p.alerts[i];
-		struct jsonw jw;
+		struct jsonwrite jw;
 
 		if (i)
 			buf_addc(&resp->body, ',');
-		jsonw_begin(&jw, &resp->body);
+		jsonwrite_begin(&jw, &resp->body);
 		if (v[i].kind == DECISION_ROLLBACK || v[i].kind == DECISION_NOTIFY) {
 			struct tpl_ctx c;
 			json_t *plan;
@@ -283,21 +283,21 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 				    p.external_url, p.group_key);
 			plan = actions_plan(w->pol, v[i].kind, &c,
 					    w->cfg.dry_run ? "planned" : "queued");
-			text = jsonx_dumps_compact(plan);
-			jsonw_raw(&jw, "actions", text);
+			text = jsontree_dumps_compact(plan);
+			jsonwrite_raw(&jw, "actions", text);
 			free(text);
 			json_decref(plan);
 		}
-		jsonw_str(&jw, "alertname", alert_name(a));
-		jsonw_str(&jw, "decision", decision_name(v[i].kind));
-		jsonw_str(&jw, "fingerprint", a->fingerprint);
-		jsonw_str(&jw, "gate", gate_name(v[i].gate));
-		jsonw_str(&jw, "reason", v[i].reason);
+		jsonwrite_str(&jw, "alertname", alert_name(a));
+		jsonwrite_str(&jw, "decision", decision_name(v[i].kind));
+		jsonwrite_str(&jw, "fingerprint", a->fingerprint);
+		jsonwrite_str(&jw, "gate", hardness_name(v[i].gate));
+		jsonwrite_str(&jw, "reason", v[i].reason);
 		if (v[i].rollback_id)
-			jsonw_int(&jw, "rollback_id", v[i].rollback_id);
-		jsonw_str(&jw, "startsAt", a->starts_at);
-		jsonw_str(&jw, "status", alert_status_name(a->status));
-		jsonw_end(&jw);
+			jsonwrite_int(&jw, "rollback_id", v[i].rollback_id);
+		jsonwrite_str(&jw, "startsAt", a->starts_at);
+		jsonwrite_str(&jw, "status", alert_status_name(a->status));
+		jsonwrite_end(&jw);
 		if (v[i].kind == DECISION_ROLLBACK)
 			mm_log(MM_LOG_WARN, "%srollback %ld decided for %s (%s, fingerprint %s)",
 			       w->cfg.dry_run ? "dry-run: " : "", v[i].rollback_id, alert_name(a),
@@ -350,8 +350,8 @@ watch_status(struct watch *w)
 
 	if (clock_now(&now, NULL) < 0)
 		now = 0;
-	o = ledger_status(w->ledger, w->pol, now);
-	meta = jsonx_tool_meta();
+	o = decisions_status(w->ledger, w->pol, now);
+	meta = jsontree_tool_meta();
 	json_object_update(o, meta);
 	json_decref(meta);
 	pthread_mutex_lock(&w->qmu);
@@ -377,7 +377,7 @@ watch_metrics(struct watch *w, struct buf *out)
 
 	if (clock_now(&now, NULL) < 0)
 		now = 0;
-	left = ledger_cooldown_remaining(w->ledger, w->pol, now, &in_progress);
+	left = decisions_cooldown_remaining(w->ledger, w->pol, now, &in_progress);
 	pthread_mutex_lock(&w->qmu);
 	depth = w->depth;
 	pthread_mutex_unlock(&w->qmu);
@@ -470,11 +470,11 @@ watch_metrics(struct watch *w, struct buf *out)
 		      "mmops_watch_cooldown_remaining_seconds %.3f\n", left);
 	buf_addf(out, "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
 		      "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
-		      "mmops_watch_remembered_alerts %zu\n", ledger_entries(w->ledger));
+		      "mmops_watch_remembered_alerts %zu\n", decisions_entries(w->ledger));
 	buf_addf(out, "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
 		      "the state or audit log cannot be written (the webhook answers 500).\n"
 		      "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
-		 ledger_healthy(w->ledger, NULL, 0, NULL));
+		 decisions_healthy(w->ledger, NULL, 0, NULL));
 }
 
 /* The endpoints: path, allowed methods, needs auth, handler. */
@@ -493,7 +493,7 @@ handle_health(struct watch *w, const struct httpd_req *req, struct httpd_resp *r
 	double since;
 
 	(void)req;
-	if (ledger_healthy(w->ledger, why, sizeof(why), &since)) {
+	if (decisions_healthy(w->ledger, why, sizeof(why), &since)) {
 		httpd_resp_text(resp, 200, "ok");
 		return;
 	}
@@ -558,7 +558,7 @@ handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 
 struct run_ctx {
 	struct watch *w;
-	const struct ledger_job *job;
+	const struct decisions_job *job;
 };
 
 static int
@@ -578,7 +578,7 @@ on_result(const struct policy_action *a, const json_t *result, void *arg)
 {
 	struct run_ctx *rc = arg;
 	struct watch *w = rc->w;
-	const char *res = jsonx_str(result, "result", "failed");
+	const char *res = jsontree_str(result, "result", "failed");
 	size_t idx = (size_t)(a - w->pol->actions), k;
 	struct mm_err err;
 	json_t *rec;
@@ -590,12 +590,12 @@ on_result(const struct policy_action *a, const json_t *result, void *arg)
 			w->m.act[idx].result[k]++;
 	if (strcmp(res, "skipped") != 0)
 		promhist_observe(&w->m.act[idx].dur, action_buckets, N_ACTION_BUCKETS,
-			     jsonx_num(result, "duration_seconds", 0));
+			     jsontree_num(result, "duration_seconds", 0));
 	pthread_mutex_unlock(&w->m.mu);
 	mm_log(strcmp(res, "failed") == 0 ? MM_LOG_ERROR : MM_LOG_INFO,
 	       "%s %ld: action %s: %s%s%s", decision_name(rc->job->kind),
 	       rc->job->kind == DECISION_ROLLBACK ? rc->job->rollback_id : rc->job->id, a->name, res,
-	       json_object_get(result, "error") ? ": " : "", jsonx_str(result, "error", ""));
+	       json_object_get(result, "error") ? ": " : "", jsontree_str(result, "error", ""));
 	rec = json_deep_copy(result);
 	json_object_set_new(rec, "event", json_string("action"));
 	json_object_set_new(rec, "job", json_integer(rc->job->id));
@@ -605,14 +605,14 @@ on_result(const struct policy_action *a, const json_t *result, void *arg)
 	json_object_set_new(rec, "alertname", json_string(alert_name(&rc->job->alert)));
 	if (clock_now(&now, NULL) < 0)
 		now = 0;
-	if (ledger_audit(w->ledger, rec, now, 1, &err) < 0)
+	if (decisions_audit(w->ledger, rec, now, 1, &err) < 0)
 		mm_log(MM_LOG_ERROR, "cannot write the audit record of action %s: %s", a->name,
 		       err.msg);
 	json_decref(rec);
 }
 
 static void
-run_job(struct watch *w, struct ledger_job *j)
+run_job(struct watch *w, struct decisions_job *j)
 {
 	struct actions_env env;
 	struct run_ctx rc = { w, j };
@@ -637,7 +637,7 @@ run_job(struct watch *w, struct ledger_job *j)
 	}
 	if (clock_now(&now, NULL) < 0)
 		now = 0;
-	if (ledger_job_done(w->ledger, j, results, now, &err) < 0)
+	if (decisions_job_done(w->ledger, j, results, now, &err) < 0)
 		mm_log(MM_LOG_ERROR, "cannot record the end of job %ld: %s", j->id, err.msg);
 	pthread_mutex_lock(&w->m.mu);
 	w->m.jobs_done[j->kind == DECISION_ROLLBACK ? 0 : 1]++;
@@ -647,7 +647,7 @@ run_job(struct watch *w, struct ledger_job *j)
 		json_t *r;
 
 		json_array_foreach(results, i, r) {
-			const char *res = jsonx_str(r, "result", "");
+			const char *res = jsontree_str(r, "result", "");
 
 			n[strcmp(res, "ok") == 0 ? 0 : strcmp(res, "failed") == 0 ? 1 : 2]++;
 		}
@@ -665,12 +665,12 @@ housekeeping(struct watch *w)
 	double now = 0;
 
 	/* a failed ledger retries by itself, so /health turns 200 without a request */
-	(void)ledger_recover(w->ledger, NULL);
-	if (!ledger_needs_compact(w->ledger))
+	(void)decisions_recover(w->ledger, NULL);
+	if (!decisions_needs_compact(w->ledger))
 		return;
 	if (clock_now(&now, NULL) < 0)
 		return;
-	if (ledger_compact(w->ledger, now, w->pol->retention, &err) < 0)
+	if (decisions_compact(w->ledger, now, w->pol->retention, &err) < 0)
 		mm_log(MM_LOG_ERROR, "cannot compact the state: %s", err.msg);
 }
 
@@ -711,7 +711,7 @@ worker_main(void *arg)
 			pthread_mutex_unlock(&w->m.mu);
 		}
 		run_job(w, n->job);
-		ledger_job_free(n->job);
+		decisions_job_free(n->job);
 		free(n);
 		housekeeping(w);
 		pthread_mutex_lock(&w->qmu);
@@ -754,12 +754,12 @@ watch_free(struct watch *w)
 
 	for (n = w->head; n; n = next) {
 		next = n->next;
-		ledger_job_free(n->job);
+		decisions_job_free(n->job);
 		free(n);
 	}
 	if (clock_now(&now, NULL) < 0)
 		now = 0;
-	ledger_close(w->ledger, now);
+	decisions_close(w->ledger, now);
 	free(w->expect_bearer);
 	free(w->expect_basic);
 	free(w->m.act);
@@ -775,8 +775,8 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));
 	struct httpd_config hc;
-	struct ledger_opts lo;
-	struct ledger_job **pending = NULL;
+	struct decisions_opts lo;
+	struct decisions_job **pending = NULL;
 	size_t npending, i;
 	double now;
 
@@ -800,10 +800,10 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	lo.audit_path = cfg->audit_path;
 	lo.accept_loss = cfg->accept_loss;
 	lo.max_pending_notify = WATCH_QUEUE_CAP;
-	if (!(w->ledger = ledger_open(&lo, now, err)))
+	if (!(w->ledger = decisions_open(&lo, now, err)))
 		goto fail;
 	if (!cfg->dry_run) {
-		npending = ledger_take_pending(w->ledger, &pending);
+		npending = decisions_take_pending(w->ledger, &pending);
 		for (i = 0; i < npending; i++)
 			enqueue(w, pending[i], clock_mono());
 		free(pending);
@@ -831,7 +831,7 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 					"version", MMOPS_VERSION, "policy", w->pol->file,
 					"dry_run", cfg->dry_run, "port", (json_int_t)httpd_port(w->httpd));
 
-		if (ledger_audit(w->ledger, rec, now, 1, err) < 0) {
+		if (decisions_audit(w->ledger, rec, now, 1, err) < 0) {
 			json_decref(rec);
 			goto fail;
 		}
@@ -846,7 +846,7 @@ fail:
 int
 watch_reopen_audit(struct watch *w, struct mm_err *err)
 {
-	return ledger_reopen_audit(w->ledger, err);
+	return decisions_reopen_audit(w->ledger, err);
 }
 
 int

@@ -52,7 +52,7 @@ struct watch_config {
 	const char *audit_path;		/* NULL: no audit log */
 	const char *bearer_token;	/* expected bearer token, or NULL */
 	const char *basic_auth;		/* expected "user:password", or NULL */
-	int accept_loss;		/* start even when the state lost records (see ledger.h) */
+	int accept_loss;		/* start even when the state lost records (see decisions.h) */
 };
 
 struct watch;

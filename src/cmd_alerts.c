@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "cmds.h"
 #include "err.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "gates.h"
 #include "opt.h"
 
@@ -139,7 +139,7 @@ cmd_render(int argc, char **argv)
 		goto out;
 	mm_err_init(&err);
 	if (o.output && strcmp(o.output, "-") != 0) {
-		if (fsx_write_atomic(o.output, out.data, out.len, &err) < 0) {
+		if (atomicfile_write_atomic(o.output, out.data, out.len, &err) < 0) {
 			cmd_fail("alerts", &err);
 			ret = 3;
 		}

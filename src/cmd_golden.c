@@ -15,9 +15,9 @@
 #include "buf.h"
 #include "cmds.h"
 #include "err.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "golden.h"
-#include "jsonscan.h"
+#include "jsonpull.h"
 #include "opt.h"
 
 static const char *baseline_path, *actual_path, *format = "text", *out_json;
@@ -96,9 +96,9 @@ create_baseline(const struct golden_doc *act)
 	struct mm_err err;
 
 	mm_err_init(&err);
-	if (jsonscan_validate(act->data, act->len, act->name, &err) < 0)
+	if (jsonpull_validate(act->data, act->len, act->name, &err) < 0)
 		return cmd_fail("golden", &err);
-	if (fsx_write_atomic(baseline_path, act->data, act->len, &err) < 0)
+	if (atomicfile_write_atomic(baseline_path, act->data, act->len, &err) < 0)
 		return cmd_fail("golden", &err);
 	fprintf(stderr, "mmops golden: created baseline '%s' from '%s'\n", baseline_path,
 		act->name);
@@ -155,7 +155,7 @@ run(void)
 	if (out_json) {
 		buf_reset(&out);
 		if (golden_render_json(&base, &act, &o, &res, &out) < 0 ||
-		    fsx_write_atomic(out_json, out.data, out.len, &err) < 0) {
+		    atomicfile_write_atomic(out_json, out.data, out.len, &err) < 0) {
 			if (!err.msg[0])
 				mm_errf(&err, MM_E_WRITE, "the report is too large for '%s'",
 					out_json);
@@ -164,7 +164,7 @@ run(void)
 		}
 	}
 	if (update && res.drift_count) {
-		if (fsx_write_atomic(baseline_path, act.data, act.len, &err) < 0) {
+		if (atomicfile_write_atomic(baseline_path, act.data, act.len, &err) < 0) {
 			ret = cmd_fail("golden", &err);
 			goto out;
 		}

@@ -19,12 +19,12 @@
 #include "buf.h"
 #include "cmds.h"
 #include "err.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "gates.h"
 #include "golden.h"
 #include "grafana.h"
-#include "jsonscan.h"
-#include "jsonx.h"
+#include "jsonpull.h"
+#include "jsontree.h"
 #include "opt.h"
 #include "xalloc.h"
 
@@ -259,7 +259,7 @@ static char *
 canonical(const json_t *dash)
 {
 	json_t *n = grafana_normalize(dash);
-	char *s = n ? jsonx_dumps(n) : NULL;
+	char *s = n ? jsontree_dumps(n) : NULL;
 
 	json_decref(n);
 	return s;
@@ -275,7 +275,7 @@ put_value(struct buf *b, const char *label, const char *text, size_t off, size_t
 		buf_adds(b, "(none)");
 		return;
 	}
-	if (jsonscan_compact(text + off, len, &v) < 0 || v.len > DRIFT_VALUE_MAX)
+	if (jsonpull_compact(text + off, len, &v) < 0 || v.len > DRIFT_VALUE_MAX)
 		buf_addf(b, "%.*s...", DRIFT_VALUE_MAX, v.data ? v.data : "");
 	else
 		buf_add(b, v.data, v.len);
@@ -343,7 +343,7 @@ load_dashboard(const struct cmd_help *h, const char *path)
 	json_t *d;
 
 	mm_err_init(&err);
-	if (!(d = jsonx_load_file(path, &err))) {
+	if (!(d = jsontree_load_file(path, &err))) {
 		fail(h, &err);
 		return NULL;
 	}
@@ -368,7 +368,7 @@ write_out(const char *path, const char *text, struct mm_err *err)
 			return mm_errf(err, MM_E_WRITE, "cannot write to stdout: %s", strerror(errno));
 		return 0;
 	}
-	return fsx_write_atomic(path, text, strlen(text), err);
+	return atomicfile_write_atomic(path, text, strlen(text), err);
 }
 
 /* Export one dashboard to path; with folder_path, its folder uid too.  Exit code. */
@@ -390,9 +390,9 @@ export_one(const struct grafana_client *c, const char *u, const char *path, cons
 		r = 3;
 	} else if (folder_path) {
 		char *f =
-		    xasprintf("%s\n", jsonx_str(json_object_get(ans, "meta"), "folderUid", ""));
+		    xasprintf("%s\n", jsontree_str(json_object_get(ans, "meta"), "folderUid", ""));
 
-		if (fsx_write_atomic(folder_path, f, strlen(f), &err) < 0) {
+		if (atomicfile_write_atomic(folder_path, f, strlen(f), &err) < 0) {
 			fail(&export_help, &err);
 			r = 3;
 		}
@@ -425,7 +425,7 @@ run_export(struct grafana_client *c)
 	mm_err_init(&err);
 	if (grafana_search(c, (size_t)page_size, &hits, &n, &st, &err) < 0)
 		return api_fail(&export_help, &st, &err);
-	if (fsx_mkdir_p(output, 0755, &err) < 0) {
+	if (atomicfile_mkdir_p(output, 0755, &err) < 0) {
 		grafana_hits_free(hits, n);
 		fail(&export_help, &err);
 		return 3;
@@ -506,7 +506,7 @@ run_import(struct grafana_client *c)
 	}
 	if (live) {
 		meta = json_object_get(live, "meta");
-		live_folder = jsonx_str(meta, "folderUid", "");
+		live_folder = jsontree_str(meta, "folderUid", "");
 		live_version = json_integer_value(
 		    json_object_get(json_object_get(live, "dashboard"), "version"));
 	}
@@ -583,7 +583,7 @@ run_import(struct grafana_client *c)
 	printf("%s dashboard '%s': version %lld in folder '%s' (%s%s)\n",
 	       live ? "updated" : "created", u,
 	       (long long)json_integer_value(json_object_get(ans, "version")), folder, c->base,
-	       jsonx_str(ans, "url", ""));
+	       jsontree_str(ans, "url", ""));
 	ret = 0;
 out:
 	json_decref(file);
@@ -664,7 +664,7 @@ run_lint(const char **files, int nfiles)
 			return fail(&lint_help, &err);
 	}
 	for (i = 0; i < nfiles; i++) {
-		struct buf b = BUF_INIT(JSONX_MAX_FILE);
+		struct buf b = BUF_INIT(JSONTREE_MAX_FILE);
 		struct grafana_lint l;
 		const char *name = strcmp(files[i], "-") ? files[i] : "<stdin>";
 		size_t k;

@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "cmds.h"
 #include "err.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "opt.h"
 #include "readiness.h"
 #include "xalloc.h"
@@ -95,14 +95,14 @@ print_summary(FILE *fp, const struct readiness_conf *conf, const json_t *doc)
 	const json_t *sections = json_object_get(doc, "sections");
 	size_t i;
 
-	fprintf(fp, "readiness: %s, score %lld/%d\n", jsonx_str(doc, "verdict", "?"),
+	fprintf(fp, "readiness: %s, score %lld/%d\n", jsontree_str(doc, "verdict", "?"),
 		(long long)json_integer_value(json_object_get(doc, "score")), READINESS_TOTAL);
 	for (i = 0; i < conf->n; i++) {
 		const json_t *s = json_object_get(sections, conf->sections[i].name);
 
 		section_line(fp, conf->sections[i].name, json_object_get(s, "points"),
-			     json_object_get(s, "max"), jsonx_str(s, "status", "?"),
-			     jsonx_str(s, "reason", ""));
+			     json_object_get(s, "max"), jsontree_str(s, "status", "?"),
+			     jsontree_str(s, "reason", ""));
 	}
 }
 
@@ -172,21 +172,21 @@ cmd_score(int argc, char **argv)
 		goto out;
 	doc = readiness_score(&conf, now);
 	if (strcmp(so.out_json, "-") == 0) {
-		char *s = jsonx_dumps(doc);
+		char *s = jsontree_dumps(doc);
 
 		fputs(s, stdout);
 		free(s);
 		/* stdout carries the JSON: the summary goes to stderr. */
 		print_summary(stderr, &conf, doc);
 	} else {
-		if (jsonx_write_file(so.out_json, doc, &err) < 0) {
+		if (jsontree_write_file(so.out_json, doc, &err) < 0) {
 			ret = cmd_fail("readiness score", &err);
 			goto out;
 		}
 		print_summary(stdout, &conf, doc);
 		printf("wrote %s\n", so.out_json);
 	}
-	ret = so.fail_on_hold && strcmp(jsonx_str(doc, "verdict", ""), "GO") != 0 ? 1 : 0;
+	ret = so.fail_on_hold && strcmp(jsontree_str(doc, "verdict", ""), "GO") != 0 ? 1 : 0;
 out:
 	json_decref(doc);
 	readiness_conf_release(&conf);
@@ -248,7 +248,7 @@ print_sections(const json_t *doc)
 	for (i = 0; i < n; i++) {
 		s = json_object_get(sections, keys[i]);
 		section_line(stdout, keys[i], json_object_get(s, "points"), json_object_get(s, "max"),
-			     jsonx_str(s, "status", "?"), jsonx_str(s, "reason", ""));
+			     jsontree_str(s, "status", "?"), jsontree_str(s, "reason", ""));
 	}
 	free(keys);
 }
@@ -286,12 +286,12 @@ cmd_validate(int argc, char **argv)
 		goto out;
 	}
 	file = pos[0];
-	if (!(doc = jsonx_load_file(file, &err))) {
+	if (!(doc = jsontree_load_file(file, &err))) {
 		ret = cmd_fail("readiness validate", &err);
 		goto out;
 	}
 	readiness_validate(doc, &probs);
-	verdict = jsonx_str(doc, "verdict", NULL);
+	verdict = jsontree_str(doc, "verdict", NULL);
 	ret = probs.n == 0 && verdict && strcmp(verdict, "GO") == 0 ? 0 : 1;
 	if (json_out) {
 		json_t *o = json_object(), *list = json_array(), *name = json_string(file);
@@ -312,7 +312,7 @@ cmd_validate(int argc, char **argv)
 		json_object_set(o, "score",
 				json_is_object(doc) && json_object_get(doc, "score")
 					? json_object_get(doc, "score") : json_null());
-		s = jsonx_dumps(o);
+		s = jsontree_dumps(o);
 		fputs(s, stdout);
 		free(s);
 		json_decref(o);

@@ -19,7 +19,7 @@
 #include "cmds.h"
 #include "http.h"
 #include "filemap.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "opt.h"
 #include "promtext.h"
 #include "xalloc.h"
@@ -177,7 +177,7 @@ print_sample(const struct prom_sample *s, void *ctx)
 				json_object_set_new(j, "help", strj(f->help));
 			if (f->unit.len)
 				json_object_set_new(j, "unit", strj(f->unit));
-			t = jsonx_dumps_compact(j);
+			t = jsontree_dumps_compact(j);
 			printf("%s\n", t);
 			free(t);
 			json_decref(j);
@@ -212,7 +212,7 @@ print_sample(const struct prom_sample *s, void *ctx)
 			      (json_int_t)s->line);
 		if (s->has_timestamp)
 			json_object_set_new(j, "timestamp_ms", json_integer(s->timestamp_ms));
-		t = jsonx_dumps_compact(j);
+		t = jsontree_dumps_compact(j);
 		printf("%s\n", t);
 		free(t);
 		json_decref(j);

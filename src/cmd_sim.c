@@ -21,20 +21,20 @@
 #include "buf.h"
 #include "clock.h"
 #include "cmds.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "httpd.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "log.h"
 #include "opt.h"
 #include "sim.h"
-#include "simreport.h"
+#include "edgereport.h"
 #include "xalloc.h"
 
 #define SIM_MAX_BODY ((size_t)64 << 10) /* admin requests are tiny */
 #define STEP_NS	     20000000L		/* the clock loop wakes every 20 ms */
 
 static const char default_listen[] = "127.0.0.1:9100";
-static const char *listen_addr = default_listen, *report_path, *token_file, *port_file;
+static const char *listen_addr = default_listen, *soakreport_path, *token_file, *port_file;
 static double speed = 1, duration, hours = NAN;	/* hours: NAN until given (24) */
 static long seed = 1, replicas = 1;
 static struct strlist fault_specs;
@@ -49,7 +49,7 @@ static const struct opt sim_opts[] = {
 	{ "token-file", 0, OPT_STRING, &token_file, "FILE", "require 'Authorization: Bearer <token>' on /admin/*", 0, 0 },
 	{ "port-file", 0, OPT_STRING, &port_file, "FILE", "write the bound port to FILE once listening", 0, 0 },
 	{ "duration", 0, OPT_DURATION, &duration, "D", "stop serving after D of wall time (default: until SIGINT/SIGTERM)", 0, 0 },
-	{ "report", 0, OPT_STRING, &report_path, "FILE", "do not serve: write the edge report of --hours to FILE ('-' stdout)", 0, 0 },
+	{ "report", 0, OPT_STRING, &soakreport_path, "FILE", "do not serve: write the edge report of --hours to FILE ('-' stdout)", 0, 0 },
 	{ "hours", 0, OPT_DOUBLE, &hours, "H", "simulated hours for --report (default 24)", 0, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -97,7 +97,7 @@ static void
 reset_options(void)
 {
 	listen_addr = default_listen;
-	report_path = token_file = port_file = NULL;
+	soakreport_path = token_file = port_file = NULL;
 	speed = 1;
 	duration = 0;
 	hours = NAN;
@@ -289,7 +289,7 @@ handle(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 			json_error(resp, 415, "Content-Type must be application/json");
 			return;
 		}
-		if (!(body = jsonx_loadb(req->body, req->body_len, "request", &err)) ||
+		if (!(body = jsontree_loadb(req->body, req->body_len, "request", &err)) ||
 		    !json_is_object(body)) {
 			if (body)
 				snprintf(msg, sizeof(msg), "the body must be a JSON object");
@@ -356,7 +356,7 @@ serve(struct sim *sim)
 		char line[32];
 		int n = snprintf(line, sizeof(line), "%d\n", httpd_port(h));
 
-		if (fsx_write_atomic(port_file, line, (size_t)n, &err) < 0) {
+		if (atomicfile_write_atomic(port_file, line, (size_t)n, &err) < 0) {
 			httpd_stop(h);
 			pthread_mutex_destroy(&sv.mu);
 			free(sv.token);
@@ -404,17 +404,17 @@ write_report(const struct sim_config *cfg)
 	char *text;
 	int ret = 0;
 
-	if (!(rep = simreport_edge(cfg, hours, &err)))
+	if (!(rep = edgereport_edge(cfg, hours, &err)))
 		return cmd_fail("sim", &err);
-	if (strcmp(report_path, "-") == 0) {
-		text = jsonx_dumps(rep);
+	if (strcmp(soakreport_path, "-") == 0) {
+		text = jsontree_dumps(rep);
 		if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
 			fprintf(stderr, "mmops sim: cannot write the report: %s\n",
 				strerror(errno));
 			ret = 3;
 		}
 		free(text);
-	} else if (jsonx_write_file(report_path, rep, &err) < 0) {
+	} else if (jsontree_write_file(soakreport_path, rep, &err) < 0) {
 		fprintf(stderr, "mmops sim: %s\n", err.msg);
 		ret = 3;
 	}
@@ -449,12 +449,12 @@ cmd_sim(int argc, char **argv)
 		goto out;
 	}
 	/* Options of the other mode would be silently ignored: refuse them. */
-	if (!report_path && !isnan(hours)) {
+	if (!soakreport_path && !isnan(hours)) {
 		ret = opt_usage_error(&sim_help, "--hours goes with --report (serving runs until "
 				      "stopped, or for --duration of wall time)");
 		goto out;
 	}
-	if (report_path && (listen_addr != default_listen || token_file || port_file ||
+	if (soakreport_path && (listen_addr != default_listen || token_file || port_file ||
 			    duration > 0)) {
 		ret = opt_usage_error(&sim_help, "--%s does not go with --report (nothing is served)",
 				      listen_addr != default_listen ? "listen"
@@ -481,7 +481,7 @@ cmd_sim(int argc, char **argv)
 	cfg.faults = faults;
 	cfg.nfaults = fault_specs.n;
 	cfg.replicas = (unsigned)replicas;
-	if (report_path) {
+	if (soakreport_path) {
 		ret = write_report(&cfg);
 		goto out;
 	}

@@ -19,7 +19,7 @@
 #include "gates.h"
 #include "log.h"
 #include "opt.h"
-#include "report.h"
+#include "soakreport.h"
 #include "soak.h"
 #include "xalloc.h"
 
@@ -294,12 +294,12 @@ check_resume_conflicts(const struct soak_opts *rec)
 static void
 print_summary(const struct soak_report *r)
 {
-	const struct report_run *u = &r->run;
+	const struct soakreport_run *u = &r->run;
 	char el[32];
 	size_t i;
 
 	clock_format_duration(u->elapsed, el, sizeof(el));
-	printf("soak: %s (%s, %s, %lu samples, %lu missing)\n", report_verdict(r), u->source, el,
+	printf("soak: %s (%s, %s, %lu samples, %lu missing)\n", soakreport_verdict(r), u->source, el,
 	       u->samples, u->missing);
 	printf("  %-20s %-4s %-8s %-22s %s\n", "gate", "kind", "verdict", "value", "threshold");
 	for (i = 0; i < r->ngates; i++) {
@@ -327,11 +327,11 @@ write_reports(const struct soak_report *r)
 		const char **path;
 		int (*fn)(const struct soak_report *, const char *, struct mm_err *);
 	} w[] = {
-		{ &export_json, report_write_metrics },
-		{ &export_md, report_write_markdown },
-		{ &gate_summary, report_write_gates },
-		{ &export_html, report_write_html },
-		{ &junit, report_write_junit },
+		{ &export_json, soakreport_write_metrics },
+		{ &export_md, soakreport_write_markdown },
+		{ &gate_summary, soakreport_write_gates },
+		{ &export_html, soakreport_write_html },
+		{ &junit, soakreport_write_junit },
 	};
 	size_t i;
 	int failed = 0;

@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "cmds.h"
 #include "err.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "http.h"
 #include "httpd.h"
 #include "log.h"
@@ -222,7 +222,7 @@ cmd_watch(int argc, char **argv)
 		char pb[16];
 		int n = snprintf(pb, sizeof(pb), "%d\n", watch_port(w));
 
-		if (fsx_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
+		if (atomicfile_write_atomic(o.port_file, pb, (size_t)n, &err) < 0) {
 			watch_stop(w);
 			rc = cmd_fail("watch", &err);
 			goto out;

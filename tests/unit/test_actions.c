@@ -24,7 +24,7 @@
 #include "helpers.h"
 #include "http.h"
 #include "httpd.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 #define MAX_SEEN 64
@@ -192,15 +192,15 @@ test_rollback_runs_actions_in_order_once(void **state)
 	assert_string_equal(stub->body[0], "{\"replicas\": 0, \"why\": \"Hard\\\"A #3\"}");
 	assert_string_equal(stub->auth[0], "Bearer t0ken");
 	assert_string_equal(stub->body[3], "{\"text\": \"rollback critical\"}");
-	assert_string_equal(jsonx_str(json_array_get(res, 0), "result", ""), "ok");
+	assert_string_equal(jsontree_str(json_array_get(res, 0), "result", ""), "ok");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "http_status")),
 			 200);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "attempts")), 1);
-	assert_string_equal(jsonx_str(json_array_get(res, 3), "result", ""), "skipped");
-	assert_string_equal(jsonx_str(json_array_get(res, 3), "reason", ""),
+	assert_string_equal(jsontree_str(json_array_get(res, 3), "result", ""), "skipped");
+	assert_string_equal(jsontree_str(json_array_get(res, 3), "reason", ""),
 			    "variable 'empty' is empty");
 	/* the secret never shows in a result */
-	assert_null(strstr(jsonx_str(json_array_get(res, 0), "target", ""), "t0ken"));
+	assert_null(strstr(jsontree_str(json_array_get(res, 0), "target", ""), "t0ken"));
 	json_decref(res);
 	policy_free(p);
 }
@@ -237,12 +237,12 @@ test_plan_runs_nothing_and_masks_secrets(void **state)
 	assert_int_equal(stub->n, 0);
 	assert_int_equal(json_array_size(plan), 5);
 	a0 = json_array_get(plan, 0);
-	assert_string_equal(jsonx_str(a0, "status", ""), "planned");
-	assert_string_equal(jsonx_str(a0, "method", ""), "POST");
-	assert_string_equal(jsonx_str(a0, "body", ""), "{\"replicas\": 0, \"why\": \"HardA #3\"}");
-	assert_string_equal(jsonx_str(json_object_get(a0, "headers"), "Authorization", ""),
+	assert_string_equal(jsontree_str(a0, "status", ""), "planned");
+	assert_string_equal(jsontree_str(a0, "method", ""), "POST");
+	assert_string_equal(jsontree_str(a0, "body", ""), "{\"replicas\": 0, \"why\": \"HardA #3\"}");
+	assert_string_equal(jsontree_str(json_object_get(a0, "headers"), "Authorization", ""),
 			    "Bearer ***");
-	assert_string_equal(jsonx_str(json_array_get(plan, 3), "status", ""), "skipped");
+	assert_string_equal(jsontree_str(json_array_get(plan, 3), "status", ""), "skipped");
 	s = json_dumps(plan, 0);
 	assert_null(strstr(s, "t0ken"));
 	free(s);
@@ -262,7 +262,7 @@ test_retries_5xx_and_stops_on_success(void **state)
 	stub->flaky_left = 2;
 	mk_ctx(&f, "HardA", DECISION_ROLLBACK);
 	r = actions_run_one(&p->actions[0], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "ok");
+	assert_string_equal(jsontree_str(r, "result", ""), "ok");
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 3);
 	assert_int_equal(stub->n, 3);
 	json_decref(r);
@@ -280,11 +280,11 @@ test_4xx_is_final_and_reported(void **state)
 	(void)state;
 	mk_ctx(&f, "HardA", DECISION_ROLLBACK);
 	r = actions_run_one(&p->actions[0], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "failed");
+	assert_string_equal(jsontree_str(r, "result", ""), "failed");
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 1);
 	assert_int_equal(json_integer_value(json_object_get(r, "http_status")), 400);
 	/* the control byte of the answer is not copied into the report */
-	assert_string_equal(jsonx_str(r, "error", ""), "HTTP 400: nope");
+	assert_string_equal(jsontree_str(r, "error", ""), "HTTP 400: nope");
 	json_decref(r);
 	policy_free(p);
 }
@@ -303,12 +303,12 @@ test_transport_error_and_timeout_are_retried_then_fail(void **state)
 		 "    http: {url: 'http://127.0.0.1:%d/slow'}\n");
 	mk_ctx(&f, "HardA", DECISION_ROLLBACK);
 	r = actions_run_one(&p->actions[0], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "failed");
+	assert_string_equal(jsontree_str(r, "result", ""), "failed");
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 3);
 	assert_non_null(json_object_get(r, "error"));
 	json_decref(r);
 	r = actions_run_one(&p->actions[1], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "failed");
+	assert_string_equal(jsontree_str(r, "result", ""), "failed");
 	assert_null(json_object_get(r, "http_status"));
 	json_decref(r);
 	policy_free(p);
@@ -337,7 +337,7 @@ test_command_gets_alert_values_as_argv_not_shell(void **state)
 	mk_ctx(&f, "$(touch PWNED); `touch PWNED`", DECISION_ROLLBACK);
 	f.lab[0].value = xasprintf("$(touch %s); `touch %s`", pwned, pwned);
 	r = actions_run_one(&p->actions[0], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "ok");
+	assert_string_equal(jsontree_str(r, "result", ""), "ok");
 	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 0);
 	assert_int_equal(buf_read_file(&b, out, &err), 0);
 	assert_non_null(strstr(b.data, "$(touch "));
@@ -368,10 +368,10 @@ test_failing_command_is_retried_and_reports_stderr(void **state)
 	(void)state;
 	mk_ctx(&f, "HardA", DECISION_ROLLBACK);
 	r = actions_run_one(&p->actions[0], &f.c, NULL);
-	assert_string_equal(jsonx_str(r, "result", ""), "failed");
+	assert_string_equal(jsontree_str(r, "result", ""), "failed");
 	assert_int_equal(json_integer_value(json_object_get(r, "attempts")), 2);
 	assert_int_equal(json_integer_value(json_object_get(r, "exit_code")), 4);
-	assert_string_equal(jsonx_str(r, "error", ""), "exit 4: broken");
+	assert_string_equal(jsontree_str(r, "error", ""), "exit 4: broken");
 	json_decref(r);
 	policy_free(p);
 }

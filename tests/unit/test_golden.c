@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "golden.h"
-#include "jsonx.h"
+#include "jsontree.h"
 
 struct cmp {
 	struct golden_doc base, act;
@@ -391,7 +391,7 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 	assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
 	assert_int_equal(out.data[out.len - 1], '\n');
 	assert_non_null(strstr(out.data, "\"actual\": {\"k\":[1,2]},"));
-	j = jsonx_loadb(out.data, out.len, "report", &err);
+	j = jsontree_loadb(out.data, out.len, "report", &err);
 	assert_non_null(j);
 	assert_true(json_is_true(json_object_get(j, "drift")));
 	assert_int_equal(json_integer_value(json_object_get(j, "drift_count")), 4);
@@ -408,7 +408,7 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 	buf_release(&out);
 	cmp_done(&c);
 
-	/* with scalar drift values it is byte for byte jsonx_dumps()' canonical form */
+	/* with scalar drift values it is byte for byte jsontree_dumps()' canonical form */
 	{
 		const char *ign[] = {"/t", NULL};
 		char *canon;
@@ -416,9 +416,9 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 		cmp_run(&c, "{\"b\": 1.5, \"a\": [true, \"x\"], \"t\": 0}",
 			"{\"a\": [false], \"b\": 2}", 1e-9, 0.001, ign);
 		assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
-		j = jsonx_loadb(out.data, out.len, "report", &err);
+		j = jsontree_loadb(out.data, out.len, "report", &err);
 		assert_non_null(j);
-		canon = jsonx_dumps(j);
+		canon = jsontree_dumps(j);
 		assert_string_equal(out.data, canon);
 		free(canon);
 		json_decref(j);
@@ -428,7 +428,7 @@ test_golden_json_report_is_canonical_and_keeps_digits(void **state)
 	/* no drift: drift false, empty list */
 	cmp_run(&c, "{}", "{}", 1e-9, 0, NULL);
 	assert_int_equal(golden_render_json(&c.base, &c.act, &c.o, &c.r, &out), 0);
-	j = jsonx_loadb(out.data, out.len, "report", &err);
+	j = jsontree_loadb(out.data, out.len, "report", &err);
 	assert_non_null(j);
 	assert_true(json_is_false(json_object_get(j, "drift")));
 	assert_int_equal(json_array_size(json_object_get(j, "drifts")), 0);

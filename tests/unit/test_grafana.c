@@ -15,7 +15,7 @@
 #include "grafana.h"
 #include "helpers.h"
 #include "httpd.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 /* ---- PromQL metric names ------------------------------------------------ */
@@ -102,7 +102,7 @@ test_normalize_drops_churn_only_and_copies(void **state)
 	json_t *d = json_pack("{s:i, s:s, s:i, s:i, s:s, s:[]}", "id", 7, "uid", "u", "version", 4,
 			      "iteration", 123, "title", "T", "panels");
 	json_t *n = grafana_normalize(d);
-	char *s = jsonx_dumps_compact(n);
+	char *s = jsontree_dumps_compact(n);
 
 	assert_string_equal(s, "{\"panels\":[],\"title\":\"T\",\"uid\":\"u\"}");
 	assert_int_equal(json_integer_value(json_object_get(d, "version")), 4); /* input kept */
@@ -349,9 +349,9 @@ test_save_sends_id_null_folder_and_base_version(void **state)
 	sent = json_loads(last_body, 0, NULL);
 	assert_true(json_is_null(json_object_get(json_object_get(sent, "dashboard"), "id")));
 	assert_null(json_object_get(json_object_get(sent, "dashboard"), "iteration"));
-	assert_string_equal(jsonx_str(sent, "folderUid", "?"), "ops");
-	assert_string_equal(jsonx_str(sent, "message", "?"), "m");
-	assert_false(jsonx_bool(sent, "overwrite", 1));
+	assert_string_equal(jsontree_str(sent, "folderUid", "?"), "ops");
+	assert_string_equal(jsontree_str(sent, "message", "?"), "m");
+	assert_false(jsontree_bool(sent, "overwrite", 1));
 	assert_string_equal(body, last_body);
 	assert_int_equal(json_integer_value(json_object_get(d, "id")), 9); /* the caller's copy */
 	json_decref(sent);

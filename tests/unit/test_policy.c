@@ -87,22 +87,22 @@ test_deploy_policy_detects_the_seed_hard_gates(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(seed_hard) / sizeof(seed_hard[0]); i++) {
 		assert_int_equal(policy_classify(p, mk(&t, "alertname", seed_hard[i], NULL, NULL,
-						       NULL, NULL), why, sizeof(why)), GATE_HARD);
+						       NULL, NULL), why, sizeof(why)), HARDNESS_HARD);
 		assert_non_null(strstr(why, seed_hard[i]));
 	}
 	for (i = 0; i < sizeof(seed_soft) / sizeof(seed_soft[0]); i++)
 		assert_int_equal(policy_classify(p, mk(&t, "alertname", seed_soft[i], NULL, NULL,
-						       NULL, NULL), why, sizeof(why)), GATE_SOFT);
+						       NULL, NULL), why, sizeof(why)), HARDNESS_SOFT);
 	assert_int_equal(policy_classify(p, mk(&t, "alertname", "Watchdog", NULL, NULL, NULL, NULL),
-					 why, sizeof(why)), GATE_NONE);
+					 why, sizeof(why)), HARDNESS_NONE);
 	assert_string_equal(why, "");
 	/* the alert's own gate label counts, whatever its name */
 	assert_int_equal(policy_classify(p, mk(&t, "alertname", "NewHardAlert", "gate", "hard", NULL,
-					       NULL), why, sizeof(why)), GATE_HARD);
+					       NULL), why, sizeof(why)), HARDNESS_HARD);
 	assert_string_equal(why, "matcher gate=\"hard\"");
 	/* hard wins over soft */
 	assert_int_equal(policy_classify(p, mk(&t, "alertname", "SoakWSLagHigh", "gate", "hard",
-					       NULL, NULL), why, sizeof(why)), GATE_HARD);
+					       NULL, NULL), why, sizeof(why)), HARDNESS_HARD);
 	assert_float_equal(p->cooldown, 900, 0);
 	assert_int_equal(policy_count_actions(p, DECISION_ROLLBACK), 5);
 	assert_int_equal(policy_count_actions(p, DECISION_NOTIFY), 2);

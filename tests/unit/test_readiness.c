@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "jsonx.h"
+#include "jsontree.h"
 #include "readiness.h"
 #include "xalloc.h"
 
@@ -92,13 +92,13 @@ points(const json_t *s)
 static const char *
 status(const json_t *s)
 {
-	return jsonx_str(s, "status", "?");
+	return jsontree_str(s, "status", "?");
 }
 
 static void
 assert_reason_has(const json_t *s, const char *needle)
 {
-	const char *r = jsonx_str(s, "reason", "");
+	const char *r = jsontree_str(s, "reason", "");
 
 	if (!strstr(r, needle))
 		fail_msg("reason '%s' lacks '%s'", r, needle);
@@ -270,9 +270,9 @@ test_readiness_gates_all_hard_pass_scores_full_and_reports_soft(void **state)
 	assert_reason_has(s, "all 2 hard gates passed");
 	assert_reason_has(s, "maker_share (fail)");
 	ev = json_object_get(s, "evidence");
-	assert_string_equal(jsonx_str(ev, "path", ""), "gates.json");
+	assert_string_equal(jsontree_str(ev, "path", ""), "gates.json");
 	assert_int_equal(json_array_size(json_object_get(ev, "soft_not_passed")), 1);
-	assert_true(jsonx_num(json_array_get(json_object_get(ev, "soft_not_passed"), 0), "value",
+	assert_true(jsontree_num(json_array_get(json_object_get(ev, "soft_not_passed"), 0), "value",
 			      0) == 0.8);
 	json_decref(s);
 }
@@ -356,7 +356,7 @@ test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree(void **s
 	(void)state;
 	s = gates("{\"gates\": [{\"name\": \"mystery\", \"verdict\": \"fail\"}]}");
 	assert_int_equal(points(s), 0);
-	assert_int_equal(jsonx_num(json_object_get(s, "evidence"), "gates_without_kind", 0), 1);
+	assert_int_equal(jsontree_num(json_object_get(s, "evidence"), "gates_without_kind", 0), 1);
 	json_decref(s);
 	s = gates("{\"verdict\": \"FAIL\", \"gates\": [{\"name\": \"a\", \"hard\": true, "
 		  "\"verdict\": \"pass\"}]}");
@@ -378,7 +378,7 @@ test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree(void **s
 		  "\"a\", \"kind\": \"hard\", \"verdict\": \"pass\"}]}");
 	assert_int_equal(points(s), 30);
 	assert_reason_has(s, "all 1 hard gates passed (simulated soak)");
-	assert_string_equal(jsonx_str(json_object_get(s, "evidence"), "source", ""), "mock");
+	assert_string_equal(jsontree_str(json_object_get(s, "evidence"), "source", ""), "mock");
 	json_decref(s);
 }
 
@@ -399,7 +399,7 @@ test_readiness_golden_scores_no_drift_only(void **state)
 	s = golden("{\"drift\": false, \"drift_count\": 0, \"baseline\": \"b.json\"}");
 	assert_string_equal(status(s), "pass");
 	assert_int_equal(points(s), 20);
-	assert_string_equal(jsonx_str(json_object_get(s, "evidence"), "baseline", ""), "b.json");
+	assert_string_equal(jsontree_str(json_object_get(s, "evidence"), "baseline", ""), "b.json");
 	json_decref(s);
 	s = golden("{\"drift\": true, \"drift_count\": 3, \"drifts\": [{\"pointer\": \"/a/0\"}]}");
 	assert_string_equal(status(s), "fail");
@@ -465,7 +465,7 @@ test_readiness_junit_section_files(void **state)
 	r = readiness_score_section(&s);
 	assert_string_equal(status(r), "pass");
 	assert_int_equal(points(r), 20);
-	assert_int_equal(jsonx_num(json_object_get(r, "evidence"), "tests", 0), 6);
+	assert_int_equal(jsontree_num(json_object_get(r, "evidence"), "tests", 0), 6);
 	assert_reason_has(r, "6 tests, 0 failures, 0 errors (1 skipped)");
 	json_decref(r);
 
@@ -516,8 +516,8 @@ test_readiness_alert_rules_complete_file_passes(void **state)
 	assert_string_equal(status(s), "pass");
 	assert_int_equal(points(s), 15);
 	ev = json_object_get(s, "evidence");
-	assert_int_equal(jsonx_num(ev, "rules", 0), 3);
-	assert_int_equal(jsonx_num(ev, "alerts", 0), 2);
+	assert_int_equal(jsontree_num(ev, "rules", 0), 3);
+	assert_int_equal(jsontree_num(ev, "alerts", 0), 2);
 	assert_int_equal(json_array_size(json_object_get(ev, "missing")), 0);
 	json_decref(s);
 }
@@ -550,8 +550,8 @@ test_readiness_alert_rules_missing_or_incomplete_alerts_fail(void **state)
 	assert_reason_has(s, "SoakLatencyP95High: no for");
 	inc = json_object_get(json_object_get(s, "evidence"), "incomplete");
 	assert_int_equal(json_array_size(inc), 2);
-	assert_string_equal(jsonx_str(json_array_get(inc, 0), "at", ""), "4:9");
-	assert_non_null(strstr(jsonx_str(json_array_get(inc, 1), "problem", ""), "for:"));
+	assert_string_equal(jsontree_str(json_array_get(inc, 0), "at", ""), "4:9");
+	assert_non_null(strstr(jsontree_str(json_array_get(inc, 1), "problem", ""), "for:"));
 	json_decref(s);
 
 	s = alerts("groups:\n  - name: g\n    rules:\n      - alert: SoakWSLagHigh\n"
@@ -613,9 +613,9 @@ test_readiness_rollback_policy_loads_and_rolls_back_hard_alerts(void **state)
 	assert_string_equal(status(s), "pass");
 	assert_int_equal(points(s), 15);
 	ev = json_object_get(s, "evidence");
-	assert_string_equal(jsonx_str(ev, "cooldown", ""), "15m");
-	assert_int_equal(jsonx_num(ev, "rollback_actions", 0), 1);
-	assert_int_equal(jsonx_num(ev, "hard_alertnames", 0), 2);
+	assert_string_equal(jsontree_str(ev, "cooldown", ""), "15m");
+	assert_int_equal(jsontree_num(ev, "rollback_actions", 0), 1);
+	assert_int_equal(jsontree_num(ev, "hard_alertnames", 0), 2);
 	json_decref(s);
 }
 
@@ -679,7 +679,7 @@ test_readiness_missing_or_unreadable_evidence_costs_the_section(void **state)
 	assert_string_equal(status(r), "missing");
 	assert_int_equal(points(r), 0);
 	assert_reason_has(r, "does not exist");
-	assert_string_equal(jsonx_str(json_object_get(r, "evidence"), "path", ""), files[0]);
+	assert_string_equal(jsontree_str(json_object_get(r, "evidence"), "path", ""), files[0]);
 	json_decref(r);
 	free(files[0]);
 	/* A directory cannot be read as a report. */
@@ -732,12 +732,12 @@ test_readiness_score_go_and_hold_both_validate(void **state)
 	load_conf_for_tmp(&c, "{\"drift\": false, \"drift_count\": 0}");
 	doc = readiness_score(&c, 0);
 	assert_int_equal(json_integer_value(json_object_get(doc, "score")), 100);
-	assert_string_equal(jsonx_str(doc, "verdict", ""), "GO");
-	assert_string_equal(jsonx_str(json_object_get(doc, "runtime"), "utc", ""),
+	assert_string_equal(jsontree_str(doc, "verdict", ""), "GO");
+	assert_string_equal(jsontree_str(json_object_get(doc, "runtime"), "utc", ""),
 			    "1970-01-01T00:00:00Z");
-	assert_string_equal(jsonx_str(json_object_get(doc, "runtime"), "version", ""),
+	assert_string_equal(jsontree_str(json_object_get(doc, "runtime"), "version", ""),
 			    MMOPS_VERSION);
-	assert_string_equal(jsonx_str(doc, "tool", ""), "mmops");
+	assert_string_equal(jsontree_str(doc, "tool", ""), "mmops");
 	assert_int_equal(readiness_validate(doc, &p), 0);
 	json_decref(doc);
 	readiness_conf_release(&c);
@@ -745,8 +745,8 @@ test_readiness_score_go_and_hold_both_validate(void **state)
 	load_conf_for_tmp(&c, "{\"drift\": true, \"drift_count\": 1}");
 	doc = readiness_score(&c, 1760140800);
 	assert_int_equal(json_integer_value(json_object_get(doc, "score")), 80);
-	assert_string_equal(jsonx_str(doc, "verdict", ""), "HOLD");
-	assert_string_equal(jsonx_str(json_object_get(doc, "runtime"), "utc", ""),
+	assert_string_equal(jsontree_str(doc, "verdict", ""), "HOLD");
+	assert_string_equal(jsontree_str(json_object_get(doc, "runtime"), "utc", ""),
 			    "2025-10-11T00:00:00Z");
 	assert_int_equal(readiness_validate(doc, &p), 0);
 	json_decref(doc);
@@ -764,8 +764,8 @@ test_readiness_score_is_deterministic(void **state)
 	load_conf_for_tmp(&c, "{\"drift\": false}");
 	a = readiness_score(&c, 0);
 	b = readiness_score(&c, 0);
-	sa = jsonx_dumps(a);
-	sb = jsonx_dumps(b);
+	sa = jsontree_dumps(a);
+	sb = jsontree_dumps(b);
 	assert_string_equal(sa, sb);
 	free(sa);
 	free(sb);
@@ -790,7 +790,7 @@ expect_problems(const char *text, const char *const *want, size_t nwant)
 {
 	struct readiness_problems p = { 0 };
 	struct mm_err err;
-	json_t *doc = jsonx_loadb(text, strlen(text), "r.json", &err);
+	json_t *doc = jsontree_loadb(text, strlen(text), "r.json", &err);
 	size_t i, j;
 
 	assert_non_null(doc);

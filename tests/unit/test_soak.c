@@ -18,8 +18,8 @@
 
 #include "buf.h"
 #include "gates.h"
-#include "jsonx.h"
-#include "report.h"
+#include "jsontree.h"
+#include "soakreport.h"
 #include "soak.h"
 
 static const char synth_gates[] =
@@ -140,7 +140,7 @@ test_feed_aggregates_after_warmup(void **st)
 	assert_int_equal(find_gate(&r, "gone")->verdict, VERDICT_NO_DATA);
 	assert_int_equal(find_gate(&r, "wrong")->verdict, VERDICT_ERROR);
 	assert_non_null(strstr(find_gate(&r, "wrong")->reason, "gauge"));
-	assert_string_equal(report_verdict(&r), "fail");
+	assert_string_equal(soakreport_verdict(&r), "fail");
 	assert_int_equal(soak_exit_code(&r), 1);
 	/* The recorded series has every gauge aggregate. */
 	assert_int_equal(r.nseries, 1);
@@ -355,10 +355,10 @@ copy_at(const struct soak_progress *p, void *ctx)
 static char *
 dump_results(struct soak_report *r)
 {
-	json_t *m = report_metrics_json(r), *g = report_gates_json(r);
+	json_t *m = soakreport_metrics_json(r), *g = soakreport_gates_json(r);
 	json_t *both = json_pack("{s:O,s:O}", "series", json_object_get(m, "series"), "gates",
 				 json_object_get(g, "gates"));
-	char *text = jsonx_dumps(both);
+	char *text = jsontree_dumps(both);
 
 	json_decref(m);
 	json_decref(g);

@@ -25,8 +25,8 @@
 #include "helpers.h"
 #include "http.h"
 #include "httpd.h"
-#include "jsonx.h"
-#include "ledger.h"
+#include "jsontree.h"
+#include "decisions.h"
 #include "watch.h"
 #include "xalloc.h"
 
@@ -243,7 +243,7 @@ hook(struct fx *f, const char *body, const char *auth, struct reply *r)
 static const char *
 decision(const struct reply *r, size_t i)
 {
-	return jsonx_str(json_array_get(json_object_get(r->json, "alerts"), i), "decision", "?");
+	return jsontree_str(json_array_get(json_object_get(r->json, "alerts"), i), "decision", "?");
 }
 
 static char *
@@ -283,7 +283,7 @@ test_seed_hard_gate_rolls_back_exactly_once(void **state)
 	assert_int_equal(json_integer_value(json_object_get(a0, "rollback_id")), 1);
 	acts = json_object_get(a0, "actions");
 	assert_int_equal(json_array_size(acts), 4);
-	assert_string_equal(jsonx_str(json_array_get(acts, 0), "status", ""), "queued");
+	assert_string_equal(jsontree_str(json_array_get(acts, 0), "status", ""), "queued");
 	assert_false(json_is_true(json_object_get(r.json, "dry_run")));
 	json_decref(r.json);
 	/* a retry and a second Alertmanager deliver the same alert */
@@ -346,10 +346,10 @@ test_dry_run_reports_and_runs_nothing(void **state)
 	assert_string_equal(decision(&r, 0), "rollback");
 	acts = json_object_get(json_array_get(json_object_get(r.json, "alerts"), 0), "actions");
 	assert_int_equal(json_array_size(acts), 4);
-	assert_string_equal(jsonx_str(json_array_get(acts, 0), "status", ""), "planned");
-	assert_non_null(strstr(jsonx_str(json_array_get(acts, 0), "url", ""), "/admin/scale"));
-	assert_string_equal(jsonx_str(json_array_get(acts, 0), "body", ""), "{\"replicas\": 0}");
-	assert_non_null(strstr(jsonx_str(json_array_get(acts, 1), "url", ""), "/admin/breaker"));
+	assert_string_equal(jsontree_str(json_array_get(acts, 0), "status", ""), "planned");
+	assert_non_null(strstr(jsontree_str(json_array_get(acts, 0), "url", ""), "/admin/scale"));
+	assert_string_equal(jsontree_str(json_array_get(acts, 0), "body", ""), "{\"replicas\": 0}");
+	assert_non_null(strstr(jsontree_str(json_array_get(acts, 1), "url", ""), "/admin/breaker"));
 	json_decref(r.json);
 	assert_int_equal(watch_wait_idle(f->w, 5), 0);
 	assert_int_equal(admin_calls(), 0);
@@ -388,7 +388,7 @@ test_answer_does_not_wait_for_actions_and_one_rollback_at_a_time(void **state)
 	hook(f, b2, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(decision(&r, 0), "cooldown");
-	assert_non_null(strstr(jsonx_str(json_array_get(json_object_get(r.json, "alerts"), 0),
+	assert_non_null(strstr(jsontree_str(json_array_get(json_object_get(r.json, "alerts"), 0),
 					 "reason", ""), "rollback 1 is in progress"));
 	json_decref(r.json);
 	pthread_mutex_lock(&adm->mu);
@@ -444,23 +444,23 @@ test_unfinished_rollback_is_resumed_at_start(void **state)
 {
 	struct fx *f = *state;
 	char *body = payload("firing", "SoakCircuitBreakerOpen", "r1", "2025-10-11T10:00:00Z");
-	struct ledger_opts o;
-	struct ledger_verdict v;
+	struct decisions_opts o;
+	struct decisions_verdict v;
 	struct alert_payload p;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 	uint64_t seq;
 
 	/* a watcher that decided and died before its actions finished */
 	memset(&o, 0, sizeof(o));
 	o.state_dir = f->state_dir;
-	assert_non_null(l = ledger_open(&o, 1760000000, &err));
+	assert_non_null(l = decisions_open(&o, 1760000000, &err));
 	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
-	assert_int_equal(ledger_decide(l, f->pol, &p, 1760000000, 0, &v, &seq, &err), 0);
-	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	assert_int_equal(decisions_decide(l, f->pol, &p, 1760000000, 0, &v, &seq, &err), 0);
+	assert_int_equal(decisions_commit(l, seq, &err), 0);
 	assert_int_equal(v.kind, DECISION_ROLLBACK);
-	ledger_job_free(v.job);
-	ledger_close(l, 1760000001);
+	decisions_job_free(v.job);
+	decisions_close(l, 1760000001);
 	alert_payload_release(&p);
 	start(f, 0, NULL, NULL);
 	assert_int_equal(watch_wait_idle(f->w, 20), 0);
@@ -513,12 +513,12 @@ test_refusals(void **state)
 	json_decref(r.json);
 	request(f, "POST", "/alert-hook", "application/json", "{\"alerts\": [", 12, NULL, &r);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(jsonx_str(r.json, "error", ""), "body:1:"));
+	assert_non_null(strstr(jsontree_str(r.json, "error", ""), "body:1:"));
 	json_decref(r.json);
 	request(f, "POST", "/alert-hook", "application/json", "{\"alerts\": [{\"status\": 1}]}", 27,
 		NULL, &r);
 	assert_int_equal(r.status, 400);
-	assert_string_equal(jsonx_str(r.json, "error", ""),
+	assert_string_equal(jsontree_str(r.json, "error", ""),
 			    "alerts[0].status: expected a string, got a number");
 	json_decref(r.json);
 	buf_adds(&big, "{\"alerts\":[],\"x\":\"");
@@ -623,7 +623,7 @@ test_undurable_decision_is_answered_500_and_runs_nothing(void **state)
 	hook(f, body.data, NULL, &r);
 	setrlimit(RLIMIT_FSIZE, &old);
 	assert_int_equal(r.status, 500);
-	assert_non_null(strstr(jsonx_str(r.json, "error", ""), "cannot append to the journal"));
+	assert_non_null(strstr(jsontree_str(r.json, "error", ""), "cannot append to the journal"));
 	json_decref(r.json);
 	/* Alertmanager retries: refused again (fail closed until a restart), nothing ran */
 	hook(f, body.data, NULL, &r);

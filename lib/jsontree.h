@@ -1,5 +1,5 @@
 /*
- * jsonx.h - jansson helpers shared by every command.
+ * jsontree.h - jansson helpers shared by every command.
  *
  * Loading refuses duplicate keys and NaN/Infinity and reports
  * "file:line:col: what"; dumping is the project's one canonical form:
@@ -18,52 +18,52 @@
 #include "buf.h"
 #include "err.h"
 
-#define JSONX_MAX_FILE ((size_t)1 << 30)	/* 1 GiB: the most any JSON input may be */
+#define JSONTREE_MAX_FILE ((size_t)1 << 30)	/* 1 GiB: the most any JSON input may be */
 
 /*
  * Parse len bytes named name (used in the error position).  Duplicate keys
  * are an error.  Returns a new reference or NULL and err (MM_E_PARSE, with
  * name:line:col).
  */
-json_t *jsonx_loadb(const char *data, size_t len, const char *name, struct mm_err *err);
+json_t *jsontree_loadb(const char *data, size_t len, const char *name, struct mm_err *err);
 
 /* Read and parse a file ("-" is stdin); MM_E_IO when it cannot be read. */
-json_t *jsonx_load_file(const char *path, struct mm_err *err);
+json_t *jsontree_load_file(const char *path, struct mm_err *err);
 
-#define JSONX_REAL_MAX 32	/* bytes jsonx_format_real() may need, NUL included */
+#define JSONTREE_REAL_MAX 32	/* bytes jsontree_format_real() may need, NUL included */
 
 /*
  * The shortest decimal text that strtod() reads back as v exactly, spelt as
  * jansson spells a real ("0.1", "2.0", "1e300", "-0.0"); "null" for NaN and
- * infinities.  Writes at most n bytes (JSONX_REAL_MAX is always enough);
+ * infinities.  Writes at most n bytes (JSONTREE_REAL_MAX is always enough);
  * returns the length.
  */
-size_t jsonx_format_real(double v, char *out, size_t n);
+size_t jsontree_format_real(double v, char *out, size_t n);
 
 /*
  * Append the canonical text of j to b (compact: one line without a newline;
  * else indent 2 and a trailing newline).  -1 when b's cap was hit.
  */
-int jsonx_dump_buf(const json_t *j, struct buf *b, int compact);
+int jsontree_dump_buf(const json_t *j, struct buf *b, int compact);
 
 /* Canonical text of j: sorted keys, indent 2, trailing newline.  Caller frees. */
-char *jsonx_dumps(const json_t *j);
+char *jsontree_dumps(const json_t *j);
 
 /* One line, sorted keys, no trailing newline (for JSON lines).  Caller frees. */
-char *jsonx_dumps_compact(const json_t *j);
+char *jsontree_dumps_compact(const json_t *j);
 
-/* Write the canonical text of j to path atomically (fsx_write_atomic). */
-int jsonx_write_file(const char *path, const json_t *j, struct mm_err *err);
+/* Write the canonical text of j to path atomically (atomicfile_write_atomic). */
+int jsontree_write_file(const char *path, const json_t *j, struct mm_err *err);
 
 /* A new {"tool":"mmops","version":MMOPS_VERSION} object. */
-json_t *jsonx_tool_meta(void);
+json_t *jsontree_tool_meta(void);
 
 /* Borrowed lookups that return a fallback when the key is absent or of another type. */
-const char *jsonx_str(const json_t *obj, const char *key, const char *dflt);
-double jsonx_num(const json_t *obj, const char *key, double dflt);
-int jsonx_bool(const json_t *obj, const char *key, int dflt);
+const char *jsontree_str(const json_t *obj, const char *key, const char *dflt);
+double jsontree_num(const json_t *obj, const char *key, double dflt);
+int jsontree_bool(const json_t *obj, const char *key, int dflt);
 
 /* A JSON number for v, or null when v is NaN or infinite (JSON has neither). */
-json_t *jsonx_real(double v);
+json_t *jsontree_real(double v);
 
 #endif

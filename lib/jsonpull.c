@@ -1,13 +1,13 @@
 /*
- * jsonscan.c - the strict pull scanner behind golden compare (see
- * jsonscan.h).  It never builds a tree: values are validated where they lie
+ * jsonpull.c - the strict pull scanner behind golden compare (see
+ * jsonpull.h).  It never builds a tree: values are validated where they lie
  * and handed back as spans.  The hot loops are strings (eight bytes at a
  * time while they hold nothing but printable ASCII) and whitespace (eight
  * spaces at a time, for pretty-printed reports); everything else is a plain
  * byte-at-a-time state machine.  Per open container the scanner keeps one
  * level: whether a member was read yet and, for objects, the keys seen so
  * far for the duplicate check - a linear scan for small objects, a hash
- * table once an object passes JSONSCAN_LINEAR_KEYS keys.  Levels are reused
+ * table once an object passes JSONPULL_LINEAR_KEYS keys.  Levels are reused
  * from object to object, so a steady scan allocates nothing.
  */
 #include <stdarg.h>
@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonscan.h"
+#include "jsonpull.h"
 #include "xalloc.h"
 
-#define JSONSCAN_LINEAR_KEYS 16	  /* up to this many keys: no hash table */
-#define JSONSCAN_KEEP_TABLE  1024 /* bigger tables are freed when their object ends */
+#define JSONPULL_LINEAR_KEYS 16	  /* up to this many keys: no hash table */
+#define JSONPULL_KEEP_TABLE  1024 /* bigger tables are freed when their object ends */
 #define CHUNK_MIN	     4096
 
 /* Decoded keys that had escapes live in chunks that never move. */
@@ -36,7 +36,7 @@ struct keyent {
 	uint32_t hash;
 };
 
-struct jsonscan_level {
+struct jsonpull_level {
 	unsigned char kind;   /* '{' or '[' */
 	unsigned char first;  /* no member read yet */
 	unsigned char hashed; /* keys are in tab */
@@ -103,7 +103,7 @@ skip_ws(const unsigned char *p, const unsigned char *end)
 }
 
 void
-jsonscan_position(const char *buf, size_t len, size_t off, unsigned long *line, unsigned long *col)
+jsonpull_position(const char *buf, size_t len, size_t off, unsigned long *line, unsigned long *col)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	unsigned long l = 1, c = 1;
@@ -123,11 +123,11 @@ jsonscan_position(const char *buf, size_t len, size_t off, unsigned long *line, 
 	*col = c;
 }
 
-static int fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
+static int fail_at(struct jsonpull *s, const unsigned char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
+fail_at(struct jsonpull *s, const unsigned char *at, const char *fmt, ...)
 {
 	unsigned long line, col;
 	char msg[MM_ERR_MSG_MAX];
@@ -138,14 +138,14 @@ fail_at(struct jsonscan *s, const unsigned char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	jsonscan_position((const char *)s->buf, (size_t)(s->end - s->buf), (size_t)(at - s->buf),
+	jsonpull_position((const char *)s->buf, (size_t)(s->end - s->buf), (size_t)(at - s->buf),
 			  &line, &col);
 	return mm_errf_at(s->err, MM_E_PARSE, s->name, line, col, "%s", msg);
 }
 
 /* Describe the byte at p for an error message ("'x'", "byte 0x01", "end of input"). */
 static const char *
-describe(const struct jsonscan *s, const unsigned char *p, char *tmp, size_t n)
+describe(const struct jsonpull *s, const unsigned char *p, char *tmp, size_t n)
 {
 	if (p >= s->end)
 		return "end of input";
@@ -157,7 +157,7 @@ describe(const struct jsonscan *s, const unsigned char *p, char *tmp, size_t n)
 }
 
 void
-jsonscan_init(struct jsonscan *s, const char *buf, size_t len, const char *name, struct mm_err *err)
+jsonpull_init(struct jsonpull *s, const char *buf, size_t len, const char *name, struct mm_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->buf = (const unsigned char *)(buf ? buf : "");
@@ -179,7 +179,7 @@ chunks_free(struct chunk *c)
 }
 
 void
-jsonscan_release(struct jsonscan *s)
+jsonpull_release(struct jsonpull *s)
 {
 	unsigned i;
 
@@ -196,13 +196,13 @@ jsonscan_release(struct jsonscan *s)
 }
 
 size_t
-jsonscan_tell(const struct jsonscan *s)
+jsonpull_tell(const struct jsonpull *s)
 {
 	return (size_t)(s->p - s->buf);
 }
 
 void
-jsonscan_seek(struct jsonscan *s, size_t off)
+jsonpull_seek(struct jsonpull *s, size_t off)
 {
 	s->p = s->buf + off;
 }
@@ -276,7 +276,7 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
  * error.
  */
 static const unsigned char *
-scan_string(struct jsonscan *s, const unsigned char *p, int *escaped)
+scan_string(struct jsonpull *s, const unsigned char *p, int *escaped)
 {
 	const unsigned char *end = s->end;
 	const unsigned char *open = p;
@@ -396,7 +396,7 @@ put_utf8(char *out, unsigned long cp)
 }
 
 size_t
-jsonscan_unescape(const char *raw, size_t rawlen, char *out)
+jsonpull_unescape(const char *raw, size_t rawlen, char *out)
 {
 	const unsigned char *p = (const unsigned char *)raw, *end = p + rawlen;
 	size_t n = 0;
@@ -457,7 +457,7 @@ is_digit(unsigned char c)
 }
 
 static const unsigned char *
-scan_number(struct jsonscan *s, const unsigned char *p, int *integer)
+scan_number(struct jsonpull *s, const unsigned char *p, int *integer)
 {
 	const unsigned char *end = s->end, *start = p;
 	char tmp[16];
@@ -512,7 +512,7 @@ static const char *const non_json_words[] = {"NaN",	  "Infinity", "nan",  "inf",
 					     "undefined", "None",     "True", "False"};
 
 static int
-bad_value(struct jsonscan *s, const unsigned char *p)
+bad_value(struct jsonpull *s, const unsigned char *p)
 {
 	char tmp[16];
 	size_t i;
@@ -535,62 +535,62 @@ bad_value(struct jsonscan *s, const unsigned char *p)
 	return fail_at(s, p, "expected a value, got %s", describe(s, p, tmp, sizeof(tmp)));
 }
 
-static const enum jsonscan_type first_type[256] = {
-    ['{'] = JSONSCAN_OBJECT, ['['] = JSONSCAN_ARRAY,  ['"'] = JSONSCAN_STRING,
-    ['-'] = JSONSCAN_NUMBER, ['0'] = JSONSCAN_NUMBER, ['1'] = JSONSCAN_NUMBER,
-    ['2'] = JSONSCAN_NUMBER, ['3'] = JSONSCAN_NUMBER, ['4'] = JSONSCAN_NUMBER,
-    ['5'] = JSONSCAN_NUMBER, ['6'] = JSONSCAN_NUMBER, ['7'] = JSONSCAN_NUMBER,
-    ['8'] = JSONSCAN_NUMBER, ['9'] = JSONSCAN_NUMBER, ['t'] = JSONSCAN_TRUE,
-    ['f'] = JSONSCAN_FALSE,  ['n'] = JSONSCAN_NULL,
+static const enum jsonpull_type first_type[256] = {
+    ['{'] = JSONPULL_OBJECT, ['['] = JSONPULL_ARRAY,  ['"'] = JSONPULL_STRING,
+    ['-'] = JSONPULL_NUMBER, ['0'] = JSONPULL_NUMBER, ['1'] = JSONPULL_NUMBER,
+    ['2'] = JSONPULL_NUMBER, ['3'] = JSONPULL_NUMBER, ['4'] = JSONPULL_NUMBER,
+    ['5'] = JSONPULL_NUMBER, ['6'] = JSONPULL_NUMBER, ['7'] = JSONPULL_NUMBER,
+    ['8'] = JSONPULL_NUMBER, ['9'] = JSONPULL_NUMBER, ['t'] = JSONPULL_TRUE,
+    ['f'] = JSONPULL_FALSE,  ['n'] = JSONPULL_NULL,
 };
 
-enum jsonscan_type
-jsonscan_peek(struct jsonscan *s)
+enum jsonpull_type
+jsonpull_peek(struct jsonpull *s)
 {
 	const unsigned char *p = skip_ws(s->p, s->end);
-	enum jsonscan_type t;
+	enum jsonpull_type t;
 
 	s->p = p;
-	if (p >= s->end || (t = first_type[*p]) == JSONSCAN_ERROR) {
+	if (p >= s->end || (t = first_type[*p]) == JSONPULL_ERROR) {
 		bad_value(s, p);
-		return JSONSCAN_ERROR;
+		return JSONPULL_ERROR;
 	}
 	return t;
 }
 
 int
-jsonscan_scalar(struct jsonscan *s, struct jsonscan_tok *tok)
+jsonpull_scalar(struct jsonpull *s, struct jsonpull_tok *tok)
 {
 	const unsigned char *p = skip_ws(s->p, s->end), *q;
-	enum jsonscan_type t = p < s->end ? first_type[*p] : JSONSCAN_ERROR;
+	enum jsonpull_type t = p < s->end ? first_type[*p] : JSONPULL_ERROR;
 
 	tok->type = t;
 	tok->off = (size_t)(p - s->buf);
 	tok->escaped = 0;
 	tok->integer = 0;
 	switch (t) {
-	case JSONSCAN_STRING:
+	case JSONPULL_STRING:
 		q = scan_string(s, p, &tok->escaped);
 		break;
-	case JSONSCAN_NUMBER:
+	case JSONPULL_NUMBER:
 		q = scan_number(s, p, &tok->integer);
 		break;
-	case JSONSCAN_TRUE:
+	case JSONPULL_TRUE:
 		q = s->end - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
 		goto literal;
-	case JSONSCAN_FALSE:
+	case JSONPULL_FALSE:
 		q = s->end - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
 		goto literal;
-	case JSONSCAN_NULL:
+	case JSONPULL_NULL:
 		q = s->end - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
 	literal:
 		if (!q)
 			bad_value(s, p);
 		break;
-	case JSONSCAN_ARRAY:
-	case JSONSCAN_OBJECT:
+	case JSONPULL_ARRAY:
+	case JSONPULL_OBJECT:
 		return fail_at(s, p, "expected a scalar, got %s",
-			       t == JSONSCAN_ARRAY ? "an array" : "an object");
+			       t == JSONPULL_ARRAY ? "an array" : "an object");
 	default:
 		return bad_value(s, p);
 	}
@@ -604,21 +604,21 @@ jsonscan_scalar(struct jsonscan *s, struct jsonscan_tok *tok)
 /* ---- containers ---- */
 
 int
-jsonscan_begin(struct jsonscan *s)
+jsonpull_begin(struct jsonpull *s)
 {
 	const unsigned char *p = skip_ws(s->p, s->end);
-	struct jsonscan_level *lv;
+	struct jsonpull_level *lv;
 
 	if (p >= s->end || (*p != '{' && *p != '['))
 		return bad_value(s, p);
-	if (s->depth >= JSONSCAN_MAX_DEPTH)
+	if (s->depth >= JSONPULL_MAX_DEPTH)
 		return fail_at(s, p, "nesting deeper than %d arrays and objects",
-			       JSONSCAN_MAX_DEPTH);
+			       JSONPULL_MAX_DEPTH);
 	if (s->depth == s->nlevels) {
 		unsigned n = s->nlevels ? s->nlevels * 2 : 16;
 
-		if (n > JSONSCAN_MAX_DEPTH)
-			n = JSONSCAN_MAX_DEPTH;
+		if (n > JSONPULL_MAX_DEPTH)
+			n = JSONPULL_MAX_DEPTH;
 		s->levels = xreallocarray(s->levels, n, sizeof(*s->levels));
 		memset(s->levels + s->nlevels, 0, (n - s->nlevels) * sizeof(*s->levels));
 		s->nlevels = n;
@@ -630,7 +630,7 @@ jsonscan_begin(struct jsonscan *s)
 		lv->nkeys = 0;
 		lv->bloom = 0;
 		if (lv->hashed) {
-			if (lv->tabsz > JSONSCAN_KEEP_TABLE) {
+			if (lv->tabsz > JSONPULL_KEEP_TABLE) {
 				free(lv->tab);
 				lv->tab = NULL;
 				lv->tabsz = 0;
@@ -673,7 +673,7 @@ key_hash(const char *k, size_t n)
 
 /* Index + 1 of the key equal to (k, n, h) in the table, or 0. */
 static size_t
-tab_find(const struct jsonscan_level *lv, const char *k, size_t n, uint32_t h, size_t *slot)
+tab_find(const struct jsonpull_level *lv, const char *k, size_t n, uint32_t h, size_t *slot)
 {
 	size_t mask = lv->tabsz - 1, j = h & mask;
 
@@ -690,7 +690,7 @@ tab_find(const struct jsonscan_level *lv, const char *k, size_t n, uint32_t h, s
 
 /* Size the table for want keys and put every key of the level in it. */
 static void
-tab_rebuild(struct jsonscan_level *lv, size_t want)
+tab_rebuild(struct jsonpull_level *lv, size_t want)
 {
 	size_t i, sz = 64, slot;
 
@@ -712,7 +712,7 @@ tab_rebuild(struct jsonscan_level *lv, size_t want)
 }
 
 static void
-key_append(struct jsonscan_level *lv, const char *k, size_t n, uint32_t h)
+key_append(struct jsonpull_level *lv, const char *k, size_t n, uint32_t h)
 {
 	if (lv->nkeys == lv->akeys) {
 		lv->akeys = lv->akeys ? lv->akeys * 2 : 16;
@@ -726,7 +726,7 @@ key_append(struct jsonscan_level *lv, const char *k, size_t n, uint32_t h)
 
 /* Remember key k of the open object; 1 if it was already there. */
 static int
-key_add(struct jsonscan_level *lv, const char *k, size_t n)
+key_add(struct jsonpull_level *lv, const char *k, size_t n)
 {
 	size_t i, slot;
 	uint32_t h;
@@ -743,7 +743,7 @@ key_add(struct jsonscan_level *lv, const char *k, size_t n)
 					return 1;
 		}
 		lv->bloom |= bit;
-		if (lv->nkeys < JSONSCAN_LINEAR_KEYS) {
+		if (lv->nkeys < JSONPULL_LINEAR_KEYS) {
 			key_append(lv, k, n, 0);
 			return 0;
 		}
@@ -768,7 +768,7 @@ key_add(struct jsonscan_level *lv, const char *k, size_t n)
 
 /* Room for n bytes of decoded key that stays put until the level is reused. */
 static char *
-arena_alloc(struct jsonscan_level *lv, size_t n)
+arena_alloc(struct jsonpull_level *lv, size_t n)
 {
 	struct chunk *c = lv->arena;
 
@@ -793,7 +793,7 @@ arena_alloc(struct jsonscan_level *lv, size_t n)
 }
 
 static int
-expect_after(struct jsonscan *s, const unsigned char *p, const char *what)
+expect_after(struct jsonpull *s, const unsigned char *p, const char *what)
 {
 	char tmp[16];
 
@@ -801,9 +801,9 @@ expect_after(struct jsonscan *s, const unsigned char *p, const char *what)
 }
 
 int
-jsonscan_obj_next(struct jsonscan *s, struct jsonscan_key *key)
+jsonpull_obj_next(struct jsonpull *s, struct jsonpull_key *key)
 {
-	struct jsonscan_level *lv = &s->levels[s->depth - 1];
+	struct jsonpull_level *lv = &s->levels[s->depth - 1];
 	const unsigned char *p = skip_ws(s->p, s->end), *q;
 	int escaped;
 
@@ -834,7 +834,7 @@ jsonscan_obj_next(struct jsonscan *s, struct jsonscan_key *key)
 		char *d = arena_alloc(lv, (size_t)(q - p - 2));
 
 		key->s = d;
-		key->len = jsonscan_unescape((const char *)p + 1, (size_t)(q - p - 2), d);
+		key->len = jsonpull_unescape((const char *)p + 1, (size_t)(q - p - 2), d);
 	}
 	if (key_add(lv, key->s, key->len)) {
 		char shown[64];
@@ -854,9 +854,9 @@ jsonscan_obj_next(struct jsonscan *s, struct jsonscan_key *key)
 }
 
 int
-jsonscan_arr_next(struct jsonscan *s)
+jsonpull_arr_next(struct jsonpull *s)
 {
-	struct jsonscan_level *lv = &s->levels[s->depth - 1];
+	struct jsonpull_level *lv = &s->levels[s->depth - 1];
 	const unsigned char *p = skip_ws(s->p, s->end);
 
 	if (p < s->end && *p == ']') {
@@ -879,48 +879,48 @@ jsonscan_arr_next(struct jsonscan *s)
 }
 
 int
-jsonscan_skip(struct jsonscan *s, struct jsonscan_tok *tok)
+jsonpull_skip(struct jsonpull *s, struct jsonpull_tok *tok)
 {
-	enum jsonscan_type t = jsonscan_peek(s);
-	struct jsonscan_tok tmp;
-	struct jsonscan_key key;
+	enum jsonpull_type t = jsonpull_peek(s);
+	struct jsonpull_tok tmp;
+	struct jsonpull_key key;
 	unsigned base;
 	size_t off;
 	int r;
 
 	if (!tok)
 		tok = &tmp;
-	if (t == JSONSCAN_ERROR)
+	if (t == JSONPULL_ERROR)
 		return -1;
-	if (t != JSONSCAN_ARRAY && t != JSONSCAN_OBJECT)
-		return jsonscan_scalar(s, tok);
+	if (t != JSONPULL_ARRAY && t != JSONPULL_OBJECT)
+		return jsonpull_scalar(s, tok);
 	/* Containers iteratively: no recursion on hostile nesting. */
-	off = jsonscan_tell(s);
+	off = jsonpull_tell(s);
 	base = s->depth;
-	if (jsonscan_begin(s) < 0)
+	if (jsonpull_begin(s) < 0)
 		return -1;
 	while (s->depth > base) {
 		if (s->levels[s->depth - 1].kind == '{')
-			r = jsonscan_obj_next(s, &key);
+			r = jsonpull_obj_next(s, &key);
 		else
-			r = jsonscan_arr_next(s);
+			r = jsonpull_arr_next(s);
 		if (r < 0)
 			return -1;
 		if (r == 0)
 			continue;
-		t = jsonscan_peek(s);
-		if (t == JSONSCAN_ERROR)
+		t = jsonpull_peek(s);
+		if (t == JSONPULL_ERROR)
 			return -1;
-		if (t == JSONSCAN_ARRAY || t == JSONSCAN_OBJECT)
-			r = jsonscan_begin(s);
+		if (t == JSONPULL_ARRAY || t == JSONPULL_OBJECT)
+			r = jsonpull_begin(s);
 		else
-			r = jsonscan_scalar(s, &tmp);
+			r = jsonpull_scalar(s, &tmp);
 		if (r < 0)
 			return -1;
 	}
-	tok->type = s->buf[off] == '{' ? JSONSCAN_OBJECT : JSONSCAN_ARRAY;
+	tok->type = s->buf[off] == '{' ? JSONPULL_OBJECT : JSONPULL_ARRAY;
 	tok->off = off;
-	tok->len = jsonscan_tell(s) - off;
+	tok->len = jsonpull_tell(s) - off;
 	tok->escaped = 0;
 	tok->integer = 0;
 	return 0;
@@ -998,20 +998,20 @@ lazy_container(const unsigned char *p, const unsigned char *end)
 }
 
 int
-jsonscan_skip_lazy(struct jsonscan *s, struct jsonscan_tok *tok)
+jsonpull_skip_lazy(struct jsonpull *s, struct jsonpull_tok *tok)
 {
-	enum jsonscan_type t = jsonscan_peek(s);
+	enum jsonpull_type t = jsonpull_peek(s);
 	const unsigned char *p = s->p, *end = s->end, *q;
 
-	if (t == JSONSCAN_ERROR)
+	if (t == JSONPULL_ERROR)
 		return -1;
-	if (t != JSONSCAN_STRING && t != JSONSCAN_ARRAY && t != JSONSCAN_OBJECT)
-		return jsonscan_scalar(s, tok);
-	q = t == JSONSCAN_STRING ? lazy_string(p, end) : lazy_container(p, end);
+	if (t != JSONPULL_STRING && t != JSONPULL_ARRAY && t != JSONPULL_OBJECT)
+		return jsonpull_scalar(s, tok);
+	q = t == JSONPULL_STRING ? lazy_string(p, end) : lazy_container(p, end);
 	if (!q)
 		return fail_at(s, end, "unexpected end of input (unterminated %s)",
-			       t == JSONSCAN_STRING  ? "string"
-			       : t == JSONSCAN_ARRAY ? "array"
+			       t == JSONPULL_STRING  ? "string"
+			       : t == JSONPULL_ARRAY ? "array"
 						     : "object");
 	tok->type = t;
 	tok->off = (size_t)(p - s->buf);
@@ -1023,7 +1023,7 @@ jsonscan_skip_lazy(struct jsonscan *s, struct jsonscan_tok *tok)
 }
 
 int
-jsonscan_finish(struct jsonscan *s)
+jsonpull_finish(struct jsonpull *s)
 {
 	const unsigned char *p = skip_ws(s->p, s->end);
 
@@ -1034,23 +1034,23 @@ jsonscan_finish(struct jsonscan *s)
 }
 
 int
-jsonscan_validate(const char *buf, size_t len, const char *name, struct mm_err *err)
+jsonpull_validate(const char *buf, size_t len, const char *name, struct mm_err *err)
 {
-	struct jsonscan s;
+	struct jsonpull s;
 	int r;
 
-	jsonscan_init(&s, buf, len, name, err);
-	r = jsonscan_skip(&s, NULL);
+	jsonpull_init(&s, buf, len, name, err);
+	r = jsonpull_skip(&s, NULL);
 	if (r == 0)
-		r = jsonscan_finish(&s);
-	jsonscan_release(&s);
+		r = jsonpull_finish(&s);
+	jsonpull_release(&s);
 	return r;
 }
 
 /* ---- output helpers ---- */
 
 int
-jsonscan_compact(const char *buf, size_t len, struct buf *out)
+jsonpull_compact(const char *buf, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)buf, *end = p + len;
 
@@ -1080,7 +1080,7 @@ jsonscan_compact(const char *buf, size_t len, struct buf *out)
 }
 
 int
-jsonscan_escape(const char *str, size_t len, struct buf *out)
+jsonpull_escape(const char *str, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
 	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes \u001F */
@@ -1150,9 +1150,9 @@ jsonscan_escape(const char *str, size_t len, struct buf *out)
 }
 
 int
-jsonscan_quote(const char *str, size_t len, struct buf *out)
+jsonpull_quote(const char *str, size_t len, struct buf *out)
 {
-	if (buf_addc(out, '"') < 0 || jsonscan_escape(str, len, out) < 0)
+	if (buf_addc(out, '"') < 0 || jsonpull_escape(str, len, out) < 0)
 		return -1;
 	return buf_addc(out, '"');
 }

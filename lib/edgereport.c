@@ -1,5 +1,5 @@
 /*
- * simreport.c - the edge report: run lib/sim hour by hour, watching every
+ * edgereport.c - the edge report: run lib/sim hour by hour, watching every
  * tick through the tick observer, and summarise edge, fills, maker share,
  * PnL and latency percentiles per hour and overall.  Rounding every real to
  * six decimals keeps the JSON stable and readable.
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
-#include "simreport.h"
+#include "jsontree.h"
+#include "edgereport.h"
 #include "xalloc.h"
 
 #define OVERALL_RES  0.00001 /* overall latency histogram bin: 0.01 ms */
@@ -54,7 +54,7 @@ r6(double v)
 static json_t *
 real6(double v)
 {
-	return jsonx_real(r6(v));
+	return jsontree_real(r6(v));
 }
 
 static int
@@ -101,7 +101,7 @@ percentiles_ms(double p50, double p95, double p99)
 }
 
 json_t *
-simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
+edgereport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 {
 	struct acc a;
 	struct sim *s;
@@ -111,10 +111,10 @@ simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 	size_t i;
 	uint64_t fills;
 
-	if (!(hours > 0) || hours > SIMREPORT_MAX_HOURS || hours != floor(hours))
+	if (!(hours > 0) || hours > EDGEREPORT_MAX_HOURS || hours != floor(hours))
 		return mm_errf(err, MM_E_USAGE,
 			       "--hours must be a whole number from 1 to %.0f, not %g",
-			       SIMREPORT_MAX_HOURS, hours),
+			       EDGEREPORT_MAX_HOURS, hours),
 		       NULL;
 	if (!(s = sim_new(cfg, err)))
 		return NULL;
@@ -195,11 +195,11 @@ simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err)
 		json_array_append_new(
 		    faults, json_string(sim_fault_format(&cfg->faults[i], spec, sizeof(spec))));
 	}
-	rep = jsonx_tool_meta();
+	rep = jsontree_tool_meta();
 	json_object_set_new(rep, "report", json_string("edge"));
 	json_object_set_new(rep, "seed", json_integer((json_int_t)cfg->seed));
 	json_object_set_new(rep, "hours", json_integer(nh));
-	json_object_set_new(rep, "tick_seconds", jsonx_real(SIM_TICK_SECONDS));
+	json_object_set_new(rep, "tick_seconds", jsontree_real(SIM_TICK_SECONDS));
 	json_object_set_new(rep, "faults", faults);
 	json_object_set_new(rep, "summary", sum);
 	json_object_set_new(rep, "hourly", hourly);

@@ -1,4 +1,4 @@
-/* test_fsx.c - atomic replacement, parent creation, no temp left behind. */
+/* test_atomicfile.c - atomic replacement, parent creation, no temp left behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "fsx.h"
+#include "atomicfile.h"
 
 static char dir[64];
 
@@ -22,7 +22,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/mmops-test-fsx.XXXXXX");
+	snprintf(dir, sizeof(dir), "/tmp/mmops-test-atomicfile.XXXXXX");
 	return mkdtemp(dir) ? 0 : -1;
 }
 
@@ -54,9 +54,9 @@ test_fsx_write_atomic_follows_symlinks(void **state)
 	(void)state;
 	snprintf(target, sizeof(target), "%s/target.json", dir);
 	snprintf(link, sizeof(link), "%s/link.json", dir);
-	assert_int_equal(fsx_write_atomic(target, "old", 3, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(target, "old", 3, &err), 0);
 	assert_int_equal(symlink("target.json", link), 0);
-	assert_int_equal(fsx_write_atomic(link, "new", 3, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(link, "new", 3, &err), 0);
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(buf_read_file(&b, target, &err), 0);
@@ -65,7 +65,7 @@ test_fsx_write_atomic_follows_symlinks(void **state)
 	snprintf(dangling, sizeof(dangling), "%s/dangling", dir);
 	snprintf(made, sizeof(made), "%s/made-by-link", dir);
 	assert_int_equal(symlink("made-by-link", dangling), 0);
-	assert_int_equal(fsx_write_atomic(dangling, "x", 1, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(dangling, "x", 1, &err), 0);
 	assert_int_equal(lstat(dangling, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(stat(made, &st), 0);
@@ -87,7 +87,7 @@ test_fsx_write_atomic_writes_through_a_fifo(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
 	assert_true(rfd >= 0);
-	assert_int_equal(fsx_write_atomic(fifo, "piped", 5, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(fifo, "piped", 5, &err), 0);
 	assert_int_equal(read(rfd, got, sizeof(got) - 1), 5);
 	assert_string_equal(got, "piped");
 	close(rfd);
@@ -121,11 +121,11 @@ test_fsx_write_atomic_creates_parents_and_replaces(void **state)
 	(void)state;
 	snprintf(sub, sizeof(sub), "%s/a/b", dir);
 	snprintf(path, sizeof(path), "%s/report.json", sub);
-	assert_int_equal(fsx_write_atomic(path, "one\n", 4, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(path, "one\n", 4, &err), 0);
 	assert_int_equal(buf_read_file(&b, path, &err), 0);
 	assert_string_equal(b.data, "one\n");
 	buf_reset(&b);
-	assert_int_equal(fsx_write_atomic(path, "two", 3, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(path, "two", 3, &err), 0);
 	assert_int_equal(buf_read_file(&b, path, &err), 0);
 	assert_string_equal(b.data, "two");
 	assert_int_equal(count_entries(sub), 1);
@@ -141,9 +141,9 @@ test_fsx_write_atomic_keeps_mode_of_existing_file(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/mode", dir);
-	assert_int_equal(fsx_write_atomic(path, "x", 1, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(path, "x", 1, &err), 0);
 	chmod(path, 0600);
-	assert_int_equal(fsx_write_atomic(path, "y", 1, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(path, "y", 1, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
@@ -157,12 +157,12 @@ test_fsx_write_atomic_fails_cleanly(void **state)
 	(void)state;
 	/* A parent that is a file: nothing is written and the error says why. */
 	snprintf(blocker, sizeof(blocker), "%s/file", dir);
-	assert_int_equal(fsx_write_atomic(blocker, "x", 1, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(blocker, "x", 1, &err), 0);
 	snprintf(path, sizeof(path), "%s/file/sub/out.json", dir);
-	assert_int_equal(fsx_write_atomic(path, "x", 1, &err), -1);
+	assert_int_equal(atomicfile_write_atomic(path, "x", 1, &err), -1);
 	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "cannot create directory"));
-	assert_int_equal(fsx_write_atomic("", "x", 1, &err), -1);
+	assert_int_equal(atomicfile_write_atomic("", "x", 1, &err), -1);
 	/* A directory in the way of the target: rename fails, the temp is removed. */
 	snprintf(path, sizeof(path), "%s/adir", dir);
 	mkdir(path, 0755);
@@ -170,9 +170,9 @@ test_fsx_write_atomic_fails_cleanly(void **state)
 		char inner[400];
 
 		snprintf(inner, sizeof(inner), "%s/x", path);
-		assert_int_equal(fsx_write_atomic(inner, "x", 1, &err), 0);
+		assert_int_equal(atomicfile_write_atomic(inner, "x", 1, &err), 0);
 	}
-	assert_int_equal(fsx_write_atomic(path, "x", 1, &err), -1);
+	assert_int_equal(atomicfile_write_atomic(path, "x", 1, &err), -1);
 	assert_false(has_temp(dir));
 }
 
@@ -188,8 +188,8 @@ test_fsx_append_sync_appends(void **state)
 	snprintf(path, sizeof(path), "%s/audit.log", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(fsx_append_sync(fd, "a\n", 2, &err), 0);
-	assert_int_equal(fsx_append_sync(fd, "b\n", 2, &err), 0);
+	assert_int_equal(atomicfile_append_sync(fd, "a\n", 2, &err), 0);
+	assert_int_equal(atomicfile_append_sync(fd, "b\n", 2, &err), 0);
 	close(fd);
 	assert_int_equal(buf_read_file(&b, path, &err), 0);
 	assert_string_equal(b.data, "a\nb\n");

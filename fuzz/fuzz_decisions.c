@@ -1,5 +1,5 @@
 /*
- * fuzz_ledger.c - the watcher's state files read back: the input is written
+ * fuzz_decisions.c - the watcher's state files read back: the input is written
  * as journal.jsonl (first byte even) or state.json (odd) of a fresh state
  * dir, which is opened with and without accept_loss.  No crash, no leak;
  * a refusal is a parse error with a reason; what opens answers /status and
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsx.h"
-#include "ledger.h"
+#include "atomicfile.h"
+#include "decisions.h"
 #include "policy.h"
 
 static char dir[64], state_path[96], journal_path[96];
@@ -30,17 +30,17 @@ cleanup(void)
 	rmdir(dir);
 }
 
-static struct ledger *
+static struct decisions *
 open_dir(int accept)
 {
-	struct ledger_opts o;
+	struct decisions_opts o;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 
 	memset(&o, 0, sizeof(o));
 	o.state_dir = dir;
 	o.accept_loss = accept;
-	l = ledger_open(&o, 1760000000.0, &err);
+	l = decisions_open(&o, 1760000000.0, &err);
 	if (!l && !err.msg[0])
 		abort(); /* every refusal says why */
 	return l;
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct policy *pol;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 	json_t *st;
 
 	if (!dir[0]) {
@@ -71,19 +71,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(state_path);
 	unlink(journal_path);
 	if (size &&
-	    fsx_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1, size - 1, &err) < 0)
+	    atomicfile_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1, size - 1, &err) < 0)
 		abort();
 	l = open_dir(0);
 	if (!l)
 		l = open_dir(1);
 	if (!l)
 		return 0; /* a state file of another format */
-	st = ledger_status(l, pol, 1760000001.0);
+	st = decisions_status(l, pol, 1760000001.0);
 	json_decref(st);
-	ledger_close(l, 1760000002.0);
+	decisions_close(l, 1760000002.0);
 	/* what was written back is whole */
 	if (!(l = open_dir(0)))
 		abort();
-	ledger_close(l, 1760000003.0);
+	decisions_close(l, 1760000003.0);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * ledger.c - the watcher's decisions, made durable.  An in-memory hash
+ * decisions.c - the watcher's decisions, made durable.  An in-memory hash
  * table keyed by (fingerprint, startsAt) answers "seen before?"; the last
  * rollback and the unfinished jobs answer "cooldown?" and "in progress?".
  * Every change is a JSON line in journal.jsonl (and a line in the audit
@@ -22,10 +22,10 @@
 #include "buf.h"
 #include "clock.h"
 #include "crc32c.h"
-#include "fsx.h"
-#include "jsonw.h"
-#include "jsonx.h"
-#include "ledger.h"
+#include "atomicfile.h"
+#include "jsonwrite.h"
+#include "jsontree.h"
+#include "decisions.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -60,7 +60,7 @@ struct table {
 	size_t cap, n;
 };
 
-struct ledger {
+struct decisions {
 	pthread_mutex_t mu;		/* everything below except the sync fields */
 	struct table t;
 	size_t max_entries;
@@ -90,7 +90,7 @@ struct ledger {
 	json_t *lr_info;		/* alertname, fingerprint, startsAt, reason */
 	json_t *lr_results;
 	/* recent decisions for /status (their audit lines), a ring */
-	char *recent[LEDGER_RECENT];
+	char *recent[DECISIONS_RECENT];
 	size_t recent_next;
 	/* group commit: records wait in pend_* (under mu) for the next pass */
 	struct buf pend_j, pend_a;
@@ -180,7 +180,7 @@ make_key(const char *fp, const char *starts_at)
 /* ---- jobs ---- */
 
 void
-ledger_job_free(struct ledger_job *j)
+decisions_job_free(struct decisions_job *j)
 {
 	if (!j)
 		return;
@@ -192,31 +192,31 @@ ledger_job_free(struct ledger_job *j)
 }
 
 static json_t *
-job_to_json(const struct ledger_job *j)
+job_to_json(const struct decisions_job *j)
 {
 	return json_pack("{s:I, s:s, s:I, s:s, s:o, s:s, s:s, s:s, s:f}",
 			 "id", (json_int_t)j->id, "kind", decision_name(j->kind),
-			 "rollback_id", (json_int_t)j->rollback_id, "gate", gate_name(j->gate),
+			 "rollback_id", (json_int_t)j->rollback_id, "gate", hardness_name(j->gate),
 			 "alert", alert_to_json(&j->alert), "receiver", j->receiver,
 			 "externalURL", j->external_url, "groupKey", j->group_key,
 			 "decided_at", j->decided_at);
 }
 
-static struct ledger_job *
+static struct decisions_job *
 job_from_json(const json_t *o, struct mm_err *err)
 {
-	struct ledger_job *j = xcalloc(1, sizeof(*j));
-	const char *kind = jsonx_str(o, "kind", ""), *gate = jsonx_str(o, "gate", "");
+	struct decisions_job *j = xcalloc(1, sizeof(*j));
+	const char *kind = jsontree_str(o, "kind", ""), *gate = jsontree_str(o, "gate", "");
 
-	j->id = (long)jsonx_num(o, "id", 0);
+	j->id = (long)jsontree_num(o, "id", 0);
 	j->kind = strcmp(kind, "notify") == 0 ? DECISION_NOTIFY : DECISION_ROLLBACK;
-	j->rollback_id = (long)jsonx_num(o, "rollback_id", 0);
-	j->gate = strcmp(gate, "hard") == 0 ? GATE_HARD : strcmp(gate, "soft") == 0 ? GATE_SOFT
-										     : GATE_NONE;
-	j->receiver = xstrdup(jsonx_str(o, "receiver", ""));
-	j->external_url = xstrdup(jsonx_str(o, "externalURL", ""));
-	j->group_key = xstrdup(jsonx_str(o, "groupKey", ""));
-	j->decided_at = jsonx_num(o, "decided_at", 0);
+	j->rollback_id = (long)jsontree_num(o, "rollback_id", 0);
+	j->gate = strcmp(gate, "hard") == 0 ? HARDNESS_HARD : strcmp(gate, "soft") == 0 ? HARDNESS_SOFT
+										     : HARDNESS_NONE;
+	j->receiver = xstrdup(jsontree_str(o, "receiver", ""));
+	j->external_url = xstrdup(jsontree_str(o, "externalURL", ""));
+	j->group_key = xstrdup(jsontree_str(o, "groupKey", ""));
+	j->decided_at = jsontree_num(o, "decided_at", 0);
 	if (j->id <= 0 || alert_from_json(json_object_get(o, "alert"), "job.alert", &j->alert,
 					  err) < 0) {
 		if (j->id <= 0)
@@ -235,11 +235,11 @@ job_from_json(const json_t *o, struct mm_err *err)
 static int
 job_is_notify(const json_t *job)
 {
-	return strcmp(jsonx_str(job, "kind", ""), "notify") == 0;
+	return strcmp(jsontree_str(job, "kind", ""), "notify") == 0;
 }
 
 static void
-pending_put(struct ledger *l, const char *k, json_t *job)
+pending_put(struct decisions *l, const char *k, json_t *job)
 {
 	const json_t *old = json_object_get(l->pending, k);
 
@@ -251,7 +251,7 @@ pending_put(struct ledger *l, const char *k, json_t *job)
 }
 
 static void
-pending_del(struct ledger *l, const char *k)
+pending_del(struct decisions *l, const char *k)
 {
 	const json_t *old = json_object_get(l->pending, k);
 
@@ -263,7 +263,7 @@ pending_del(struct ledger *l, const char *k)
 /* ---- applying records (shared by live decisions and replay) ---- */
 
 static struct entry *
-remember(struct ledger *l, const char *fp, const char *starts_at, enum decision_kind d,
+remember(struct decisions *l, const char *fp, const char *starts_at, enum decision_kind d,
 	 int resolved, double t, long rollback_id)
 {
 	char *key = make_key(fp, starts_at);
@@ -288,7 +288,7 @@ remember(struct ledger *l, const char *fp, const char *starts_at, enum decision_
 }
 
 static void
-set_last_rollback(struct ledger *l, long id, double t, const char *alertname, const char *fp,
+set_last_rollback(struct decisions *l, long id, double t, const char *alertname, const char *fp,
 		  const char *starts_at, int dry_run)
 {
 	l->lr_id = id;
@@ -306,25 +306,25 @@ set_last_rollback(struct ledger *l, long id, double t, const char *alertname, co
 
 /* Replay one journal record. */
 static int
-apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
+apply_record(struct decisions *l, const json_t *r, struct mm_err *err)
 {
-	const char *type = jsonx_str(r, "type", "");
-	double t = jsonx_num(r, "t", 0);
+	const char *type = jsontree_str(r, "type", "");
+	double t = jsontree_num(r, "t", 0);
 
 	if (strcmp(type, "decision") == 0) {
-		const char *fp = jsonx_str(r, "fingerprint", NULL), *sa = jsonx_str(r, "startsAt", "");
-		int d = decision_from_name(jsonx_str(r, "decision", ""));
-		long rid = (long)jsonx_num(r, "rollback_id", 0);
+		const char *fp = jsontree_str(r, "fingerprint", NULL), *sa = jsontree_str(r, "startsAt", "");
+		int d = decision_from_name(jsontree_str(r, "decision", ""));
+		long rid = (long)jsontree_num(r, "rollback_id", 0);
 		const json_t *job = json_object_get(r, "job");
 
 		if (!fp || d < 0)
 			return mm_errf(err, MM_E_PARSE, "decision record without fingerprint or decision");
 		remember(l, fp, sa, (enum decision_kind)d,
-			 strcmp(jsonx_str(r, "status", ""), "resolved") == 0, t, rid);
+			 strcmp(jsontree_str(r, "status", ""), "resolved") == 0, t, rid);
 		if (d == DECISION_ROLLBACK && rid >= l->next_rollback)
-			set_last_rollback(l, rid, t, jsonx_str(r, "alertname", ""), fp, sa, 0);
+			set_last_rollback(l, rid, t, jsontree_str(r, "alertname", ""), fp, sa, 0);
 		if (json_is_object(job)) {
-			long id = (long)jsonx_num(job, "id", 0);
+			long id = (long)jsontree_num(job, "id", 0);
 			char k[32];
 
 			if (id >= l->next_job) {
@@ -338,7 +338,7 @@ apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
 		return 0;
 	}
 	if (strcmp(type, "done") == 0) {
-		long id = (long)jsonx_num(r, "job", 0), rid = (long)jsonx_num(r, "rollback_id", 0);
+		long id = (long)jsontree_num(r, "job", 0), rid = (long)jsontree_num(r, "rollback_id", 0);
 		char k[32];
 
 		snprintf(k, sizeof(k), "%ld", id);
@@ -359,9 +359,9 @@ apply_record(struct ledger *l, const json_t *r, struct mm_err *err)
 
 /* Name one thing that could not be read back intact (the first MAX_LOSSES by text). */
 static void
-note_loss(struct ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+note_loss(struct decisions *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
-note_loss(struct ledger *l, const char *fmt, ...)
+note_loss(struct decisions *l, const char *fmt, ...)
 {
 	char msg[MM_ERR_MSG_MAX];
 	va_list ap;
@@ -431,7 +431,7 @@ file_exists(const char *path)
  * snapshot is ours from a moment ago (recovery), so a missing one is no news.
  */
 static int
-load_snapshot(struct ledger *l, int reload, struct mm_err *err)
+load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 {
 	struct buf b = BUF_INIT(MAX_STATE_FILE);
 	const json_t *a, *v, *lr;
@@ -457,7 +457,7 @@ load_snapshot(struct ledger *l, int reload, struct mm_err *err)
 	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == ' '))
 		n--;
 	rc = unwrap(b.data, n, SNAP_MID, &inner, &ilen);
-	format = rc == 0 ? 1 : LEDGER_STATE_FORMAT;
+	format = rc == 0 ? 1 : DECISIONS_STATE_FORMAT;
 	if (rc < 0)
 		note_loss(l, "%s fails its checksum: the snapshot was changed or damaged after it "
 			  "was written; %s", l->state_path, inner ? "its content is used as found" :
@@ -466,7 +466,7 @@ load_snapshot(struct ledger *l, int reload, struct mm_err *err)
 		inner = b.data;
 		ilen = b.len;
 	}
-	if (inner && !(root = jsonx_loadb(inner, ilen, l->state_path, &jerr))) {
+	if (inner && !(root = jsontree_loadb(inner, ilen, l->state_path, &jerr))) {
 		note_loss(l, "%s: %s: everything the snapshot held is lost", l->state_path, jerr.msg);
 		ret = 0;
 		goto out;
@@ -475,13 +475,13 @@ load_snapshot(struct ledger *l, int reload, struct mm_err *err)
 		ret = 0;
 		goto out;
 	}
-	if (!json_is_object(root) || jsonx_num(root, "format", 0) != format) {
+	if (!json_is_object(root) || jsontree_num(root, "format", 0) != format) {
 		mm_errf_at(err, MM_E_PARSE, l->state_path, 1, 1, "not a watcher state file "
-			   "(format %d)", LEDGER_STATE_FORMAT);
+			   "(format %d)", DECISIONS_STATE_FORMAT);
 		goto out;
 	}
-	l->next_job = (long)jsonx_num(root, "next_job", 1);
-	l->next_rollback = (long)jsonx_num(root, "next_rollback", 1);
+	l->next_job = (long)jsontree_num(root, "next_job", 1);
+	l->next_rollback = (long)jsontree_num(root, "next_rollback", 1);
 	a = json_object_get(root, "alerts");
 	json_array_foreach(a, i, v) {
 		struct entry *e;
@@ -508,23 +508,23 @@ load_snapshot(struct ledger *l, int reload, struct mm_err *err)
 		if (job_is_notify(v) && l->npending_notify >= l->max_pending_notify) {
 			/* an older watcher kept every notification; past the cap they are shed */
 			mm_log(MM_LOG_WARN, "ledger: shedding pending notification job %ld: %zu "
-			       "already pending", (long)jsonx_num(v, "id", 0), l->npending_notify);
+			       "already pending", (long)jsontree_num(v, "id", 0), l->npending_notify);
 			continue;
 		}
-		snprintf(k, sizeof(k), "%ld", (long)jsonx_num(v, "id", 0));
+		snprintf(k, sizeof(k), "%ld", (long)jsontree_num(v, "id", 0));
 		pending_put(l, k, (json_t *)v);
-		if (strcmp(jsonx_str(v, "kind", ""), "rollback") == 0)
-			l->active_rollback = (long)jsonx_num(v, "rollback_id", 0);
+		if (strcmp(jsontree_str(v, "kind", ""), "rollback") == 0)
+			l->active_rollback = (long)jsontree_num(v, "rollback_id", 0);
 	}
 	if ((lr = json_object_get(root, "last_rollback")) && json_is_object(lr)) {
-		l->lr_id = (long)jsonx_num(lr, "id", 0);
-		l->lr_decided = jsonx_num(lr, "decided_ts", 0);
-		l->lr_finished = jsonx_num(lr, "finished_ts", 0);
+		l->lr_id = (long)jsontree_num(lr, "id", 0);
+		l->lr_decided = jsontree_num(lr, "decided_ts", 0);
+		l->lr_finished = jsontree_num(lr, "finished_ts", 0);
 		l->lr_dry_run = 0;
 		json_decref(l->lr_info);
-		l->lr_info = json_pack("{s:s, s:s, s:s}", "alertname", jsonx_str(lr, "alertname", ""),
-				       "fingerprint", jsonx_str(lr, "fingerprint", ""),
-				       "startsAt", jsonx_str(lr, "startsAt", ""));
+		l->lr_info = json_pack("{s:s, s:s, s:s}", "alertname", jsontree_str(lr, "alertname", ""),
+				       "fingerprint", jsontree_str(lr, "fingerprint", ""),
+				       "startsAt", jsontree_str(lr, "startsAt", ""));
 		if ((v = json_object_get(lr, "results")) && json_is_array(v))
 			l->lr_results = json_incref((json_t *)v);
 	}
@@ -542,7 +542,7 @@ out:
  * noted too).  The good records are all applied.
  */
 static int
-replay_journal(struct ledger *l, struct mm_err *err)
+replay_journal(struct decisions *l, struct mm_err *err)
 {
 	struct buf b = BUF_INIT(MAX_STATE_FILE);
 	size_t lineno = 0;
@@ -582,7 +582,7 @@ replay_journal(struct ledger *l, struct mm_err *err)
 			inner = p;
 			ilen = len;
 		}
-		if (!(r = jsonx_loadb(inner, ilen, l->journal_path, &jerr))) {
+		if (!(r = jsontree_loadb(inner, ilen, l->journal_path, &jerr))) {
 			note_loss(l, "%s:%zu:%lu: %s: record dropped", l->journal_path, lineno,
 				  jerr.col, jerr.msg);
 			continue;
@@ -600,7 +600,7 @@ out:
 /* ---- writing ---- */
 
 static json_t *
-last_rollback_json(struct ledger *l)
+last_rollback_json(struct decisions *l)
 {
 	char t1[CLOCK_RFC3339_MAX], t2[CLOCK_RFC3339_MAX];
 	json_t *o;
@@ -632,7 +632,7 @@ entry_older(const void *a, const void *b)
 
 /* Drop entries last seen before cutoff, then the oldest beyond keep.  Caller holds mu. */
 static void
-prune(struct ledger *l, double cutoff, size_t keep)
+prune(struct decisions *l, double cutoff, size_t keep)
 {
 	struct entry **all = xcalloc(l->t.n ? l->t.n : 1, sizeof(*all));
 	size_t i, n = 0, start = 0;
@@ -659,10 +659,10 @@ prune(struct ledger *l, double cutoff, size_t keep)
 }
 
 static json_t *
-snapshot_json(struct ledger *l, double now)
+snapshot_json(struct decisions *l, double now)
 {
 	char ts[CLOCK_RFC3339_MAX];
-	json_t *root = jsonx_tool_meta(), *alerts = json_array(), *pending = json_array(), *v;
+	json_t *root = jsontree_tool_meta(), *alerts = json_array(), *pending = json_array(), *v;
 	const char *k;
 	size_t i;
 
@@ -681,7 +681,7 @@ snapshot_json(struct ledger *l, double now)
 	}
 	json_object_foreach(l->pending, k, v)
 		json_array_append(pending, v);
-	json_object_set_new(root, "format", json_integer(LEDGER_STATE_FORMAT));
+	json_object_set_new(root, "format", json_integer(DECISIONS_STATE_FORMAT));
 	json_object_set_new(root, "saved_at", json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
 	json_object_set_new(root, "next_job", json_integer(l->next_job));
 	json_object_set_new(root, "next_rollback", json_integer(l->next_rollback));
@@ -693,7 +693,7 @@ snapshot_json(struct ledger *l, double now)
 
 /* Enter (or stay in) the failed state (caller holds mu); errnum 0 means what says it all. */
 static int
-fail(struct ledger *l, struct mm_err *err, const char *what, int errnum)
+fail(struct decisions *l, struct mm_err *err, const char *what, int errnum)
 {
 	if (errnum)
 		snprintf(l->failmsg, sizeof(l->failmsg), "%s: %s", what, strerror(errnum));
@@ -703,16 +703,16 @@ fail(struct ledger *l, struct mm_err *err, const char *what, int errnum)
 		l->failed = 1;
 		if (clock_now(&l->failed_since, NULL) < 0)
 			l->failed_since = 0;
-		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
+		l->retry_at = clock_mono() + DECISIONS_RETRY_INTERVAL;
 		mm_log(MM_LOG_ERROR, "ledger failed: decisions cannot be made durable (answering "
-		       "500, retrying every %.2fs): %s", LEDGER_RETRY_INTERVAL, l->failmsg);
+		       "500, retrying every %.2fs): %s", DECISIONS_RETRY_INTERVAL, l->failmsg);
 	}
 	return mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 }
 
 /* write(2) all of it, unless a test asked writes to fail. */
 static int
-ledger_write(struct ledger *l, int fd, const void *data, size_t len)
+decisions_write(struct decisions *l, int fd, const void *data, size_t len)
 {
 	int e = atomic_load(&l->inject_errno);
 
@@ -720,11 +720,11 @@ ledger_write(struct ledger *l, int fd, const void *data, size_t len)
 		errno = e;
 		return -1;
 	}
-	return fsx_write_all(fd, data, len);
+	return atomicfile_write_all(fd, data, len);
 }
 
 static int
-ledger_sync(struct ledger *l, int fd)
+decisions_sync(struct decisions *l, int fd)
 {
 	int e = atomic_load(&l->inject_errno);
 
@@ -769,11 +769,11 @@ cut_torn_tail(int fd, off_t *cut)
 
 /* Write the checksummed snapshot atomically.  Caller holds mu. */
 static int
-write_snapshot(struct ledger *l, double now, struct mm_err *err)
+write_snapshot(struct decisions *l, double now, struct mm_err *err)
 {
 	struct buf b = BUF_INIT(MAX_STATE_FILE);
 	json_t *snap = snapshot_json(l, now);
-	char *s = jsonx_dumps_compact(snap);
+	char *s = jsontree_dumps_compact(snap);
 	int rc, e = atomic_load(&l->inject_errno);
 
 	json_decref(snap);
@@ -784,7 +784,7 @@ write_snapshot(struct ledger *l, double now, struct mm_err *err)
 	else if (buf_failed(&b))
 		rc = mm_errf(err, MM_E_LIMIT, "state snapshot larger than %zu bytes", b.cap);
 	else
-		rc = fsx_write_atomic(l->state_path, b.data, b.len, err);
+		rc = atomicfile_write_atomic(l->state_path, b.data, b.len, err);
 	buf_release(&b);
 	return rc;
 }
@@ -794,7 +794,7 @@ write_snapshot(struct ledger *l, double now, struct mm_err *err)
  * writes meanwhile), or is alone (open, close).
  */
 static int
-compact_locked(struct ledger *l, double now, struct mm_err *err)
+compact_locked(struct decisions *l, double now, struct mm_err *err)
 {
 	struct mm_err e2;
 
@@ -812,7 +812,7 @@ compact_locked(struct ledger *l, double now, struct mm_err *err)
 
 /* Become the one thread that writes the journal (a pass, a compaction, a recovery). */
 static void
-token_take(struct ledger *l)
+token_take(struct decisions *l)
 {
 	pthread_mutex_lock(&l->sync_mu);
 	while (l->syncing)
@@ -822,7 +822,7 @@ token_take(struct ledger *l)
 }
 
 static void
-token_give(struct ledger *l)
+token_give(struct decisions *l)
 {
 	pthread_mutex_lock(&l->sync_mu);
 	l->syncing = 0;
@@ -832,7 +832,7 @@ token_give(struct ledger *l)
 
 /* Remember that records lo..hi never reached the disk (caller holds mu). */
 static void
-add_lost(struct ledger *l, uint64_t lo, uint64_t hi)
+add_lost(struct decisions *l, uint64_t lo, uint64_t hi)
 {
 	if (l->nlost && l->lost[l->nlost - 1].hi + 1 >= lo) {
 		l->lost[l->nlost - 1].hi = hi;
@@ -846,7 +846,7 @@ add_lost(struct ledger *l, uint64_t lo, uint64_t hi)
 
 /* 1 when record seq was in a pass that failed (caller holds mu). */
 static int
-seq_lost(struct ledger *l, uint64_t seq)
+seq_lost(struct decisions *l, uint64_t seq)
 {
 	size_t lo = 0, hi = l->nlost;
 
@@ -865,7 +865,7 @@ seq_lost(struct ledger *l, uint64_t seq)
 
 /* Forget the decided state (not the recent ring): before reloading it from disk. */
 static void
-reset_state(struct ledger *l)
+reset_state(struct decisions *l)
 {
 	table_release(&l->t);
 	json_decref(l->pending);
@@ -884,7 +884,7 @@ reset_state(struct ledger *l)
 
 /* Apply the checksummed journal lines of b (our own, so all good). */
 static void
-apply_lines(struct ledger *l, const struct buf *b)
+apply_lines(struct decisions *l, const struct buf *b)
 {
 	const char *p, *nl, *inner;
 	size_t ilen;
@@ -911,7 +911,7 @@ apply_lines(struct ledger *l, const struct buf *b)
  * and a snapshot is written: if that works, the ledger is healthy.
  */
 static int
-recover_locked(struct ledger *l, struct mm_err *err)
+recover_locked(struct decisions *l, struct mm_err *err)
 {
 	struct mm_err e2;
 	uint64_t lo, hi;
@@ -958,8 +958,8 @@ recover_locked(struct ledger *l, struct mm_err *err)
 				l->t.slots[i]->seq = 0;
 	}
 	if (l->afd >= 0 && l->redo_a.len &&
-	    (ledger_write(l, l->afd, l->redo_a.data, l->redo_a.len) < 0 ||
-	     ledger_sync(l, l->afd) < 0)) {
+	    (decisions_write(l, l->afd, l->redo_a.data, l->redo_a.len) < 0 ||
+	     decisions_sync(l, l->afd) < 0)) {
 		int e = errno;
 		off_t c2;
 
@@ -975,7 +975,7 @@ recover_locked(struct ledger *l, struct mm_err *err)
 	return 0;
 }
 
-static uint64_t append_locked(struct ledger *l, const struct buf *journal, size_t jlines,
+static uint64_t append_locked(struct decisions *l, const struct buf *journal, size_t jlines,
 			      const struct buf *audit, struct mm_err *err);
 
 /*
@@ -984,7 +984,7 @@ static uint64_t append_locked(struct ledger *l, const struct buf *journal, size_
  * write them now; on failure they stay aside for the next attempt.
  */
 static void
-flush_redo(struct ledger *l)
+flush_redo(struct decisions *l)
 {
 	struct buf j, a;
 	uint64_t seq = 0;
@@ -1001,7 +1001,7 @@ flush_redo(struct ledger *l)
 	apply_lines(l, &j);
 	seq = append_locked(l, &j, 0, &a, NULL);
 	pthread_mutex_unlock(&l->mu);
-	if (!seq || ledger_commit(l, seq, NULL) < 0) {
+	if (!seq || decisions_commit(l, seq, NULL) < 0) {
 		pthread_mutex_lock(&l->mu);
 		buf_add(&l->redo_j, j.data, j.len);
 		buf_add(&l->redo_a, a.data, a.len);
@@ -1012,7 +1012,7 @@ flush_redo(struct ledger *l)
 }
 
 int
-ledger_recover(struct ledger *l, struct mm_err *err)
+decisions_recover(struct decisions *l, struct mm_err *err)
 {
 	int ret = 0;
 
@@ -1020,7 +1020,7 @@ ledger_recover(struct ledger *l, struct mm_err *err)
 	if (l->failed && clock_mono() < l->retry_at)
 		ret = mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 	else if (l->failed)
-		l->retry_at = clock_mono() + LEDGER_RETRY_INTERVAL;
+		l->retry_at = clock_mono() + DECISIONS_RETRY_INTERVAL;
 	else
 		ret = l->redo_j.len || l->redo_a.len ? 2 : 1;
 	pthread_mutex_unlock(&l->mu);
@@ -1038,7 +1038,7 @@ ledger_recover(struct ledger *l, struct mm_err *err)
 }
 
 int
-ledger_healthy(struct ledger *l, char *why, size_t n, double *since)
+decisions_healthy(struct decisions *l, char *why, size_t n, double *since)
 {
 	int ok;
 
@@ -1053,13 +1053,13 @@ ledger_healthy(struct ledger *l, char *why, size_t n, double *since)
 }
 
 void
-ledger_inject_write_error(struct ledger *l, int errnum)
+decisions_inject_write_error(struct decisions *l, int errnum)
 {
 	atomic_store(&l->inject_errno, errnum);
 }
 
 static void
-ledger_free(struct ledger *l)
+decisions_free(struct decisions *l)
 {
 	size_t i;
 
@@ -1068,7 +1068,7 @@ ledger_free(struct ledger *l)
 	json_decref(l->lr_info);
 	json_decref(l->lr_results);
 	json_decref(l->losses);
-	for (i = 0; i < LEDGER_RECENT; i++)
+	for (i = 0; i < DECISIONS_RECENT; i++)
 		free(l->recent[i]);
 	if (l->jfd >= 0)
 		close(l->jfd);
@@ -1098,7 +1098,7 @@ ledger_free(struct ledger *l)
  * only tells people which process holds it.
  */
 static int
-lock_dir(struct ledger *l, struct mm_err *err)
+lock_dir(struct decisions *l, struct mm_err *err)
 {
 	char *path;
 	char pid[32];
@@ -1124,7 +1124,7 @@ lock_dir(struct ledger *l, struct mm_err *err)
 
 /* Say what opening lost; an error unless the caller accepts the loss. */
 static int
-report_losses(struct ledger *l, struct mm_err *err)
+soakreport_losses(struct decisions *l, struct mm_err *err)
 {
 	size_t i;
 
@@ -1144,10 +1144,10 @@ report_losses(struct ledger *l, struct mm_err *err)
 	return 0;
 }
 
-struct ledger *
-ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
+struct decisions *
+decisions_open(const struct decisions_opts *o, double now, struct mm_err *err)
 {
-	struct ledger *l = xcalloc(1, sizeof(*l));
+	struct decisions *l = xcalloc(1, sizeof(*l));
 
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_rwlock_init(&l->afd_lock, NULL);
@@ -1160,9 +1160,9 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 	buf_init(&l->redo_a, REDO_CAP);
 	l->read_only = o->read_only;
 	l->accept_loss = o->accept_loss;
-	l->max_entries = o->max_entries ? o->max_entries : LEDGER_MAX_ENTRIES;
+	l->max_entries = o->max_entries ? o->max_entries : DECISIONS_MAX_ENTRIES;
 	l->max_pending_notify = o->max_pending_notify ? o->max_pending_notify
-						      : LEDGER_MAX_PENDING_NOTIFY;
+						      : DECISIONS_MAX_PENDING_NOTIFY;
 	l->next_job = l->next_rollback = 1;
 	l->pending = json_object();
 	l->losses = json_array();
@@ -1173,7 +1173,7 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 		l->state_path = xasprintf("%s/%s", l->dir, STATE_FILE);
 		l->journal_path = xasprintf("%s/%s", l->dir, JOURNAL_FILE);
 		if (!l->read_only) {
-			if (fsx_mkdir_p(l->dir, 0750, err) < 0 || lock_dir(l, err) < 0)
+			if (atomicfile_mkdir_p(l->dir, 0750, err) < 0 || lock_dir(l, err) < 0)
 				goto fail;
 		} else if (stat(l->dir, &st) < 0) {
 			/* dry-run with a state dir that does not exist yet: start empty */
@@ -1181,7 +1181,7 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 			l->dir = NULL;
 		}
 		if (l->dir && (load_snapshot(l, 0, err) < 0 || replay_journal(l, err) < 0 ||
-			       report_losses(l, err) < 0))
+			       soakreport_losses(l, err) < 0))
 			goto fail;
 		if (l->dir && !l->read_only) {
 			/*
@@ -1217,14 +1217,14 @@ ledger_open(const struct ledger_opts *o, double now, struct mm_err *err)
 	}
 	return l;
 fail:
-	ledger_free(l);
+	decisions_free(l);
 	return NULL;
 }
 
-static int lead_pass(struct ledger *l, int new_afd, struct mm_err *err);
+static int lead_pass(struct decisions *l, int new_afd, struct mm_err *err);
 
 void
-ledger_close(struct ledger *l, double now)
+decisions_close(struct decisions *l, double now)
 {
 	if (!l)
 		return;
@@ -1232,7 +1232,7 @@ ledger_close(struct ledger *l, double now)
 	pthread_mutex_lock(&l->mu);
 	l->retry_at = 0;
 	pthread_mutex_unlock(&l->mu);
-	(void)ledger_recover(l, NULL);
+	(void)decisions_recover(l, NULL);
 	(void)lead_pass(l, -1, NULL);
 	token_take(l);
 	pthread_mutex_lock(&l->mu);
@@ -1240,15 +1240,15 @@ ledger_close(struct ledger *l, double now)
 		(void)compact_locked(l, now, NULL);
 	pthread_mutex_unlock(&l->mu);
 	token_give(l);
-	ledger_free(l);
+	decisions_free(l);
 }
 
 /*
  * Queue journal and audit text for the next group-commit pass (caller holds
- * mu); returns its sequence number for ledger_commit(), or 0 on failure.
+ * mu); returns its sequence number for decisions_commit(), or 0 on failure.
  */
 static uint64_t
-append_locked(struct ledger *l, const struct buf *journal, size_t jlines, const struct buf *audit,
+append_locked(struct decisions *l, const struct buf *journal, size_t jlines, const struct buf *audit,
 	      struct mm_err *err)
 {
 	if (journal->len && l->jfd >= 0) {
@@ -1272,10 +1272,10 @@ append_locked(struct ledger *l, const struct buf *journal, size_t jlines, const 
  * the pass covered.  new_afd >= 0 switches the audit log after the pass.
  * A pass that fails cuts both files back to where it began, so a half-written
  * record is never followed by whole ones; once failed, passes write nothing
- * until ledger_recover().
+ * until decisions_recover().
  */
 static int
-flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
+flush_pass(struct decisions *l, uint64_t *target, int new_afd, struct mm_err *err)
 {
 	struct buf j, a;
 	const char *what = NULL;
@@ -1300,14 +1300,14 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 			joff = lseek(jfd, 0, SEEK_END);
 		if (a.len)
 			aoff = lseek(afd, 0, SEEK_END);
-		if (j.len && ledger_write(l, jfd, j.data, j.len) < 0)
+		if (j.len && decisions_write(l, jfd, j.data, j.len) < 0)
 			what = "cannot append to the journal", e = errno;
-		else if (a.len && ledger_write(l, afd, a.data, a.len) < 0)
+		else if (a.len && decisions_write(l, afd, a.data, a.len) < 0)
 			what = "cannot append to the audit log", e = errno;
-		else if (j.len && ledger_sync(l, jfd) < 0)
+		else if (j.len && decisions_sync(l, jfd) < 0)
 			what = "cannot sync the journal", e = errno;
 		/* also when only duplicates were written since the last pass */
-		else if (afd >= 0 && (a.len || new_afd >= 0) && ledger_sync(l, afd) < 0)
+		else if (afd >= 0 && (a.len || new_afd >= 0) && decisions_sync(l, afd) < 0)
 			what = "cannot sync the audit log", e = errno;
 		if (what) {
 			/* never leave a torn record for the next one to be appended onto */
@@ -1338,7 +1338,7 @@ flush_pass(struct ledger *l, uint64_t *target, int new_afd, struct mm_err *err)
 
 /* Run a pass as the leader once no other pass runs; returns its result. */
 static int
-lead_pass(struct ledger *l, int new_afd, struct mm_err *err)
+lead_pass(struct decisions *l, int new_afd, struct mm_err *err)
 {
 	uint64_t target;
 	int rc;
@@ -1357,7 +1357,7 @@ lead_pass(struct ledger *l, int new_afd, struct mm_err *err)
 static void
 add_line(struct buf *b, const json_t *j)
 {
-	char *s = jsonx_dumps_compact(j);
+	char *s = jsontree_dumps_compact(j);
 
 	buf_adds(b, s);
 	buf_addc(b, '\n');
@@ -1368,22 +1368,22 @@ add_line(struct buf *b, const json_t *j)
 static void
 add_record(struct buf *b, const json_t *j)
 {
-	char *s = jsonx_dumps_compact(j);
+	char *s = jsontree_dumps_compact(j);
 
 	wrap(b, LINE_MID, s, strlen(s), 1);
 	free(s);
 }
 
 static void
-remember_recent(struct ledger *l, const char *line, size_t len)
+remember_recent(struct decisions *l, const char *line, size_t len)
 {
 	free(l->recent[l->recent_next]);
 	l->recent[l->recent_next] = xstrndup(line, len);
-	l->recent_next = (l->recent_next + 1) % LEDGER_RECENT;
+	l->recent_next = (l->recent_next + 1) % DECISIONS_RECENT;
 }
 
 static double
-cooldown_left(struct ledger *l, const struct policy *pol, double now)
+cooldown_left(struct decisions *l, const struct policy *pol, double now)
 {
 	double left;
 
@@ -1393,11 +1393,11 @@ cooldown_left(struct ledger *l, const struct policy *pol, double now)
 	return left > 0 ? left : 0;
 }
 
-static struct ledger_job *
-new_job(struct ledger *l, enum decision_kind k, long rollback_id, enum gate g,
+static struct decisions_job *
+new_job(struct decisions *l, enum decision_kind k, long rollback_id, enum hardness g,
 	const struct alert *a, const struct alert_payload *p, double now)
 {
-	struct ledger_job *j = xcalloc(1, sizeof(*j));
+	struct decisions_job *j = xcalloc(1, sizeof(*j));
 
 	j->id = l->next_job++;
 	j->kind = k;
@@ -1413,8 +1413,8 @@ new_job(struct ledger *l, enum decision_kind k, long rollback_id, enum gate g,
 
 /* Decide one alert; caller holds mu.  Returns the record seq it depends on via *dep. */
 static void
-decide_one(struct ledger *l, const struct policy *pol, const struct alert_payload *p,
-	   const struct alert *a, double now, int dry_run, struct ledger_verdict *v,
+decide_one(struct decisions *l, const struct policy *pol, const struct alert_payload *p,
+	   const struct alert *a, double now, int dry_run, struct decisions_verdict *v,
 	   json_t **jrec, struct entry **made, uint64_t *dep)
 {
 	char key_why[256], ts[CLOCK_RFC3339_MAX];
@@ -1443,7 +1443,7 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 		v->kind = DECISION_IGNORED;
 		snprintf(v->reason, sizeof(v->reason), "resolved: recorded; a rollback is never "
 			 "undone automatically");
-	} else if (v->gate == GATE_HARD) {
+	} else if (v->gate == HARDNESS_HARD) {
 		double left = cooldown_left(l, pol, now);
 
 		if (l->active_rollback) {
@@ -1470,7 +1470,7 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 				l->active_rollback = v->rollback_id;
 			}
 		}
-	} else if (v->gate == GATE_SOFT) {
+	} else if (v->gate == HARDNESS_SOFT) {
 		v->kind = DECISION_NOTIFY;
 		snprintf(v->reason, sizeof(v->reason), "soft (%s): notify only", key_why);
 		if (!dry_run && policy_count_actions(pol, DECISION_NOTIFY)) {
@@ -1497,7 +1497,7 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 				 v->kind == DECISION_ROLLBACK ? v->rollback_id : 0);
 	}
 	if (l->t.n >= l->max_entries)
-		l->journal_lines = LEDGER_COMPACT_LINES;	/* ask for a compaction */
+		l->journal_lines = DECISIONS_COMPACT_LINES;	/* ask for a compaction */
 	*jrec = json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s}", "type", "decision", "t", now,
 			  "fingerprint", a->fingerprint, "startsAt", a->starts_at,
 			  "status", alert_status_name(a->status), "decision", decision_name(v->kind),
@@ -1516,40 +1516,40 @@ decide_one(struct ledger *l, const struct policy *pol, const struct alert_payloa
 
 /*
  * Append the audit line of one decision to out (keys in sorted order, as
- * jsonx_dumps_compact would write them: this runs for every alert of every
+ * jsontree_dumps_compact would write them: this runs for every alert of every
  * request, duplicates included, so it skips building a jansson tree).
  */
 static void
 audit_decision(struct buf *out, const struct alert_payload *p, const struct alert *a,
-	       const struct ledger_verdict *v, double now, int dry_run)
+	       const struct decisions_verdict *v, double now, int dry_run)
 {
 	char ts[CLOCK_RFC3339_MAX];
-	struct jsonw w;
+	struct jsonwrite w;
 
-	jsonw_begin(&w, out);
-	jsonw_str(&w, "alertname", alert_name(a));
-	jsonw_str(&w, "decision", decision_name(v->kind));
-	jsonw_bool(&w, "dry_run", dry_run);
-	jsonw_str(&w, "event", "decision");
-	jsonw_str(&w, "fingerprint", a->fingerprint);
-	jsonw_str(&w, "gate", gate_name(v->gate));
-	jsonw_str(&w, "groupKey", p->group_key ? p->group_key : "");
+	jsonwrite_begin(&w, out);
+	jsonwrite_str(&w, "alertname", alert_name(a));
+	jsonwrite_str(&w, "decision", decision_name(v->kind));
+	jsonwrite_bool(&w, "dry_run", dry_run);
+	jsonwrite_str(&w, "event", "decision");
+	jsonwrite_str(&w, "fingerprint", a->fingerprint);
+	jsonwrite_str(&w, "gate", hardness_name(v->gate));
+	jsonwrite_str(&w, "groupKey", p->group_key ? p->group_key : "");
 	if (v->job)
-		jsonw_int(&w, "job", v->job->id);
-	jsonw_str(&w, "reason", v->reason);
-	jsonw_str(&w, "receiver", p->receiver ? p->receiver : "");
+		jsonwrite_int(&w, "job", v->job->id);
+	jsonwrite_str(&w, "reason", v->reason);
+	jsonwrite_str(&w, "receiver", p->receiver ? p->receiver : "");
 	if (v->rollback_id)
-		jsonw_int(&w, "rollback_id", v->rollback_id);
-	jsonw_str(&w, "startsAt", a->starts_at);
-	jsonw_str(&w, "status", alert_status_name(a->status));
-	jsonw_str(&w, "ts", clock_format_rfc3339(now, ts, sizeof(ts)));
-	jsonw_end(&w);
+		jsonwrite_int(&w, "rollback_id", v->rollback_id);
+	jsonwrite_str(&w, "startsAt", a->starts_at);
+	jsonwrite_str(&w, "status", alert_status_name(a->status));
+	jsonwrite_str(&w, "ts", clock_format_rfc3339(now, ts, sizeof(ts)));
+	jsonwrite_end(&w);
 	buf_addc(out, '\n');
 }
 
 int
-ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_payload *p,
-	      double now, int dry_run, struct ledger_verdict *out, uint64_t *seq,
+decisions_decide(struct decisions *l, const struct policy *pol, const struct alert_payload *p,
+	      double now, int dry_run, struct decisions_verdict *out, uint64_t *seq,
 	      struct mm_err *err)
 {
 	struct buf journal = BUF_INIT((size_t)1 << 30), audit = BUF_INIT((size_t)1 << 30);
@@ -1562,7 +1562,7 @@ ledger_decide(struct ledger *l, const struct policy *pol, const struct alert_pay
 	for (i = 0; i < p->nalerts; i++)
 		memset(&out[i], 0, sizeof(out[i]));
 	/* after a failure: the next decision is what tries the disk again */
-	if (ledger_recover(l, err) < 0) {
+	if (decisions_recover(l, err) < 0) {
 		free(made);
 		return -1;
 	}
@@ -1615,7 +1615,7 @@ out:
 		int e = 0;
 
 		pthread_rwlock_rdlock(&l->afd_lock);
-		if (ledger_write(l, l->afd, audit.data, audit.len) < 0)
+		if (decisions_write(l, l->afd, audit.data, audit.len) < 0)
 			e = errno;
 		pthread_rwlock_unlock(&l->afd_lock);
 		if (e) {
@@ -1627,7 +1627,7 @@ out:
 	}
 	if (ret < 0)
 		for (i = 0; i < p->nalerts; i++) {
-			ledger_job_free(out[i].job);
+			decisions_job_free(out[i].job);
 			out[i].job = NULL;
 		}
 	free(made);
@@ -1637,7 +1637,7 @@ out:
 }
 
 int
-ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err)
+decisions_commit(struct decisions *l, uint64_t seq, struct mm_err *err)
 {
 	int ret = 0;
 
@@ -1677,7 +1677,7 @@ ledger_commit(struct ledger *l, uint64_t seq, struct mm_err *err)
 }
 
 int
-ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct mm_err *err)
+decisions_audit(struct decisions *l, const json_t *rec, double now, int sync, struct mm_err *err)
 {
 	struct buf none = BUF_INIT(1), audit = BUF_INIT((size_t)1 << 30);
 	char ts[CLOCK_RFC3339_MAX];
@@ -1688,7 +1688,7 @@ ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct m
 	json_object_set_new(r, "ts", json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
 	add_line(&audit, r);
 	json_decref(r);
-	(void)ledger_recover(l, NULL);
+	(void)decisions_recover(l, NULL);
 	pthread_mutex_lock(&l->mu);
 	if (l->failed)
 		mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
@@ -1697,7 +1697,7 @@ ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct m
 	if (ret < 0 && l->afd >= 0)
 		buf_add(&l->redo_a, audit.data, audit.len);	/* written by the recovery */
 	pthread_mutex_unlock(&l->mu);
-	if (ret == 0 && sync && ledger_commit(l, seq, err) < 0) {
+	if (ret == 0 && sync && decisions_commit(l, seq, err) < 0) {
 		pthread_mutex_lock(&l->mu);
 		buf_add(&l->redo_a, audit.data, audit.len);
 		pthread_mutex_unlock(&l->mu);
@@ -1708,7 +1708,7 @@ ledger_audit(struct ledger *l, const json_t *rec, double now, int sync, struct m
 }
 
 int
-ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *results, double now,
+decisions_job_done(struct decisions *l, const struct decisions_job *j, const json_t *results, double now,
 		struct mm_err *err)
 {
 	struct buf journal = BUF_INIT((size_t)1 << 30), audit = BUF_INIT((size_t)1 << 30);
@@ -1729,7 +1729,7 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 	json_object_set_new(rec, "fingerprint", json_string(j->alert.fingerprint));
 	add_line(&audit, rec);
 	json_decref(rec);
-	(void)ledger_recover(l, NULL);
+	(void)decisions_recover(l, NULL);
 	pthread_mutex_lock(&l->mu);
 	{
 		snprintf(k, sizeof(k), "%ld", j->id);
@@ -1747,7 +1747,7 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 			ret = 0;
 	}
 	pthread_mutex_unlock(&l->mu);
-	if (ret == 0 && ledger_commit(l, seq, err) < 0)
+	if (ret == 0 && decisions_commit(l, seq, err) < 0)
 		ret = -1;
 	if (ret < 0) {
 		/*
@@ -1766,9 +1766,9 @@ ledger_job_done(struct ledger *l, const struct ledger_job *j, const json_t *resu
 }
 
 size_t
-ledger_take_pending(struct ledger *l, struct ledger_job ***jobs)
+decisions_take_pending(struct decisions *l, struct decisions_job ***jobs)
 {
-	struct ledger_job **v = NULL;
+	struct decisions_job **v = NULL;
 	const char *k;
 	json_t *o;
 	size_t n = 0;
@@ -1780,7 +1780,7 @@ ledger_take_pending(struct ledger *l, struct ledger_job ***jobs)
 		v = xcalloc(json_object_size(l->pending) + 1, sizeof(*v));
 		json_object_foreach(l->pending, k, o) {
 			struct mm_err jerr;
-			struct ledger_job *j = job_from_json(o, &jerr);
+			struct decisions_job *j = job_from_json(o, &jerr);
 
 			if (!j) {
 				mm_log(MM_LOG_ERROR, "ledger: pending job %s is unreadable: %s", k,
@@ -1801,7 +1801,7 @@ ledger_take_pending(struct ledger *l, struct ledger_job ***jobs)
 }
 
 double
-ledger_cooldown_remaining(struct ledger *l, const struct policy *pol, double now,
+decisions_cooldown_remaining(struct decisions *l, const struct policy *pol, double now,
 			  int *in_progress)
 {
 	double left;
@@ -1815,15 +1815,15 @@ ledger_cooldown_remaining(struct ledger *l, const struct policy *pol, double now
 }
 
 json_t *
-ledger_status(struct ledger *l, const struct policy *pol, double now)
+decisions_status(struct decisions *l, const struct policy *pol, double now)
 {
 	json_t *o = json_object(), *recent = json_array();
 	size_t i;
 
 	pthread_mutex_lock(&l->mu);
-	for (i = 0; i < LEDGER_RECENT; i++) {
+	for (i = 0; i < DECISIONS_RECENT; i++) {
 		/* newest first */
-		size_t k = (l->recent_next + LEDGER_RECENT - 1 - i) % LEDGER_RECENT;
+		size_t k = (l->recent_next + DECISIONS_RECENT - 1 - i) % DECISIONS_RECENT;
 
 		if (l->recent[k])
 			json_array_append_new(recent, json_loads(l->recent[k], 0, NULL));
@@ -1835,26 +1835,26 @@ ledger_status(struct ledger *l, const struct policy *pol, double now)
 	json_object_set_new(o, "pending_jobs", json_integer((json_int_t)json_object_size(l->pending)));
 	json_object_set_new(o, "remembered_alerts", json_integer((json_int_t)l->t.n));
 	json_object_set_new(o, "recent_decisions", recent);
-	json_object_set_new(o, "ledger_failed", json_boolean(l->failed));
-	json_object_set_new(o, "ledger_error", l->failed ? json_string(l->failmsg) : json_null());
+	json_object_set_new(o, "decisions_failed", json_boolean(l->failed));
+	json_object_set_new(o, "decisions_error", l->failed ? json_string(l->failmsg) : json_null());
 	json_object_set_new(o, "state_losses_at_start", json_deep_copy(l->losses));
 	pthread_mutex_unlock(&l->mu);
 	return o;
 }
 
 int
-ledger_needs_compact(struct ledger *l)
+decisions_needs_compact(struct decisions *l)
 {
 	int r;
 
 	pthread_mutex_lock(&l->mu);
-	r = !l->failed && l->journal_lines >= LEDGER_COMPACT_LINES;
+	r = !l->failed && l->journal_lines >= DECISIONS_COMPACT_LINES;
 	pthread_mutex_unlock(&l->mu);
 	return r;
 }
 
 int
-ledger_compact(struct ledger *l, double now, double retention, struct mm_err *err)
+decisions_compact(struct decisions *l, double now, double retention, struct mm_err *err)
 {
 	int rc;
 
@@ -1870,7 +1870,7 @@ ledger_compact(struct ledger *l, double now, double retention, struct mm_err *er
 }
 
 size_t
-ledger_entries(struct ledger *l)
+decisions_entries(struct decisions *l)
 {
 	size_t n;
 
@@ -1881,7 +1881,7 @@ ledger_entries(struct ledger *l)
 }
 
 int
-ledger_reopen_audit(struct ledger *l, struct mm_err *err)
+decisions_reopen_audit(struct decisions *l, struct mm_err *err)
 {
 	int fd;
 

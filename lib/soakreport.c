@@ -1,5 +1,5 @@
 /*
- * report.c - renders a finished (or interrupted) soak into the files people
+ * soakreport.c - renders a finished (or interrupted) soak into the files people
  * and machines read: soak_metrics.json and gates_summary.json (canonical
  * JSON), SOAK_RESULTS.md (GitHub-flavoured: verdict first, then the gate
  * table with values and margins), a self-contained HTML page with one inline
@@ -13,18 +13,18 @@
 #include <string.h>
 
 #include "clock.h"
-#include "fsx.h"
-#include "jsonx.h"
+#include "atomicfile.h"
+#include "jsontree.h"
 #include "junit.h"
-#include "report.h"
+#include "soakreport.h"
 #include "xalloc.h"
 
-#define REPORT_MAX ((size_t)64 << 20)
+#define SOAKREPORT_MAX ((size_t)64 << 20)
 
 /* ---- verdicts ---- */
 
 void
-report_counts(const struct soak_report *r, unsigned counts[2][4])
+soakreport_counts(const struct soak_report *r, unsigned counts[2][4])
 {
 	size_t i;
 
@@ -34,11 +34,11 @@ report_counts(const struct soak_report *r, unsigned counts[2][4])
 }
 
 const char *
-report_verdict(const struct soak_report *r)
+soakreport_verdict(const struct soak_report *r)
 {
 	unsigned c[2][4];
 
-	report_counts(r, c);
+	soakreport_counts(r, c);
 	if (r->run.unreachable)
 		return "error";
 	if (c[1][VERDICT_FAIL] || c[1][VERDICT_NO_DATA])
@@ -159,7 +159,7 @@ jlabels(const struct series_sel *s)
 static json_t *
 run_json(const struct soak_report *r, int full)
 {
-	const struct report_run *u = &r->run;
+	const struct soakreport_run *u = &r->run;
 	json_t *o = json_object(), *f;
 	size_t i;
 
@@ -167,16 +167,16 @@ run_json(const struct soak_report *r, int full)
 	json_object_set_new(o, "target", json_string(u->target));
 	json_object_set_new(o, "start", jtime(u->start));
 	json_object_set_new(o, "end", jtime(u->end));
-	json_object_set_new(o, "planned_hours", jsonx_real(u->planned / 3600));
-	json_object_set_new(o, "elapsed_hours", jsonx_real(u->elapsed / 3600));
+	json_object_set_new(o, "planned_hours", jsontree_real(u->planned / 3600));
+	json_object_set_new(o, "elapsed_hours", jsontree_real(u->elapsed / 3600));
 	json_object_set_new(o, "samples", json_integer((json_int_t)u->samples));
 	json_object_set_new(o, "missing_scrapes", json_integer((json_int_t)u->missing));
 	json_object_set_new(o, "complete", json_boolean(u->complete));
 	if (!full)
 		return o;
 	json_object_set_new(o, "gates_file", json_string(u->gates_file));
-	json_object_set_new(o, "interval_seconds", jsonx_real(u->interval));
-	json_object_set_new(o, "warmup_seconds", jsonx_real(u->warmup));
+	json_object_set_new(o, "interval_seconds", jsontree_real(u->interval));
+	json_object_set_new(o, "warmup_seconds", jsontree_real(u->warmup));
 	json_object_set_new(o, "interrupted", json_boolean(u->interrupted));
 	json_object_set_new(o, "aborted", json_boolean(u->aborted));
 	json_object_set_new(o, "abort_reason", json_string(u->abort_reason ? u->abort_reason : ""));
@@ -208,43 +208,43 @@ gate_json(const struct soak_report *r, const struct gate_result *g)
 	json_object_set_new(o, "kind", json_string(d->hard ? "hard" : "soft"));
 	json_object_set_new(o, "verdict", json_string(gates_verdict_name(g->verdict)));
 	json_object_set_new(o, "passed", json_boolean(g->verdict == VERDICT_PASS));
-	json_object_set_new(o, "value", jsonx_real(g->value));
-	json_object_set_new(o, "threshold", jsonx_real(d->threshold));
+	json_object_set_new(o, "value", jsontree_real(g->value));
+	json_object_set_new(o, "threshold", jsontree_real(d->threshold));
 	json_object_set_new(o, "op", json_string(gates_op_name(d->op)));
 	json_object_set_new(o, "unit", json_string(d->sel.unit));
 	json_object_set_new(o, "aggregate", json_string(gates_agg_name(d->agg)));
 	json_object_set_new(o, "metric", json_string(d->sel.metric));
 	json_object_set_new(o, "selector", json_string(gates_selector_str(&d->sel, sel, sizeof(sel))));
-	json_object_set_new(o, "scale", jsonx_real(d->sel.scale));
-	json_object_set_new(o, "margin", jsonx_real(isnan(g->value) ? NAN : margin(g)));
+	json_object_set_new(o, "scale", jsontree_real(d->sel.scale));
+	json_object_set_new(o, "margin", jsontree_real(isnan(g->value) ? NAN : margin(g)));
 	json_object_set_new(o, "reason", json_string(g->reason));
 	json_object_set_new(o, "aggregate_breached", json_boolean(g->aggregate_breached));
-	json_object_set_new(o, "window_seconds", jsonx_real(d->window));
-	json_object_set_new(o, "for_seconds", jsonx_real(d->alert.for_s));
+	json_object_set_new(o, "window_seconds", jsontree_real(d->window));
+	json_object_set_new(o, "for_seconds", jsontree_real(d->alert.for_s));
 	json_object_set_new(o, "no_data_rule", json_string(gates_nodata_name(d->no_data)));
 	json_object_set_new(o, "alert", json_string(d->alert.name));
 	json_object_set_new(o, "alert_expr", json_string(gates_alert_expr(d, expr, sizeof(expr))));
 	json_object_set_new(o, "first_breach", jtime(g->first_breach));
 	json_object_set_new(o, "first_breach_offset_seconds",
-			    jsonx_real(isnan(g->first_breach) ? NAN : g->first_breach - r->run.start));
+			    jsontree_real(isnan(g->first_breach) ? NAN : g->first_breach - r->run.start));
 	json_object_set_new(o, "first_sustained_breach", jtime(g->first_sustained));
-	json_object_set_new(o, "longest_breach_seconds", jsonx_real(g->longest));
+	json_object_set_new(o, "longest_breach_seconds", jsontree_real(g->longest));
 	json_object_set_new(o, "longest_breach_start", jtime(g->longest_start));
-	json_object_set_new(o, "breach_seconds", jsonx_real(g->breach_seconds));
+	json_object_set_new(o, "breach_seconds", jsontree_real(g->breach_seconds));
 	json_object_set_new(o, "evaluations", json_integer((json_int_t)g->evals));
 	json_object_set_new(o, "breach_evaluations", json_integer((json_int_t)g->breach_evals));
 	return o;
 }
 
 json_t *
-report_gates_json(const struct soak_report *r)
+soakreport_gates_json(const struct soak_report *r)
 {
-	json_t *o = jsonx_tool_meta(), *gates = json_array(), *warn = json_array();
+	json_t *o = jsontree_tool_meta(), *gates = json_array(), *warn = json_array();
 	unsigned c[2][4];
 	const char *names[] = { "soft", "hard" };
 	size_t i, k;
 
-	report_counts(r, c);
+	soakreport_counts(r, c);
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 
@@ -253,8 +253,8 @@ report_gates_json(const struct soak_report *r)
 			json_array_append_new(warn, json_string(g->def->name));
 	}
 	json_object_set_new(o, "generated_at", jtime(r->run.generated_at));
-	json_object_set_new(o, "verdict", json_string(report_verdict(r)));
-	json_object_set_new(o, "passed", json_boolean(strcmp(report_verdict(r), "pass") == 0));
+	json_object_set_new(o, "verdict", json_string(soakreport_verdict(r)));
+	json_object_set_new(o, "passed", json_boolean(strcmp(soakreport_verdict(r), "pass") == 0));
 	for (k = 0; k < 2; k++) {
 		json_t *cnt = json_object();
 
@@ -273,7 +273,7 @@ report_gates_json(const struct soak_report *r)
 }
 
 static json_t *
-aggs_json(const struct report_series *s)
+aggs_json(const struct soakreport_series *s)
 {
 	const struct series_aggs *a = &s->aggs;
 	json_t *o = json_object();
@@ -308,17 +308,17 @@ aggs_json(const struct report_series *s)
 
 		if (!p || (p[n] && p[n] != ' ') || (p != list && p[-1] != ' '))
 			continue;
-		json_object_set_new(o, f[i].name, jsonx_real(*(const double *)((const char *)a + f[i].off)));
+		json_object_set_new(o, f[i].name, jsontree_real(*(const double *)((const char *)a + f[i].off)));
 	}
 	if (s->sel->type == MTYPE_HISTOGRAM)
-		json_object_set_new(o, "count", jsonx_real(a->count));
+		json_object_set_new(o, "count", jsontree_real(a->count));
 	return o;
 }
 
 void
-report_recording_add(struct report_recording *r, double t, double v)
+soakreport_recording_add(struct soakreport_recording *r, double t, double v)
 {
-	if (r->n >= REPORT_RECORD_MAX) {
+	if (r->n >= SOAKREPORT_RECORD_MAX) {
 		r->truncated = 1;
 		return;
 	}
@@ -333,7 +333,7 @@ report_recording_add(struct report_recording *r, double t, double v)
 }
 
 void
-report_recording_release(struct report_recording *r)
+soakreport_recording_release(struct soakreport_recording *r)
 {
 	if (!r)
 		return;
@@ -344,14 +344,14 @@ report_recording_release(struct report_recording *r)
 
 /* {"label": "p95 over 5m", "t": [...], "v": [...], "truncated": false} */
 static json_t *
-recording_json(const struct report_recording *rec, const char *label)
+recording_json(const struct soakreport_recording *rec, const char *label)
 {
 	json_t *o = json_object(), *t = json_array(), *v = json_array();
 	size_t i;
 
 	for (i = 0; i < rec->n; i++) {
-		json_array_append_new(t, jsonx_real(rec->t[i]));
-		json_array_append_new(v, jsonx_real(rec->v[i]));
+		json_array_append_new(t, jsontree_real(rec->t[i]));
+		json_array_append_new(v, jsontree_real(rec->v[i]));
 	}
 	json_object_set_new(o, "label", json_string(label ? label : ""));
 	json_object_set_new(o, "t", t);
@@ -361,14 +361,14 @@ recording_json(const struct report_recording *rec, const char *label)
 }
 
 json_t *
-report_metrics_json(const struct soak_report *r)
+soakreport_metrics_json(const struct soak_report *r)
 {
-	json_t *o = jsonx_tool_meta(), *series = json_object(), *gates = json_object();
+	json_t *o = jsontree_tool_meta(), *series = json_object(), *gates = json_object();
 	char sel[4096];
 	size_t i;
 
 	for (i = 0; i < r->nseries; i++) {
-		const struct report_series *s = &r->series[i];
+		const struct soakreport_series *s = &r->series[i];
 		json_t *e = json_object();
 
 		json_object_set_new(e, "metric", json_string(s->sel->metric));
@@ -377,7 +377,7 @@ report_metrics_json(const struct soak_report *r)
 				    json_string(gates_selector_str(s->sel, sel, sizeof(sel))));
 		json_object_set_new(e, "type", json_string(gates_type_name(s->sel->type)));
 		json_object_set_new(e, "unit", json_string(s->sel->unit));
-		json_object_set_new(e, "scale", jsonx_real(s->sel->scale));
+		json_object_set_new(e, "scale", jsontree_real(s->sel->scale));
 		json_object_set_new(e, "samples", json_integer((json_int_t)s->aggs.samples));
 		json_object_set_new(e, "resets", json_integer((json_int_t)s->aggs.resets));
 		json_object_set_new(e, "aggregates", aggs_json(s));
@@ -390,7 +390,7 @@ report_metrics_json(const struct soak_report *r)
 		const struct gate_result *g = &r->gates[i].res;
 
 		json_t *e = json_pack("{s:s,s:o,s:s,s:s}", "aggregate", gates_agg_name(g->def->agg),
-				      "value", jsonx_real(g->value), "unit", g->def->sel.unit,
+				      "value", jsontree_real(g->value), "unit", g->def->sel.unit,
 				      "verdict", gates_verdict_name(g->verdict));
 
 		if (r->gates[i].rec)
@@ -398,7 +398,7 @@ report_metrics_json(const struct soak_report *r)
 		json_object_set_new(gates, g->def->name, e);
 	}
 	json_object_set_new(o, "generated_at", jtime(r->run.generated_at));
-	json_object_set_new(o, "verdict", json_string(report_verdict(r)));
+	json_object_set_new(o, "verdict", json_string(soakreport_verdict(r)));
 	json_object_set_new(o, "run", run_json(r, 1));
 	json_object_set_new(o, "series", series);
 	json_object_set_new(o, "gates", gates);
@@ -460,7 +460,7 @@ md_cell(struct buf *b, const char *s)
 static void
 md_run_line(const struct soak_report *r, struct buf *b)
 {
-	const struct report_run *u = &r->run;
+	const struct soakreport_run *u = &r->run;
 	char s[CLOCK_RFC3339_MAX], e[CLOCK_RFC3339_MAX], pl[32], el[32];
 
 	buf_addf(b, "%s soak of %s (%s), %s → %s, %s of %s planned; %lu samples, %lu missing.\n",
@@ -470,14 +470,14 @@ md_run_line(const struct soak_report *r, struct buf *b)
 }
 
 int
-report_markdown(const struct soak_report *r, struct buf *b)
+soakreport_markdown(const struct soak_report *r, struct buf *b)
 {
-	const struct report_run *u = &r->run;
-	const char *v = report_verdict(r);
+	const struct soakreport_run *u = &r->run;
+	const char *v = soakreport_verdict(r);
 	unsigned c[2][4];
 	size_t i;
 
-	report_counts(r, c);
+	soakreport_counts(r, c);
 	buf_addf(b, "# Soak results: %s\n\n", verdict_badge(v));
 	md_run_line(r, b);
 	buf_addf(b, "\nHard gates: %u passed, %u failed, %u no data, %u errors. "
@@ -529,7 +529,7 @@ report_markdown(const struct soak_report *r, struct buf *b)
 		    "| Series | Selector | p50 | p95 | p99 | mean | min | max | last | EMA 1h | EMA 24h | samples |\n"
 		    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < r->nseries; i++) {
-		const struct report_series *s = &r->series[i];
+		const struct soakreport_series *s = &r->series[i];
 		const struct series_aggs *a = &s->aggs;
 		const double vals[] = { a->p50, a->p95, a->p99, a->mean, a->min, a->max, a->last,
 					a->ema1h, a->ema24h };
@@ -779,15 +779,15 @@ verdict_class(enum gate_verdict v, int hard)
 }
 
 int
-report_html(const struct soak_report *r, struct buf *b)
+soakreport_html(const struct soak_report *r, struct buf *b)
 {
-	const struct report_run *u = &r->run;
-	const char *v = report_verdict(r);
+	const struct soakreport_run *u = &r->run;
+	const char *v = soakreport_verdict(r);
 	unsigned c[2][4];
 	char s1[CLOCK_RFC3339_MAX], s2[CLOCK_RFC3339_MAX], d1[32], d2[32];
 	size_t i;
 
-	report_counts(r, c);
+	soakreport_counts(r, c);
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		    "<title>Soak results: ");
@@ -877,7 +877,7 @@ report_html(const struct soak_report *r, struct buf *b)
 	if (r->nseries)
 		buf_adds(b, "<h2>Series</h2>\n");
 	for (i = 0; i < r->nseries; i++) {
-		const struct report_series *s = &r->series[i];
+		const struct soakreport_series *s = &r->series[i];
 		const struct series_aggs *a = &s->aggs;
 		char sel[4096], aria[256], n1[48], n2[48], n3[48];
 
@@ -919,9 +919,9 @@ report_html(const struct soak_report *r, struct buf *b)
 /* ---- JUnit ---- */
 
 int
-report_junit(const struct soak_report *r, struct buf *b)
+soakreport_junit(const struct soak_report *r, struct buf *b)
 {
-	const struct report_run *u = &r->run;
+	const struct soakreport_run *u = &r->run;
 	struct junit_case *cases = xcalloc(r->ngates ? r->ngates : 1, sizeof(*cases));
 	char **texts = xcalloc(r->ngates ? r->ngates : 1, sizeof(*texts));
 	char ts[CLOCK_RFC3339_MAX], missing[32];
@@ -929,7 +929,7 @@ report_junit(const struct soak_report *r, struct buf *b)
 		{ "source", u->source },
 		{ "target", u->target },
 		{ "gates_file", u->gates_file },
-		{ "verdict", report_verdict(r) },
+		{ "verdict", soakreport_verdict(r) },
 		{ "complete", u->complete ? "true" : "false" },
 		{ "abort_reason", u->abort_reason ? u->abort_reason : "" },
 		{ "missing_scrapes", missing },
@@ -988,51 +988,51 @@ write_buf(const char *path, struct buf *b, int rc, struct mm_err *err)
 		buf_release(b);
 		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path, b->cap);
 	}
-	ret = fsx_write_atomic(path, b->data ? b->data : "", b->len, err);
+	ret = atomicfile_write_atomic(path, b->data ? b->data : "", b->len, err);
 	buf_release(b);
 	return ret;
 }
 
 int
-report_write_metrics(const struct soak_report *r, const char *path, struct mm_err *err)
+soakreport_write_metrics(const struct soak_report *r, const char *path, struct mm_err *err)
 {
-	json_t *j = report_metrics_json(r);
-	int ret = jsonx_write_file(path, j, err);
+	json_t *j = soakreport_metrics_json(r);
+	int ret = jsontree_write_file(path, j, err);
 
 	json_decref(j);
 	return ret;
 }
 
 int
-report_write_gates(const struct soak_report *r, const char *path, struct mm_err *err)
+soakreport_write_gates(const struct soak_report *r, const char *path, struct mm_err *err)
 {
-	json_t *j = report_gates_json(r);
-	int ret = jsonx_write_file(path, j, err);
+	json_t *j = soakreport_gates_json(r);
+	int ret = jsontree_write_file(path, j, err);
 
 	json_decref(j);
 	return ret;
 }
 
 int
-report_write_markdown(const struct soak_report *r, const char *path, struct mm_err *err)
+soakreport_write_markdown(const struct soak_report *r, const char *path, struct mm_err *err)
 {
-	struct buf b = BUF_INIT(REPORT_MAX);
+	struct buf b = BUF_INIT(SOAKREPORT_MAX);
 
-	return write_buf(path, &b, report_markdown(r, &b), err);
+	return write_buf(path, &b, soakreport_markdown(r, &b), err);
 }
 
 int
-report_write_html(const struct soak_report *r, const char *path, struct mm_err *err)
+soakreport_write_html(const struct soak_report *r, const char *path, struct mm_err *err)
 {
-	struct buf b = BUF_INIT(REPORT_MAX);
+	struct buf b = BUF_INIT(SOAKREPORT_MAX);
 
-	return write_buf(path, &b, report_html(r, &b), err);
+	return write_buf(path, &b, soakreport_html(r, &b), err);
 }
 
 int
-report_write_junit(const struct soak_report *r, const char *path, struct mm_err *err)
+soakreport_write_junit(const struct soak_report *r, const char *path, struct mm_err *err)
 {
-	struct buf b = BUF_INIT(REPORT_MAX);
+	struct buf b = BUF_INIT(SOAKREPORT_MAX);
 
-	return write_buf(path, &b, report_junit(r, &b), err);
+	return write_buf(path, &b, soakreport_junit(r, &b), err);
 }

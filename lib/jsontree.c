@@ -1,5 +1,5 @@
 /*
- * jsonx.c - jansson with the project's rules: strict loading with positioned
+ * jsontree.c - jansson with the project's rules: strict loading with positioned
  * errors, and one canonical dump (sorted keys, indent 2, trailing newline)
  * for every machine-readable output.
  */
@@ -10,15 +10,15 @@
 #include <string.h>
 
 #include "buf.h"
-#include "fsx.h"
-#include "jsonscan.h"
-#include "jsonx.h"
+#include "atomicfile.h"
+#include "jsonpull.h"
+#include "jsontree.h"
 #include "xalloc.h"
 
 #define DUMP_MAX ((size_t)1 << 31)	/* 2 GiB: more than any document mmops builds */
 
 json_t *
-jsonx_loadb(const char *data, size_t len, const char *name, struct mm_err *err)
+jsontree_loadb(const char *data, size_t len, const char *name, struct mm_err *err)
 {
 	json_error_t je;
 	json_t *j;
@@ -34,24 +34,24 @@ jsonx_loadb(const char *data, size_t len, const char *name, struct mm_err *err)
 }
 
 json_t *
-jsonx_load_file(const char *path, struct mm_err *err)
+jsontree_load_file(const char *path, struct mm_err *err)
 {
-	struct buf b = BUF_INIT(JSONX_MAX_FILE);
+	struct buf b = BUF_INIT(JSONTREE_MAX_FILE);
 	json_t *j;
 
 	if (buf_read_file(&b, path, err) < 0) {
 		buf_release(&b);
 		return NULL;
 	}
-	j = jsonx_loadb(b.data ? b.data : "", b.len, strcmp(path, "-") ? path : "<stdin>", err);
+	j = jsontree_loadb(b.data ? b.data : "", b.len, strcmp(path, "-") ? path : "<stdin>", err);
 	buf_release(&b);
 	return j;
 }
 
 size_t
-jsonx_format_real(double v, char *out, size_t n)
+jsontree_format_real(double v, char *out, size_t n)
 {
-	char tmp[JSONX_REAL_MAX];
+	char tmp[JSONTREE_REAL_MAX];
 	int prec, len;
 	char *e, *from, *to;
 
@@ -110,7 +110,7 @@ newline(struct buf *b, int indent, int depth)
 static void
 emit(const json_t *j, struct buf *b, int indent, int depth)
 {
-	char num[JSONX_REAL_MAX];
+	char num[JSONTREE_REAL_MAX];
 	size_t i, n;
 
 	switch (json_typeof(j)) {
@@ -134,7 +134,7 @@ emit(const json_t *j, struct buf *b, int indent, int depth)
 			if (i)
 				buf_addc(b, ',');
 			newline(b, indent, depth + 1);
-			jsonscan_quote(keys[i], strlen(keys[i]), b);
+			jsonpull_quote(keys[i], strlen(keys[i]), b);
 			buf_adds(b, indent < 0 ? ":" : ": ");
 			emit(json_object_get(j, keys[i]), b, indent, depth + 1);
 		}
@@ -160,13 +160,13 @@ emit(const json_t *j, struct buf *b, int indent, int depth)
 		buf_addc(b, ']');
 		break;
 	case JSON_STRING:
-		jsonscan_quote(json_string_value(j), json_string_length(j), b);
+		jsonpull_quote(json_string_value(j), json_string_length(j), b);
 		break;
 	case JSON_INTEGER:
 		buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		break;
 	case JSON_REAL:
-		jsonx_format_real(json_real_value(j), num, sizeof(num));
+		jsontree_format_real(json_real_value(j), num, sizeof(num));
 		buf_adds(b, num);
 		break;
 	case JSON_TRUE:
@@ -182,7 +182,7 @@ emit(const json_t *j, struct buf *b, int indent, int depth)
 }
 
 int
-jsonx_dump_buf(const json_t *j, struct buf *b, int compact)
+jsontree_dump_buf(const json_t *j, struct buf *b, int compact)
 {
 	if (!j)
 		buf_adds(b, "null");
@@ -194,43 +194,43 @@ jsonx_dump_buf(const json_t *j, struct buf *b, int compact)
 }
 
 char *
-jsonx_dumps(const json_t *j)
+jsontree_dumps(const json_t *j)
 {
 	struct buf b = BUF_INIT(DUMP_MAX);
 
-	if (jsonx_dump_buf(j, &b, 0) < 0)
+	if (jsontree_dump_buf(j, &b, 0) < 0)
 		abort();	/* 2 GiB of JSON from mmops' own trees: a bug, not an input */
 	return buf_detach(&b, NULL);
 }
 
 char *
-jsonx_dumps_compact(const json_t *j)
+jsontree_dumps_compact(const json_t *j)
 {
 	struct buf b = BUF_INIT(DUMP_MAX);
 
-	if (jsonx_dump_buf(j, &b, 1) < 0)
+	if (jsontree_dump_buf(j, &b, 1) < 0)
 		abort();
 	return buf_detach(&b, NULL);
 }
 
 int
-jsonx_write_file(const char *path, const json_t *j, struct mm_err *err)
+jsontree_write_file(const char *path, const json_t *j, struct mm_err *err)
 {
-	char *s = jsonx_dumps(j);
-	int r = fsx_write_atomic(path, s, strlen(s), err);
+	char *s = jsontree_dumps(j);
+	int r = atomicfile_write_atomic(path, s, strlen(s), err);
 
 	free(s);
 	return r;
 }
 
 json_t *
-jsonx_tool_meta(void)
+jsontree_tool_meta(void)
 {
 	return json_pack("{s:s, s:s}", "tool", "mmops", "version", MMOPS_VERSION);
 }
 
 const char *
-jsonx_str(const json_t *obj, const char *key, const char *dflt)
+jsontree_str(const json_t *obj, const char *key, const char *dflt)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -238,7 +238,7 @@ jsonx_str(const json_t *obj, const char *key, const char *dflt)
 }
 
 double
-jsonx_num(const json_t *obj, const char *key, double dflt)
+jsontree_num(const json_t *obj, const char *key, double dflt)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -246,7 +246,7 @@ jsonx_num(const json_t *obj, const char *key, double dflt)
 }
 
 int
-jsonx_bool(const json_t *obj, const char *key, int dflt)
+jsontree_bool(const json_t *obj, const char *key, int dflt)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -254,7 +254,7 @@ jsonx_bool(const json_t *obj, const char *key, int dflt)
 }
 
 json_t *
-jsonx_real(double v)
+jsontree_real(double v)
 {
 	/* JSON has no NaN or Infinity: a value that is not finite is null. */
 	if (!isfinite(v))

@@ -1,5 +1,5 @@
 /*
- * test_simreport.c - the edge report of `mmops sim --report`: the same
+ * test_edgereport.c - the edge report of `mmops sim --report`: the same
  * config gives the same canonical text, another seed another; hours are
  * validated; every hour has its row and the rows add up to the summary; a
  * latency fault shows in its hour's P95 and is listed; a breaker fault
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
-#include "simreport.h"
+#include "jsontree.h"
+#include "edgereport.h"
 
 static json_t *
 report(uint64_t seed, double hours, const char *fault)
@@ -32,7 +32,7 @@ report(uint64_t seed, double hours, const char *fault)
 		cfg.faults = &f;
 		cfg.nfaults = 1;
 	}
-	r = simreport_edge(&cfg, hours, &err);
+	r = edgereport_edge(&cfg, hours, &err);
 	if (!r)
 		fail_msg("%s", err.msg);
 	return r;
@@ -48,7 +48,7 @@ static void
 test_same_seed_same_text(void **state)
 {
 	json_t *a = report(1, 3, NULL), *b = report(1, 3, NULL), *c = report(2, 3, NULL);
-	char *ta = jsonx_dumps(a), *tb = jsonx_dumps(b), *tc = jsonx_dumps(c);
+	char *ta = jsontree_dumps(a), *tb = jsontree_dumps(b), *tc = jsontree_dumps(c);
 
 	assert_string_equal(ta, tb);
 	assert_string_not_equal(ta, tc);
@@ -68,14 +68,14 @@ test_same_seed_same_text(void **state)
 static void
 test_hours_are_validated(void **state)
 {
-	static const double bad[] = {0, -1, 1.5, SIMREPORT_MAX_HOURS + 1, NAN};
+	static const double bad[] = {0, -1, 1.5, EDGEREPORT_MAX_HOURS + 1, NAN};
 	struct sim_config cfg = {0};
 	struct mm_err err;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		mm_err_init(&err);
-		assert_null(simreport_edge(&cfg, bad[i], &err));
+		assert_null(edgereport_edge(&cfg, bad[i], &err));
 		assert_int_equal(err.code, MM_E_USAGE);
 	}
 	(void)state;

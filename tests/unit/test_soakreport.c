@@ -1,5 +1,5 @@
 /*
- * test_report.c - the soak's report writers on a hand-made result: overall
+ * test_soakreport.c - the soak's report writers on a hand-made result: overall
  * verdicts, the JSON shapes readiness depends on, GitHub-flavoured Markdown,
  * the HTML page with its SVG charts, JUnit XML, and escaping everywhere.
  */
@@ -16,15 +16,15 @@
 #include <cmocka.h>
 
 #include "buf.h"
-#include "jsonx.h"
-#include "report.h"
+#include "jsontree.h"
+#include "soakreport.h"
 
 #define T0 1760140800.0	/* 2025-10-11T00:00:00Z */
 
 static struct gate_def defs[2];
 static struct chart charts[3];
-static struct report_gate gates[2];
-static struct report_series series[1];
+static struct soakreport_gate gates[2];
+static struct soakreport_series series[1];
 static struct series_sel rsel;
 static struct soak_report rep;
 
@@ -147,49 +147,49 @@ test_overall_verdict_rules(void **st)
 	unsigned c[2][4];
 
 	(void)st;
-	assert_string_equal(report_verdict(&rep), "fail");
-	report_counts(&rep, c);
+	assert_string_equal(soakreport_verdict(&rep), "fail");
+	soakreport_counts(&rep, c);
 	assert_int_equal(c[1][VERDICT_FAIL], 1);
 	assert_int_equal(c[0][VERDICT_FAIL], 1);
 	gates[0].res.verdict = VERDICT_PASS;
-	assert_string_equal(report_verdict(&rep), "pass");	/* a soft failure only warns */
+	assert_string_equal(soakreport_verdict(&rep), "pass");	/* a soft failure only warns */
 	rep.run.complete = 0;
 	rep.run.interrupted = 1;
-	assert_string_equal(report_verdict(&rep), "incomplete");
+	assert_string_equal(soakreport_verdict(&rep), "incomplete");
 	gates[0].res.verdict = VERDICT_ERROR;
-	assert_string_equal(report_verdict(&rep), "error");
+	assert_string_equal(soakreport_verdict(&rep), "error");
 	gates[0].res.verdict = VERDICT_NO_DATA;
-	assert_string_equal(report_verdict(&rep), "fail");
+	assert_string_equal(soakreport_verdict(&rep), "fail");
 	rep.run.unreachable = 1;
-	assert_string_equal(report_verdict(&rep), "error");
+	assert_string_equal(soakreport_verdict(&rep), "error");
 }
 
 static void
 test_gates_json_shape(void **st)
 {
-	json_t *j = report_gates_json(&rep), *g0, *g1;
+	json_t *j = soakreport_gates_json(&rep), *g0, *g1;
 	char *text;
 
 	(void)st;
-	assert_string_equal(jsonx_str(j, "verdict", ""), "fail");
-	assert_false(jsonx_bool(j, "passed", 1));
-	assert_int_equal((int)jsonx_num(json_object_get(j, "hard"), "fail", -1), 1);
-	assert_int_equal((int)jsonx_num(json_object_get(j, "soft"), "fail", -1), 1);
+	assert_string_equal(jsontree_str(j, "verdict", ""), "fail");
+	assert_false(jsontree_bool(j, "passed", 1));
+	assert_int_equal((int)jsontree_num(json_object_get(j, "hard"), "fail", -1), 1);
+	assert_int_equal((int)jsontree_num(json_object_get(j, "soft"), "fail", -1), 1);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "warnings"), 0)),
 			    "maker_share");
 	g0 = json_array_get(json_object_get(j, "gates"), 0);
 	g1 = json_array_get(json_object_get(j, "gates"), 1);
-	assert_string_equal(jsonx_str(g0, "kind", ""), "hard");
-	assert_string_equal(jsonx_str(g0, "verdict", ""), "fail");
-	assert_string_equal(jsonx_str(g0, "op", ""), "<=");
-	assert_true(jsonx_num(g0, "margin", 0) == 150 - 160.5);	/* negative: outside */
-	assert_true(jsonx_num(g1, "margin", 0) < 0);
-	assert_string_equal(jsonx_str(g0, "first_breach", ""), "2025-10-11T02:00:30Z");
-	assert_true(jsonx_num(g0, "first_breach_offset_seconds", 0) == 7230);
+	assert_string_equal(jsontree_str(g0, "kind", ""), "hard");
+	assert_string_equal(jsontree_str(g0, "verdict", ""), "fail");
+	assert_string_equal(jsontree_str(g0, "op", ""), "<=");
+	assert_true(jsontree_num(g0, "margin", 0) == 150 - 160.5);	/* negative: outside */
+	assert_true(jsontree_num(g1, "margin", 0) < 0);
+	assert_string_equal(jsontree_str(g0, "first_breach", ""), "2025-10-11T02:00:30Z");
+	assert_true(jsontree_num(g0, "first_breach_offset_seconds", 0) == 7230);
 	assert_true(json_is_null(json_object_get(g1, "first_breach")));
-	assert_string_equal(jsonx_str(g0, "alert_expr", ""), "histogram_quantile(0.95, x) * 1000 > 150");
-	assert_string_equal(jsonx_str(g1, "kind", ""), "soft");
-	text = jsonx_dumps(j);
+	assert_string_equal(jsontree_str(g0, "alert_expr", ""), "histogram_quantile(0.95, x) * 1000 > 150");
+	assert_string_equal(jsontree_str(g1, "kind", ""), "soft");
+	text = jsontree_dumps(j);
 	/* Canonical: sorted keys and a trailing newline. */
 	assert_true(text[strlen(text) - 1] == '\n');
 	assert_true(strstr(text, "\"abort_reason\"") < strstr(text, "\"verdict\""));
@@ -200,17 +200,17 @@ test_gates_json_shape(void **st)
 static void
 test_metrics_json_has_the_aggregates_of_the_type(void **st)
 {
-	json_t *j = report_metrics_json(&rep), *s, *a;
+	json_t *j = soakreport_metrics_json(&rep), *s, *a;
 
 	(void)st;
 	s = json_object_get(json_object_get(j, "series"), "tick_latency_ms");
 	a = json_object_get(s, "aggregates");
-	assert_true(jsonx_num(a, "p95", 0) == 160.5);
+	assert_true(jsontree_num(a, "p95", 0) == 160.5);
 	assert_non_null(json_object_get(a, "p999"));
 	assert_true(json_is_null(json_object_get(a, "p999")));	/* NaN is null */
 	assert_null(json_object_get(a, "mean"));	/* not a histogram aggregate */
-	assert_string_equal(jsonx_str(json_object_get(s, "labels"), "stage", ""), "tick_total");
-	assert_string_equal(jsonx_str(json_object_get(j, "run"), "start", ""), "2025-10-11T00:00:00Z");
+	assert_string_equal(jsontree_str(json_object_get(s, "labels"), "stage", ""), "tick_total");
+	assert_string_equal(jsontree_str(json_object_get(j, "run"), "start", ""), "2025-10-11T00:00:00Z");
 	json_decref(j);
 }
 
@@ -220,7 +220,7 @@ test_markdown_summary(void **st)
 	struct buf b = BUF_INIT(1 << 20);
 
 	(void)st;
-	assert_int_equal(report_markdown(&rep, &b), 0);
+	assert_int_equal(soakreport_markdown(&rep, &b), 0);
 	assert_non_null(strstr(b.data, "# Soak results: ❌ FAIL\n"));
 	assert_non_null(strstr(b.data, "| latency_p95 | hard | ❌ fail | 160.5 ms p95 | ≤ 150 ms | -10.5 ms | +2h30s | 1h | SoakLatencyP95High (10m) |"));
 	assert_non_null(strstr(b.data, "> **Warning** (soft gate maker_share): mean 0.8 < 0.85"));
@@ -237,7 +237,7 @@ test_html_is_self_contained_with_charts(void **st)
 	int svgs = 0;
 
 	(void)st;
-	assert_int_equal(report_html(&rep, &b), 0);
+	assert_int_equal(soakreport_html(&rep, &b), 0);
 	for (p = b.data; (p = strstr(p, "<svg ")); p++)
 		svgs++;
 	assert_int_equal(svgs, 3);
@@ -258,7 +258,7 @@ test_junit_one_testcase_per_gate(void **st)
 	struct buf b = BUF_INIT(1 << 20);
 
 	(void)st;
-	assert_int_equal(report_junit(&rep, &b), 0);
+	assert_int_equal(soakreport_junit(&rep, &b), 0);
 	assert_non_null(strstr(b.data, "<testsuites name=\"mmops soak\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"1\""));
 	assert_non_null(strstr(b.data, "<testcase classname=\"soak.hard\" name=\"latency_p95\""));
 	assert_non_null(strstr(b.data, "<failure type=\"fail\" message=\"p95 160.5 ms &gt; 150 | &quot;quoted&quot; &amp; &lt;tagged&gt;\">"));
@@ -269,14 +269,14 @@ test_junit_one_testcase_per_gate(void **st)
 static void
 test_writers_are_atomic_files(void **st)
 {
-	char dir[] = "/tmp/test_report.XXXXXX", path[128];
+	char dir[] = "/tmp/test_soakreport.XXXXXX", path[128];
 	struct buf b = BUF_INIT(1 << 20);
 	struct mm_err err;
 
 	(void)st;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sub/g.json", dir);
-	assert_int_equal(report_write_gates(&rep, path, &err), 0);
+	assert_int_equal(soakreport_write_gates(&rep, path, &err), 0);
 	assert_int_equal(buf_read_file(&b, path, &err), 0);
 	assert_non_null(strstr(b.data, "\"verdict\": \"fail\""));
 	unlink(path);

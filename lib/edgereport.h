@@ -1,12 +1,12 @@
 /*
- * simreport.h - the deterministic edge report of `mmops sim --report`: the
+ * edgereport.h - the deterministic edge report of `mmops sim --report`: the
  * simulated market maker run for H hours from a seed (and faults), summed
  * up per hour and overall.  Same seed, faults, hours and mmops version give
  * the same bytes (tests/golden/EDGE_REPORT_case1.json is checked with
  * `mmops golden`).
  *
  * The object (keys sorted when dumped):
- *   tool, version              jsonx_tool_meta()
+ *   tool, version              jsontree_tool_meta()
  *   report: "edge"
  *   seed, hours, tick_seconds, faults: ["latency:x4@30h+2h", ...]
  *   summary: { ticks, deadline_misses, deadline_miss_rate, fills, fills_maker,
@@ -29,9 +29,9 @@
 #include "err.h"
 #include "sim.h"
 
-#define SIMREPORT_MAX_HOURS (24.0 * 366) /* a year of simulated time */
+#define EDGEREPORT_MAX_HOURS (24.0 * 366) /* a year of simulated time */
 
 /* Run and summarise; a new object, or NULL and err (MM_E_USAGE for bad hours or faults). */
-json_t *simreport_edge(const struct sim_config *cfg, double hours, struct mm_err *err);
+json_t *edgereport_edge(const struct sim_config *cfg, double hours, struct mm_err *err);
 
 #endif

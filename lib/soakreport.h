@@ -1,5 +1,5 @@
 /*
- * report.h - the soak's reports: soak_metrics.json, gates_summary.json,
+ * soakreport.h - the soak's reports: soak_metrics.json, gates_summary.json,
  * SOAK_RESULTS.md (GitHub-flavoured, fit for $GITHUB_STEP_SUMMARY), one
  * self-contained HTML page with an SVG chart per gate and series, and JUnit
  * XML with one testcase per gate.
@@ -7,7 +7,7 @@
  * The soak engine fills a struct soak_report (everything borrowed from the
  * engine, valid while it lives); the writers here only render it.  Every
  * writer is deterministic (no clock read here: generated_at comes in the
- * model) and writes atomically through fsx.  docs/soak.md documents the JSON
+ * model) and writes atomically through atomicfile.  docs/soak.md documents the JSON
  * shapes; readiness reads gates_summary.json.
  */
 #ifndef MM_REPORT_H
@@ -43,17 +43,17 @@ void chart_add(struct chart *c, double t, double v, int breach);
 /*
  * A series' windowed value at every evaluation after warm-up, for
  * `mmops soak --record-series` (what `mmops canary --baseline-soak` reads).
- * Bounded: after REPORT_RECORD_MAX points the rest is dropped and
+ * Bounded: after SOAKREPORT_RECORD_MAX points the rest is dropped and
  * truncated set.
  */
-#define REPORT_RECORD_MAX 1000000
-struct report_recording {
+#define SOAKREPORT_RECORD_MAX 1000000
+struct soakreport_recording {
 	size_t n, cap;
 	double *t, *v;
 	int truncated;
 };
-void report_recording_add(struct report_recording *r, double t, double v);
-void report_recording_release(struct report_recording *r);
+void soakreport_recording_add(struct soakreport_recording *r, double t, double v);
+void soakreport_recording_release(struct soakreport_recording *r);
 
 /* The aggregates of one series over the soak after warm-up (scaled; NAN = none). */
 struct series_aggs {
@@ -64,23 +64,23 @@ struct series_aggs {
 	unsigned long resets;	/* counter resets seen */
 };
 
-struct report_series {
+struct soakreport_series {
 	const char *name;		/* record name, or the gate's name */
 	const struct series_sel *sel;
 	const char *chart_label;	/* "p95 over 5m", "value" */
 	struct series_aggs aggs;
 	const struct chart *chart;
 	const char *error;		/* NULL, or why the series was unusable */
-	const struct report_recording *rec;	/* NULL unless --record-series */
+	const struct soakreport_recording *rec;	/* NULL unless --record-series */
 };
 
-struct report_gate {
+struct soakreport_gate {
 	struct gate_result res;
 	const struct chart *chart;	/* the windowed value over time */
-	const struct report_recording *rec;	/* NULL unless --record-series */
+	const struct soakreport_recording *rec;	/* NULL unless --record-series */
 };
 
-struct report_run {
+struct soakreport_run {
 	const char *source;		/* "mock", "scrape", "prometheus", "prometheus-range" */
 	const char *target;		/* URL, or "simulator seed 42" */
 	const char *gates_file;
@@ -104,32 +104,32 @@ struct report_run {
 };
 
 struct soak_report {
-	struct report_run run;
+	struct soakreport_run run;
 	size_t ngates;
-	struct report_gate *gates;
+	struct soakreport_gate *gates;
 	size_t nseries;
-	struct report_series *series;
+	struct soakreport_series *series;
 };
 
 /* Overall verdict: "pass", "fail" (a hard gate not passed), "incomplete", "error". */
-const char *report_verdict(const struct soak_report *r);
+const char *soakreport_verdict(const struct soak_report *r);
 /* Counts of hard/soft gates by verdict: counts[hard][verdict]. */
-void report_counts(const struct soak_report *r, unsigned counts[2][4]);
+void soakreport_counts(const struct soak_report *r, unsigned counts[2][4]);
 
 /* The JSON documents (new references). */
-json_t *report_metrics_json(const struct soak_report *r);
-json_t *report_gates_json(const struct soak_report *r);
+json_t *soakreport_metrics_json(const struct soak_report *r);
+json_t *soakreport_gates_json(const struct soak_report *r);
 
 /* Render into b. -1 only when b's cap is hit. */
-int report_markdown(const struct soak_report *r, struct buf *b);
-int report_html(const struct soak_report *r, struct buf *b);
-int report_junit(const struct soak_report *r, struct buf *b);
+int soakreport_markdown(const struct soak_report *r, struct buf *b);
+int soakreport_html(const struct soak_report *r, struct buf *b);
+int soakreport_junit(const struct soak_report *r, struct buf *b);
 
-/* Write each report atomically (fsx); -1 and err (MM_E_IO). */
-int report_write_metrics(const struct soak_report *r, const char *path, struct mm_err *err);
-int report_write_gates(const struct soak_report *r, const char *path, struct mm_err *err);
-int report_write_markdown(const struct soak_report *r, const char *path, struct mm_err *err);
-int report_write_html(const struct soak_report *r, const char *path, struct mm_err *err);
-int report_write_junit(const struct soak_report *r, const char *path, struct mm_err *err);
+/* Write each report atomically (atomicfile); -1 and err (MM_E_IO). */
+int soakreport_write_metrics(const struct soak_report *r, const char *path, struct mm_err *err);
+int soakreport_write_gates(const struct soak_report *r, const char *path, struct mm_err *err);
+int soakreport_write_markdown(const struct soak_report *r, const char *path, struct mm_err *err);
+int soakreport_write_html(const struct soak_report *r, const char *path, struct mm_err *err);
+int soakreport_write_junit(const struct soak_report *r, const char *path, struct mm_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_jsonx.c - strict loading with positions, the canonical dump. */
+/* test_jsontree.c - strict loading with positions, the canonical dump. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "jsontree.h"
 
 /*
  * Issue 10: every double a report, checkpoint or baseline holds must read
@@ -32,11 +32,11 @@ test_jsonx_reals_round_trip_exactly(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		json_t *a = json_pack("[f]", v[i]), *back;
-		char *text = jsonx_dumps_compact(a);
+		char *text = jsontree_dumps_compact(a);
 		struct mm_err err;
 		double got;
 
-		back = jsonx_loadb(text, strlen(text), "t", &err);
+		back = jsontree_loadb(text, strlen(text), "t", &err);
 		assert_non_null(back);
 		assert_true(json_is_real(json_array_get(back, 0)));
 		got = json_real_value(json_array_get(back, 0));
@@ -63,12 +63,12 @@ test_jsonx_format_real_is_shortest(void **state)
 		{ DBL_MAX, "1.7976931348623157e308" }, { -0.0, "-0.0" }, { 1e-5, "1e-5" },
 		{ 1e300, "1e300" }, { 5e-324, "5e-324" }, { NAN, "null" }, { INFINITY, "null" },
 	};
-	char buf[JSONX_REAL_MAX];
+	char buf[JSONTREE_REAL_MAX];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		jsonx_format_real(t[i].v, buf, sizeof(buf));
+		jsontree_format_real(t[i].v, buf, sizeof(buf));
 		assert_string_equal(buf, t[i].want);
 	}
 }
@@ -80,17 +80,17 @@ test_jsonx_dump_matches_jansson_layout(void **state)
 	const char *doc = "{\"b\":[1,true,{\"z\":null,\"a\":\"\\u0001\\\"\\\\/\u00e9\\n\"}],"
 			  "\"a\":{},\"c\":[],\"d\":[[]],\"n\":-42}";
 	struct mm_err err;
-	json_t *j = jsonx_loadb(doc, strlen(doc), "t", &err);
+	json_t *j = jsontree_loadb(doc, strlen(doc), "t", &err);
 	char *mine, *theirs, *c1, *c2;
 
 	(void)state;
 	assert_non_null(j);
-	mine = jsonx_dumps(j);
+	mine = jsontree_dumps(j);
 	theirs = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2));
 	assert_non_null(theirs);
 	assert_int_equal(strlen(mine), strlen(theirs) + 1);
 	assert_memory_equal(mine, theirs, strlen(theirs));
-	c1 = jsonx_dumps_compact(j);
+	c1 = jsontree_dumps_compact(j);
 	c2 = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_string_equal(c1, c2);
 	free(mine);
@@ -107,7 +107,7 @@ test_jsonx_rejects_duplicate_keys_with_position(void **state)
 	const char *s = "{\n  \"a\": 1,\n  \"a\": 2\n}";
 
 	(void)state;
-	assert_null(jsonx_loadb(s, strlen(s), "r.json", &err));
+	assert_null(jsontree_loadb(s, strlen(s), "r.json", &err));
 	assert_int_equal(err.code, MM_E_PARSE);
 	assert_string_equal(err.file, "r.json");
 	assert_int_equal(err.line, 3);
@@ -120,9 +120,9 @@ test_jsonx_rejects_nan_and_garbage(void **state)
 	struct mm_err err;
 
 	(void)state;
-	assert_null(jsonx_loadb("[NaN]", 5, "x", &err));
-	assert_null(jsonx_loadb("[1,]", 4, "x", &err));
-	assert_null(jsonx_loadb("", 0, "x", &err));
+	assert_null(jsontree_loadb("[NaN]", 5, "x", &err));
+	assert_null(jsontree_loadb("[1,]", 4, "x", &err));
+	assert_null(jsontree_loadb("", 0, "x", &err));
 	assert_int_equal(err.line, 1);
 }
 
@@ -130,7 +130,7 @@ static void
 test_jsonx_dumps_sorted_with_newline(void **state)
 {
 	json_t *j = json_pack("{s:i, s:f, s:[i,i]}", "zeta", 1, "alpha", 0.1, "mid", 1, 2);
-	char *s = jsonx_dumps(j), *c = jsonx_dumps_compact(j);
+	char *s = jsontree_dumps(j), *c = jsontree_dumps_compact(j);
 
 	(void)state;
 	assert_string_equal(s, "{\n  \"alpha\": 0.1,\n  \"mid\": [\n    1,\n    2\n  ],\n  \"zeta\": 1\n}\n");
@@ -143,7 +143,7 @@ test_jsonx_dumps_sorted_with_newline(void **state)
 static void
 test_jsonx_real_maps_non_finite_to_null(void **state)
 {
-	json_t *a = jsonx_real(1.0 / 0.0), *b = jsonx_real(2.5);
+	json_t *a = jsontree_real(1.0 / 0.0), *b = jsontree_real(2.5);
 
 	(void)state;
 	assert_true(json_is_null(a));
@@ -158,23 +158,23 @@ test_jsonx_lookups_fall_back(void **state)
 	json_t *j = json_pack("{s:s, s:i, s:b}", "s", "x", "n", 3, "b", 1);
 
 	(void)state;
-	assert_string_equal(jsonx_str(j, "s", "d"), "x");
-	assert_string_equal(jsonx_str(j, "n", "d"), "d");
-	assert_true(jsonx_num(j, "n", 0) == 3);
-	assert_true(jsonx_num(j, "missing", -1) == -1);
-	assert_int_equal(jsonx_bool(j, "b", 0), 1);
-	assert_int_equal(jsonx_bool(j, "s", 7), 7);
+	assert_string_equal(jsontree_str(j, "s", "d"), "x");
+	assert_string_equal(jsontree_str(j, "n", "d"), "d");
+	assert_true(jsontree_num(j, "n", 0) == 3);
+	assert_true(jsontree_num(j, "missing", -1) == -1);
+	assert_int_equal(jsontree_bool(j, "b", 0), 1);
+	assert_int_equal(jsontree_bool(j, "s", 7), 7);
 	json_decref(j);
 }
 
 static void
 test_jsonx_tool_meta(void **state)
 {
-	json_t *m = jsonx_tool_meta();
+	json_t *m = jsontree_tool_meta();
 
 	(void)state;
-	assert_string_equal(jsonx_str(m, "tool", ""), "mmops");
-	assert_string_equal(jsonx_str(m, "version", ""), MMOPS_VERSION);
+	assert_string_equal(jsontree_str(m, "tool", ""), "mmops");
+	assert_string_equal(jsontree_str(m, "version", ""), MMOPS_VERSION);
 	json_decref(m);
 }
 

@@ -1,5 +1,5 @@
 /*
- * fsx.h - file writes that are never half-done.
+ * atomicfile.h - file writes that are never half-done.
  *
  * Reports, baselines and state files are written to a temporary file in the
  * same directory, fsync'ed, renamed over the target and the directory
@@ -21,18 +21,18 @@
  * A symlink is followed (the file it names is replaced, the link stays); a
  * device or FIFO such as /dev/stdout is written in place, never replaced.
  */
-int fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err);
+int atomicfile_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err);
 
 /* mkdir -p; -1 and err (MM_E_WRITE) on failure. */
-int fsx_mkdir_p(const char *dir, int mode, struct mm_err *err);
+int atomicfile_mkdir_p(const char *dir, int mode, struct mm_err *err);
 
 /* write(2) all of len bytes, retrying short writes and EINTR; -1 with errno set. */
-int fsx_write_all(int fd, const void *data, size_t len);
+int atomicfile_write_all(int fd, const void *data, size_t len);
 
 /*
  * Append one record (data, len) to an open append-only file descriptor and
  * fdatasync it before returning, retrying short writes.  For audit logs.
  */
-int fsx_append_sync(int fd, const void *data, size_t len, struct mm_err *err);
+int atomicfile_append_sync(int fd, const void *data, size_t len, struct mm_err *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_jsonscan.c - the strict pull scanner: what it accepts, what it refuses and where. */
+/* test_jsonpull.c - the strict pull scanner: what it accepts, what it refuses and where. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonscan.h"
+#include "jsonpull.h"
 #include "xalloc.h"
 
 static int
@@ -17,7 +17,7 @@ valid(const char *s)
 	struct mm_err err;
 
 	mm_err_init(&err);
-	return jsonscan_validate(s, strlen(s), "t.json", &err) == 0;
+	return jsonpull_validate(s, strlen(s), "t.json", &err) == 0;
 }
 
 /* Validate s, expect a failure at line:col whose message contains what. */
@@ -27,7 +27,7 @@ refused_at(const char *s, size_t len, unsigned long line, unsigned long col, con
 	struct mm_err err;
 
 	mm_err_init(&err);
-	if (jsonscan_validate(s, len, "t.json", &err) == 0)
+	if (jsonpull_validate(s, len, "t.json", &err) == 0)
 		fail_msg("accepted: %s", s);
 	assert_int_equal(err.code, MM_E_PARSE);
 	assert_string_equal(err.file, "t.json");
@@ -126,8 +126,8 @@ test_jsonscan_refuses_what_strict_parsers_refuse(void **state)
 	{
 		struct mm_err err;
 
-		assert_int_equal(jsonscan_validate("[1]\0", 4, "t", &err), -1);
-		assert_int_equal(jsonscan_validate("[\"a\0\"]", 6, "t", &err), -1);
+		assert_int_equal(jsonpull_validate("[1]\0", 4, "t", &err), -1);
+		assert_int_equal(jsonpull_validate("[\"a\0\"]", 6, "t", &err), -1);
 	}
 }
 
@@ -196,13 +196,13 @@ nested(size_t d)
 static void
 test_jsonscan_caps_nesting(void **state)
 {
-	char *deep = nested(JSONSCAN_MAX_DEPTH);
+	char *deep = nested(JSONPULL_MAX_DEPTH);
 
 	(void)state;
 	assert_true(valid(deep));
 	free(deep);
-	deep = nested(JSONSCAN_MAX_DEPTH + 1);
-	refused_at(deep, strlen(deep), 1, JSONSCAN_MAX_DEPTH + 1, "nesting deeper");
+	deep = nested(JSONPULL_MAX_DEPTH + 1);
+	refused_at(deep, strlen(deep), 1, JSONPULL_MAX_DEPTH + 1, "nesting deeper");
 	free(deep);
 }
 
@@ -210,38 +210,38 @@ static void
 test_jsonscan_pulls_values_as_spans(void **state)
 {
 	const char *doc = "{ \"n\": -1.5e3, \"s\": \"a\\nb\", \"l\": [true, null] }";
-	struct jsonscan s;
-	struct jsonscan_tok t;
-	struct jsonscan_key k;
+	struct jsonpull s;
+	struct jsonpull_tok t;
+	struct jsonpull_key k;
 	struct mm_err err;
 
 	(void)state;
-	jsonscan_init(&s, doc, strlen(doc), "t", &err);
-	assert_int_equal(jsonscan_peek(&s), JSONSCAN_OBJECT);
-	assert_int_equal(jsonscan_begin(&s), 0);
-	assert_int_equal(jsonscan_obj_next(&s, &k), 1);
+	jsonpull_init(&s, doc, strlen(doc), "t", &err);
+	assert_int_equal(jsonpull_peek(&s), JSONPULL_OBJECT);
+	assert_int_equal(jsonpull_begin(&s), 0);
+	assert_int_equal(jsonpull_obj_next(&s, &k), 1);
 	assert_int_equal(k.len, 1);
 	assert_memory_equal(k.s, "n", 1);
-	assert_int_equal(jsonscan_scalar(&s, &t), 0);
-	assert_int_equal(t.type, JSONSCAN_NUMBER);
+	assert_int_equal(jsonpull_scalar(&s, &t), 0);
+	assert_int_equal(t.type, JSONPULL_NUMBER);
 	assert_int_equal(t.integer, 0);
 	assert_memory_equal(doc + t.off, "-1.5e3", t.len);
-	assert_int_equal(jsonscan_obj_next(&s, &k), 1);
-	assert_int_equal(jsonscan_scalar(&s, &t), 0);
-	assert_int_equal(t.type, JSONSCAN_STRING);
+	assert_int_equal(jsonpull_obj_next(&s, &k), 1);
+	assert_int_equal(jsonpull_scalar(&s, &t), 0);
+	assert_int_equal(t.type, JSONPULL_STRING);
 	assert_true(t.escaped);
 	assert_int_equal(t.len, 6);
-	assert_int_equal(jsonscan_obj_next(&s, &k), 1);
-	assert_int_equal(jsonscan_skip(&s, &t), 0);
-	assert_int_equal(t.type, JSONSCAN_ARRAY);
+	assert_int_equal(jsonpull_obj_next(&s, &k), 1);
+	assert_int_equal(jsonpull_skip(&s, &t), 0);
+	assert_int_equal(t.type, JSONPULL_ARRAY);
 	assert_memory_equal(doc + t.off, "[true, null]", t.len);
-	assert_int_equal(jsonscan_obj_next(&s, &k), 0);
-	assert_int_equal(jsonscan_finish(&s), 0);
+	assert_int_equal(jsonpull_obj_next(&s, &k), 0);
+	assert_int_equal(jsonpull_finish(&s), 0);
 	assert_int_equal(s.depth, 0);
 	/* a consumed value can be read again */
-	jsonscan_seek(&s, t.off);
-	assert_int_equal(jsonscan_skip(&s, NULL), 0);
-	jsonscan_release(&s);
+	jsonpull_seek(&s, t.off);
+	assert_int_equal(jsonpull_skip(&s, NULL), 0);
+	jsonpull_release(&s);
 }
 
 static void
@@ -253,13 +253,13 @@ test_jsonscan_unescape_compact_and_quote(void **state)
 	size_t n;
 
 	(void)state;
-	n = jsonscan_unescape(raw, strlen(raw), out);
+	n = jsonpull_unescape(raw, strlen(raw), out);
 	assert_int_equal(n, 1 + 2 + 4 + 1 + 1 + 1);
 	assert_memory_equal(out, "a\xc3\xa9\xf0\x9f\x98\x80\n/\"", n);
-	assert_int_equal(jsonscan_compact("{ \"a b\" : [ 1 ,\n 2 ] }", 22, &b), 0);
+	assert_int_equal(jsonpull_compact("{ \"a b\" : [ 1 ,\n 2 ] }", 22, &b), 0);
 	assert_string_equal(b.data, "{\"a b\":[1,2]}");
 	buf_reset(&b);
-	assert_int_equal(jsonscan_quote("q\"\\\n\x01\xff/\xc3\xa9", 9, &b), 0);
+	assert_int_equal(jsonpull_quote("q\"\\\n\x01\xff/\xc3\xa9", 9, &b), 0);
 	assert_string_equal(b.data, "\"q\\\"\\\\\\n\\u0001\\ufffd/\xc3\xa9\"");
 	buf_release(&b);
 }
@@ -270,10 +270,10 @@ test_jsonscan_position_counts_characters(void **state)
 	unsigned long line, col;
 
 	(void)state;
-	jsonscan_position("ab\n\xc3\xa9x", 6, 5, &line, &col);
+	jsonpull_position("ab\n\xc3\xa9x", 6, 5, &line, &col);
 	assert_int_equal(line, 2);
 	assert_int_equal(col, 2);
-	jsonscan_position("abc", 3, 0, &line, &col);
+	jsonpull_position("abc", 3, 0, &line, &col);
 	assert_int_equal(line, 1);
 	assert_int_equal(col, 1);
 }

@@ -1,5 +1,5 @@
 /*
- * fsx.c - atomic file replacement (temp file, fsync, rename, fsync of the
+ * atomicfile.c - atomic file replacement (temp file, fsync, rename, fsync of the
  * directory) and durable appends, so that reports and state survive a crash
  * or a full disk whole or not at all.
  */
@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsx.h"
+#include "atomicfile.h"
 #include "xalloc.h"
 
 int
-fsx_mkdir_p(const char *dir, int mode, struct mm_err *err)
+atomicfile_mkdir_p(const char *dir, int mode, struct mm_err *err)
 {
 	char *p = xstrdup(dir), *s;
 	struct stat st;
@@ -46,7 +46,7 @@ out:
 }
 
 int
-fsx_write_all(int fd, const void *data, size_t len)
+atomicfile_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -82,7 +82,7 @@ write_special(const char *path, const struct stat *lst, const void *data, size_t
 
 		/* realpath() resolved every link, so this recursion ends. */
 		if (stat(real, &st) == 0 && S_ISREG(st.st_mode))
-			r = fsx_write_atomic(real, data, len, err);
+			r = atomicfile_write_atomic(real, data, len, err);
 		else
 			r = write_special(real, &st, data, len, err);
 		free(real);
@@ -93,7 +93,7 @@ write_special(const char *path, const struct stat *lst, const void *data, size_t
 	/* A device, a FIFO, or a link to nothing yet: write through it. */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
-	if (fsx_write_all(fd, data, len) < 0) {
+	if (atomicfile_write_all(fd, data, len) < 0) {
 		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -104,7 +104,7 @@ write_special(const char *path, const struct stat *lst, const void *data, size_t
 }
 
 int
-fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err)
+atomicfile_write_atomic(const char *path, const void *data, size_t len, struct mm_err *err)
 {
 	char *dir, *slash, *tmp = NULL;
 	int fd = -1, dfd, ret = -1;
@@ -123,7 +123,7 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 		*slash = '\0';
 	else
 		memcpy(dir, ".", 2);	/* fits: path is not empty */
-	if (slash && fsx_mkdir_p(dir, 0755, err) < 0)
+	if (slash && atomicfile_mkdir_p(dir, 0755, err) < 0)
 		goto out;
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
@@ -134,7 +134,7 @@ fsx_write_atomic(const char *path, const void *data, size_t len, struct mm_err *
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || fsx_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || atomicfile_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		mm_errf(err, MM_E_WRITE, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -167,9 +167,9 @@ out:
 }
 
 int
-fsx_append_sync(int fd, const void *data, size_t len, struct mm_err *err)
+atomicfile_append_sync(int fd, const void *data, size_t len, struct mm_err *err)
 {
-	if (fsx_write_all(fd, data, len) < 0 || fdatasync(fd) < 0)
+	if (atomicfile_write_all(fd, data, len) < 0 || fdatasync(fd) < 0)
 		return mm_errf(err, MM_E_WRITE, "cannot append: %s", strerror(errno));
 	return 0;
 }

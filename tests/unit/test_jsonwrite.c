@@ -1,5 +1,5 @@
 /*
- * test_jsonw.c - the minimal JSON writer: its text parses back to what was
+ * test_jsonwrite.c - the minimal JSON writer: its text parses back to what was
  * written and equals jansson's canonical compact dump, escapes included.
  */
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
-#include "jsonx.h"
+#include "jsonwrite.h"
+#include "jsontree.h"
 
 static void
 test_matches_jansson_canonical_text(void **state)
@@ -26,18 +26,18 @@ test_matches_jansson_canonical_text(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		struct buf b = BUF_INIT(1 << 16);
-		struct jsonw w;
+		struct jsonwrite w;
 		json_t *j = json_pack("{s:b, s:I, s:s, s:s, s:o}", "a", 1, "b", (json_int_t)-42, "c",
 				      strs[i], "d", "x", "e", json_pack("[i]", 1));
-		char *want = jsonx_dumps_compact(j);
+		char *want = jsontree_dumps_compact(j);
 
-		jsonw_begin(&w, &b);
-		jsonw_bool(&w, "a", 1);
-		jsonw_int(&w, "b", -42);
-		jsonw_str(&w, "c", strs[i]);
-		jsonw_str(&w, "d", "x");
-		jsonw_raw(&w, "e", "[1]");
-		jsonw_end(&w);
+		jsonwrite_begin(&w, &b);
+		jsonwrite_bool(&w, "a", 1);
+		jsonwrite_int(&w, "b", -42);
+		jsonwrite_str(&w, "c", strs[i]);
+		jsonwrite_str(&w, "d", "x");
+		jsonwrite_raw(&w, "e", "[1]");
+		jsonwrite_end(&w);
 		if (strcmp(b.data, want) != 0)
 			fail_msg("case %zu:\n got %s\nwant %s", i, b.data, want);
 		free(want);
@@ -50,16 +50,16 @@ static void
 test_empty_object_and_null_string(void **state)
 {
 	struct buf b = BUF_INIT(64);
-	struct jsonw w;
+	struct jsonwrite w;
 
 	(void)state;
-	jsonw_begin(&w, &b);
-	jsonw_end(&w);
+	jsonwrite_begin(&w, &b);
+	jsonwrite_end(&w);
 	assert_string_equal(b.data, "{}");
 	buf_reset(&b);
-	jsonw_begin(&w, &b);
-	jsonw_str(&w, "k", NULL);
-	jsonw_end(&w);
+	jsonwrite_begin(&w, &b);
+	jsonwrite_str(&w, "k", NULL);
+	jsonwrite_end(&w);
 	assert_string_equal(b.data, "{\"k\":\"\"}");
 	buf_release(&b);
 }

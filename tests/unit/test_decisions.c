@@ -1,5 +1,5 @@
 /*
- * test_ledger.c - the watcher's decisions and their persistence: rollback
+ * test_decisions.c - the watcher's decisions and their persistence: rollback
  * once per (fingerprint, startsAt), one rollback at a time, the cooldown,
  * notify, ignored, resolved never undoing, dry-run, the journal replayed
  * after a crash (no repeat, unfinished jobs resumed), torn and corrupt
@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "fsx.h"
+#include "atomicfile.h"
 #include "helpers.h"
-#include "jsonx.h"
-#include "ledger.h"
+#include "jsontree.h"
+#include "decisions.h"
 #include "xalloc.h"
 
 #define T0 1760000000.0
@@ -79,71 +79,71 @@ path_in(struct fx *f, const char *name)
 	return xasprintf("%s/%s", f->dir, name);
 }
 
-static struct ledger *
+static struct decisions *
 open_l(const char *dir, const char *audit, int read_only)
 {
-	struct ledger_opts o;
+	struct decisions_opts o;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 
 	memset(&o, 0, sizeof(o));
 	o.state_dir = dir;
 	o.audit_path = audit;
 	o.read_only = read_only;
-	l = ledger_open(&o, T0, &err);
+	l = decisions_open(&o, T0, &err);
 	if (!l)
-		fail_msg("ledger_open: %s:%lu: %s", err.file, err.line, err.msg);
+		fail_msg("decisions_open: %s:%lu: %s", err.file, err.line, err.msg);
 	return l;
 }
 
 /* Decide one alert (name, status, startsAt, fingerprint) and commit; returns the verdict kind. */
 static enum decision_kind
-decide1(struct fx *f, struct ledger *l, const char *name, const char *status, const char *starts,
-	const char *fp, double now, int dry_run, struct ledger_verdict *keep)
+decide1(struct fx *f, struct decisions *l, const char *name, const char *status, const char *starts,
+	const char *fp, double now, int dry_run, struct decisions_verdict *keep)
 {
 	char *body = xasprintf("{\"alerts\":[{\"status\":\"%s\",\"labels\":{\"alertname\":\"%s\"},"
 			       "\"startsAt\":\"%s\",\"fingerprint\":\"%s\"}]}",
 			       status, name, starts, fp);
 	struct alert_payload p;
-	struct ledger_verdict v;
+	struct decisions_verdict v;
 	struct mm_err err;
 	uint64_t seq;
 
 	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
-	if (ledger_decide(l, f->pol, &p, now, dry_run, &v, &seq, &err) < 0)
+	if (decisions_decide(l, f->pol, &p, now, dry_run, &v, &seq, &err) < 0)
 		fail_msg("decide: %s", err.msg);
-	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	assert_int_equal(decisions_commit(l, seq, &err), 0);
 	alert_payload_release(&p);
 	free(body);
 	if (keep)
 		*keep = v;
 	else
-		ledger_job_free(v.job);
+		decisions_job_free(v.job);
 	return v.kind;
 }
 
 static void
-finish(struct ledger *l, struct ledger_job *j, double now)
+finish(struct decisions *l, struct decisions_job *j, double now)
 {
 	struct mm_err err;
 	json_t *res = json_pack("[{s:s, s:s}]", "name", "stop", "result", "ok");
 
-	assert_int_equal(ledger_job_done(l, j, res, now, &err), 0);
+	assert_int_equal(decisions_job_done(l, j, res, now, &err), 0);
 	json_decref(res);
-	ledger_job_free(j);
+	decisions_job_free(j);
 }
 
 static void
 test_hard_alert_rolls_back_once(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_verdict v;
+	struct decisions *l = open_l(f->dir, NULL, 0);
+	struct decisions_verdict v;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
 			 DECISION_ROLLBACK);
 	assert_int_equal(v.rollback_id, 1);
-	assert_int_equal(v.gate, GATE_HARD);
+	assert_int_equal(v.gate, HARDNESS_HARD);
 	assert_non_null(v.job);
 	assert_int_equal(v.job->kind, DECISION_ROLLBACK);
 	assert_string_equal(alert_name(&v.job->alert), "HardA");
@@ -153,15 +153,15 @@ test_hard_alert_rolls_back_once(void **state)
 	finish(l, v.job, T0 + 2);
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa",
 				 T0 + 3600 * 5, 0, NULL), DECISION_DUPLICATE);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 }
 
 static void
 test_one_rollback_at_a_time_then_cooldown(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_verdict v, v2;
+	struct decisions *l = open_l(f->dir, NULL, 0);
+	struct decisions_verdict v, v2;
 	int in_progress;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
@@ -171,51 +171,51 @@ test_one_rollback_at_a_time_then_cooldown(void **state)
 				 &v2), DECISION_COOLDOWN);
 	assert_non_null(strstr(v2.reason, "rollback 1 is in progress"));
 	assert_null(v2.job);
-	ledger_cooldown_remaining(l, f->pol, T0 + 1, &in_progress);
+	decisions_cooldown_remaining(l, f->pol, T0 + 1, &in_progress);
 	assert_true(in_progress);
 	finish(l, v.job, T0 + 5);
-	ledger_cooldown_remaining(l, f->pol, T0 + 6, &in_progress);
+	decisions_cooldown_remaining(l, f->pol, T0 + 6, &in_progress);
 	assert_false(in_progress);
 	/* finished, but within the 10m cooldown */
 	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:01:00Z", "bbbb", T0 + 60, 0,
 				 &v2), DECISION_COOLDOWN);
 	assert_non_null(strstr(v2.reason, "within the cooldown of rollback 1 (540s left)"));
-	assert_float_equal(ledger_cooldown_remaining(l, f->pol, T0 + 60, NULL), 540, 0.001);
+	assert_float_equal(decisions_cooldown_remaining(l, f->pol, T0 + 60, NULL), 540, 0.001);
 	/* after the cooldown a new alert rolls back again */
 	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:11:00Z", "bbbb", T0 + 601,
 				 0, &v2), DECISION_ROLLBACK);
 	assert_int_equal(v2.rollback_id, 2);
-	ledger_job_free(v2.job);
-	ledger_close(l, T0);
+	decisions_job_free(v2.job);
+	decisions_close(l, T0);
 }
 
 static void
 test_soft_notifies_unknown_is_ignored(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_verdict v;
+	struct decisions *l = open_l(f->dir, NULL, 0);
+	struct decisions_verdict v;
 
 	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
 			 DECISION_NOTIFY);
 	assert_non_null(v.job);
 	assert_int_equal(v.job->kind, DECISION_NOTIFY);
 	assert_int_equal(v.job->rollback_id, 0);
-	ledger_job_free(v.job);
+	decisions_job_free(v.job);
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0, &v),
 			 DECISION_IGNORED);
 	assert_null(v.job);
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0,
 				 NULL), DECISION_DUPLICATE);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 }
 
 static void
 test_resolved_is_recorded_and_never_undoes(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_verdict v, r;
+	struct decisions *l = open_l(f->dir, NULL, 0);
+	struct decisions_verdict v, r;
 	json_t *st;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
@@ -225,7 +225,7 @@ test_resolved_is_recorded_and_never_undoes(void **state)
 	assert_non_null(strstr(r.reason, "never undone"));
 	assert_null(r.job);
 	/* the rollback is still in progress and still the last one */
-	st = ledger_status(l, f->pol, T0 + 11);
+	st = decisions_status(l, f->pol, T0 + 11);
 	assert_true(json_is_true(json_object_get(st, "rollback_in_progress")));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "last_rollback"),
 							     "id")), 1);
@@ -239,7 +239,7 @@ test_resolved_is_recorded_and_never_undoes(void **state)
 	assert_int_equal(decide1(f, l, "HardB", "resolved", "2025-10-11T09:00:00Z", "bbbb", T0 + 40,
 				 0, NULL), DECISION_IGNORED);
 	finish(l, v.job, T0 + 50);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 }
 
 static void
@@ -247,8 +247,8 @@ test_dry_run_creates_no_job_and_writes_nothing(void **state)
 {
 	struct fx *f = *state;
 	char *dir = path_in(f, "never-created");
-	struct ledger *l = open_l(dir, NULL, 1);
-	struct ledger_verdict v;
+	struct decisions *l = open_l(dir, NULL, 1);
+	struct decisions_verdict v;
 	struct stat st;
 	json_t *s;
 
@@ -262,10 +262,10 @@ test_dry_run_creates_no_job_and_writes_nothing(void **state)
 	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 1, &v),
 			 DECISION_NOTIFY);
 	assert_null(v.job);
-	s = ledger_status(l, f->pol, T0 + 2);
+	s = decisions_status(l, f->pol, T0 + 2);
 	assert_true(json_is_true(json_object_get(json_object_get(s, "last_rollback"), "dry_run")));
 	json_decref(s);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	assert_int_equal(stat(dir, &st), -1);
 	free(dir);
 }
@@ -274,14 +274,14 @@ static void
 test_dry_run_reads_but_never_writes_existing_state(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0), *dry;
+	struct decisions *l = open_l(f->dir, NULL, 0), *dry;
 	char *snap = path_in(f, "state.json");
 	struct buf before = BUF_INIT(1 << 20), after = BUF_INIT(1 << 20);
 	struct mm_err err;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
 				 NULL), DECISION_ROLLBACK);
-	ledger_close(l, T0 + 1);
+	decisions_close(l, T0 + 1);
 	assert_int_equal(buf_read_file(&before, snap, &err), 0);
 	dry = open_l(f->dir, NULL, 1);
 	/* the real watcher's decision is known to the dry run */
@@ -289,7 +289,7 @@ test_dry_run_reads_but_never_writes_existing_state(void **state)
 				 1, NULL), DECISION_DUPLICATE);
 	assert_int_equal(decide1(f, dry, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 2,
 				 1, NULL), DECISION_COOLDOWN);
-	ledger_close(dry, T0 + 3);
+	decisions_close(dry, T0 + 3);
 	assert_int_equal(buf_read_file(&after, snap, &err), 0);
 	assert_int_equal(before.len, after.len);
 	assert_memory_equal(before.data, after.data, before.len);
@@ -305,7 +305,7 @@ copy_file(const char *from, const char *to)
 	struct mm_err err;
 
 	assert_int_equal(buf_read_file(&b, from, &err), 0);
-	assert_int_equal(fsx_write_atomic(to, b.data ? b.data : "", b.len, &err), 0);
+	assert_int_equal(atomicfile_write_atomic(to, b.data ? b.data : "", b.len, &err), 0);
 	buf_release(&b);
 }
 
@@ -316,7 +316,7 @@ crash_copy(struct fx *f, const char *name)
 	char *dir = path_in(f, name), *a, *b;
 	struct mm_err err;
 
-	assert_int_equal(fsx_mkdir_p(dir, 0755, &err), 0);
+	assert_int_equal(atomicfile_mkdir_p(dir, 0755, &err), 0);
 	a = path_in(f, "state.json");
 	b = xasprintf("%s/state.json", dir);
 	copy_file(a, b);
@@ -334,16 +334,16 @@ static void
 test_crash_restart_neither_repeats_nor_forgets(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0), *l2;
-	struct ledger_verdict v;
-	struct ledger_job **jobs, **again;
+	struct decisions *l = open_l(f->dir, NULL, 0), *l2;
+	struct decisions_verdict v;
+	struct decisions_job **jobs, **again;
 	char *dir;
 	size_t n;
 	json_t *st;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
 			 DECISION_ROLLBACK);
-	ledger_job_free(v.job);
+	decisions_job_free(v.job);
 	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
 			 DECISION_NOTIFY);
 	finish(l, v.job, T0 + 1);
@@ -356,28 +356,28 @@ test_crash_restart_neither_repeats_nor_forgets(void **state)
 				 NULL), DECISION_DUPLICATE);
 	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 5, 0,
 				 NULL), DECISION_COOLDOWN);
-	n = ledger_take_pending(l2, &jobs);
+	n = decisions_take_pending(l2, &jobs);
 	assert_int_equal(n, 1);
 	assert_int_equal(jobs[0]->kind, DECISION_ROLLBACK);
 	assert_int_equal(jobs[0]->rollback_id, 1);
 	assert_true(jobs[0]->resumed);
 	assert_string_equal(alert_name(&jobs[0]->alert), "HardA");
-	assert_int_equal(ledger_take_pending(l2, &again), 0);
+	assert_int_equal(decisions_take_pending(l2, &again), 0);
 	finish(l2, jobs[0], T0 + 6);
 	free(jobs);
-	st = ledger_status(l2, f->pol, T0 + 7);
+	st = decisions_status(l2, f->pol, T0 + 7);
 	assert_false(json_is_true(json_object_get(st, "rollback_in_progress")));
 	assert_int_equal(json_integer_value(json_object_get(st, "pending_jobs")), 0);
 	json_decref(st);
-	ledger_close(l2, T0 + 8);
+	decisions_close(l2, T0 + 8);
 	/* and a clean restart from the snapshot alone */
 	l2 = open_l(dir, NULL, 0);
-	assert_int_equal(ledger_take_pending(l2, &jobs), 0);
-	assert_int_equal(ledger_entries(l2), 3);
+	assert_int_equal(decisions_take_pending(l2, &jobs), 0);
+	assert_int_equal(decisions_entries(l2), 3);
 	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 9, 0,
 				 NULL), DECISION_DUPLICATE);
-	ledger_close(l2, T0 + 10);
-	ledger_close(l, T0);
+	decisions_close(l2, T0 + 10);
+	decisions_close(l, T0);
 	free(dir);
 }
 
@@ -386,7 +386,7 @@ write_text(const char *path, const char *text)
 {
 	struct mm_err err;
 
-	assert_int_equal(fsx_write_atomic(path, text, strlen(text), &err), 0);
+	assert_int_equal(atomicfile_write_atomic(path, text, strlen(text), &err), 0);
 }
 
 static char *
@@ -399,51 +399,51 @@ read_text(const char *path)
 	return buf_detach(&b, NULL);
 }
 
-/* ledger_open that must fail; returns err.msg copied (caller frees). */
+/* decisions_open that must fail; returns err.msg copied (caller frees). */
 static char *
 open_refused(const char *dir, int code)
 {
-	struct ledger_opts o;
+	struct decisions_opts o;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 
 	memset(&o, 0, sizeof(o));
 	o.state_dir = dir;
-	l = ledger_open(&o, T0, &err);
+	l = decisions_open(&o, T0, &err);
 	if (l) {
-		ledger_close(l, T0);
-		fail_msg("ledger_open of '%s' should have failed", dir);
+		decisions_close(l, T0);
+		fail_msg("decisions_open of '%s' should have failed", dir);
 	}
 	assert_int_equal(err.code, code);
 	return xstrdup(err.msg);
 }
 
-static struct ledger *
+static struct decisions *
 open_accepting(const char *dir)
 {
-	struct ledger_opts o;
+	struct decisions_opts o;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 
 	memset(&o, 0, sizeof(o));
 	o.state_dir = dir;
 	o.accept_loss = 1;
-	l = ledger_open(&o, T0, &err);
+	l = decisions_open(&o, T0, &err);
 	if (!l)
-		fail_msg("ledger_open (accept_loss): %s", err.msg);
+		fail_msg("decisions_open (accept_loss): %s", err.msg);
 	return l;
 }
 
 /* A crashed state dir holding three decisions: HardA (rollback 1), Other (ignored), HardB (cooldown). */
 static char *
-three_decisions_crashed(struct fx *f, struct ledger **keep)
+three_decisions_crashed(struct fx *f, struct decisions **keep)
 {
-	struct ledger *l = open_l(f->dir, NULL, 0);
-	struct ledger_verdict v;
+	struct decisions *l = open_l(f->dir, NULL, 0);
+	struct decisions_verdict v;
 
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
 			 DECISION_ROLLBACK);
-	ledger_job_free(v.job);
+	decisions_job_free(v.job);
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "oooo", T0, 0,
 				 NULL), DECISION_IGNORED);
 	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0, 0,
@@ -470,7 +470,7 @@ static void
 test_journal_lines_and_snapshot_carry_checksums(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l;
+	struct decisions *l;
 	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
 	char *sp = xasprintf("%s/state.json", dir), *text = read_text(jp), *p, *nl;
 	json_t *snap;
@@ -493,12 +493,12 @@ test_journal_lines_and_snapshot_carry_checksums(void **state)
 	snap = json_load_file(sp, 0, NULL);
 	assert_non_null(snap);
 	assert_int_equal(strlen(json_string_value(json_object_get(snap, "crc"))), 8);
-	assert_int_equal(jsonx_num(json_object_get(snap, "state"), "format", 0), LEDGER_STATE_FORMAT);
+	assert_int_equal(jsontree_num(json_object_get(snap, "state"), "format", 0), DECISIONS_STATE_FORMAT);
 	json_decref(snap);
 	free(text);
 	free(jp);
 	free(sp);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	free(dir);
 }
 
@@ -506,7 +506,7 @@ static void
 test_journal_cut_inside_the_first_record_is_refused_then_accepted(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l, *l2;
+	struct decisions *l, *l2;
 	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
 	char *msg;
 
@@ -520,12 +520,12 @@ test_journal_cut_inside_the_first_record_is_refused_then_accepted(void **state)
 	msg = open_refused(dir, MM_E_PARSE);
 	free(msg);
 	l2 = open_accepting(dir);
-	assert_int_equal(ledger_entries(l2), 0);
-	ledger_close(l2, T0);
+	assert_int_equal(decisions_entries(l2), 0);
+	decisions_close(l2, T0);
 	/* once accepted, the next start is clean */
 	l2 = open_l(dir, NULL, 0);
-	ledger_close(l2, T0);
-	ledger_close(l, T0);
+	decisions_close(l2, T0);
+	decisions_close(l, T0);
 	free(jp);
 	free(dir);
 }
@@ -534,7 +534,7 @@ static void
 test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l, *l2;
+	struct decisions *l, *l2;
 	char *dir = three_decisions_crashed(f, &l), *jp = xasprintf("%s/journal.jsonl", dir);
 	char *text = read_text(jp), *msg, *fp;
 	size_t at = line_start(text, 2);
@@ -549,13 +549,13 @@ test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept(void **state)
 	free(msg);
 	l2 = open_accepting(dir);
 	/* records 1 and 3 are kept: HardA stays rolled back, its cooldown holds */
-	assert_int_equal(ledger_entries(l2), 2);
+	assert_int_equal(decisions_entries(l2), 2);
 	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0,
 				 NULL), DECISION_DUPLICATE);
 	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbb2", T0 + 1, 0,
 				 NULL), DECISION_COOLDOWN);
-	ledger_close(l2, T0);
-	ledger_close(l, T0);
+	decisions_close(l2, T0);
+	decisions_close(l, T0);
 	free(text);
 	free(jp);
 	free(dir);
@@ -565,15 +565,15 @@ static void
 test_deleted_or_damaged_snapshot_is_refused(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l, *l2;
-	struct ledger_verdict v;
+	struct decisions *l, *l2;
+	struct decisions_verdict v;
 	char *sp, *text, *msg, *p;
 
 	l = open_l(f->dir, NULL, 0);
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
 			 DECISION_ROLLBACK);
-	ledger_job_free(v.job);
-	ledger_close(l, T0);	/* all in the snapshot now, the journal empty */
+	decisions_job_free(v.job);
+	decisions_close(l, T0);	/* all in the snapshot now, the journal empty */
 	sp = path_in(f, "state.json");
 	text = read_text(sp);
 	/* a flipped byte inside a value */
@@ -587,15 +587,15 @@ test_deleted_or_damaged_snapshot_is_refused(void **state)
 	p[0] = 'a';
 	write_text(sp, text);
 	l2 = open_l(f->dir, NULL, 0);
-	ledger_close(l2, T0);
+	decisions_close(l2, T0);
 	/* deleted: it would start empty and roll back a second time */
 	assert_int_equal(unlink(sp), 0);
 	msg = open_refused(f->dir, MM_E_PARSE);
 	assert_non_null(strstr(msg, "state.json is missing but"));
 	free(msg);
 	l2 = open_accepting(f->dir);
-	assert_int_equal(ledger_entries(l2), 0);
-	ledger_close(l2, T0);
+	assert_int_equal(decisions_entries(l2), 0);
+	decisions_close(l2, T0);
 	free(text);
 	free(sp);
 }
@@ -605,15 +605,15 @@ test_journal_from_an_older_mmops_without_checksums_is_read(void **state)
 {
 	struct fx *f = *state;
 	char *j = path_in(f, "journal.jsonl"), *s = path_in(f, "state.json");
-	struct ledger *l;
+	struct decisions *l;
 
 	write_text(s, "{\"format\":1,\"next_job\":1,\"next_rollback\":1,\"alerts\":[],"
 		      "\"pending\":[],\"last_rollback\":null}\n");
 	write_text(j, "{\"type\":\"decision\",\"t\":1,\"fingerprint\":\"aaaa\",\"startsAt\":\"\","
 		      "\"status\":\"firing\",\"decision\":\"ignored\"}\n");
 	l = open_l(f->dir, NULL, 0);
-	assert_int_equal(ledger_entries(l), 1);
-	ledger_close(l, T0);
+	assert_int_equal(decisions_entries(l), 1);
+	decisions_close(l, T0);
 	free(j);
 	free(s);
 }
@@ -622,7 +622,7 @@ static void
 test_second_watcher_on_the_same_dir_is_refused(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct decisions *l = open_l(f->dir, NULL, 0);
 	char *lock = path_in(f, "lock"), *msg;
 
 	msg = open_refused(f->dir, MM_E_RUNTIME);
@@ -633,9 +633,9 @@ test_second_watcher_on_the_same_dir_is_refused(void **state)
 	msg = open_refused(f->dir, MM_E_RUNTIME);
 	assert_non_null(strstr(msg, "in use by another mmops watch"));
 	free(msg);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	l = open_l(f->dir, NULL, 0);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	free(lock);
 }
 
@@ -644,8 +644,8 @@ test_audit_log_has_a_line_per_decision_and_result(void **state)
 {
 	struct fx *f = *state;
 	char *audit = path_in(f, "audit.jsonl");
-	struct ledger *l = open_l(f->dir, audit, 0);
-	struct ledger_verdict v;
+	struct decisions *l = open_l(f->dir, audit, 0);
+	struct decisions_verdict v;
 	struct buf b = BUF_INIT(1 << 20);
 	struct mm_err err;
 	json_t *rec;
@@ -657,39 +657,39 @@ test_audit_log_has_a_line_per_decision_and_result(void **state)
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
 				 NULL), DECISION_DUPLICATE);
 	rec = json_pack("{s:s, s:s}", "event", "action", "action", "stop");
-	assert_int_equal(ledger_audit(l, rec, T0 + 1, 1, &err), 0);
+	assert_int_equal(decisions_audit(l, rec, T0 + 1, 1, &err), 0);
 	json_decref(rec);
 	finish(l, v.job, T0 + 2);
 	assert_int_equal(buf_read_file(&b, audit, &err), 0);
 	for (p = b.data; (nl = strchr(p, '\n')); p = nl + 1) {
-		json_t *j = jsonx_loadb(p, (size_t)(nl - p), "audit", &err);
+		json_t *j = jsontree_loadb(p, (size_t)(nl - p), "audit", &err);
 
 		assert_non_null(j);
 		assert_non_null(json_object_get(j, "ts"));
 		if (lines == 0) {
-			assert_string_equal(jsonx_str(j, "event", ""), "decision");
-			assert_string_equal(jsonx_str(j, "decision", ""), "rollback");
-			assert_string_equal(jsonx_str(j, "alertname", ""), "HardA");
-			assert_string_equal(jsonx_str(j, "ts", ""), "2025-10-09T08:53:20Z");
+			assert_string_equal(jsontree_str(j, "event", ""), "decision");
+			assert_string_equal(jsontree_str(j, "decision", ""), "rollback");
+			assert_string_equal(jsontree_str(j, "alertname", ""), "HardA");
+			assert_string_equal(jsontree_str(j, "ts", ""), "2025-10-09T08:53:20Z");
 		}
 		if (lines == 1)
-			assert_string_equal(jsonx_str(j, "decision", ""), "duplicate");
+			assert_string_equal(jsontree_str(j, "decision", ""), "duplicate");
 		if (lines == 2)
-			assert_string_equal(jsonx_str(j, "event", ""), "action");
+			assert_string_equal(jsontree_str(j, "event", ""), "action");
 		if (lines == 3)
-			assert_string_equal(jsonx_str(j, "event", ""), "job_done");
+			assert_string_equal(jsontree_str(j, "event", ""), "job_done");
 		json_decref(j);
 		lines++;
 	}
 	assert_int_equal(lines, 4);
 	buf_release(&b);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	free(audit);
 }
 
 struct thr {
 	struct fx *f;
-	struct ledger *l;
+	struct decisions *l;
 	int id;
 };
 
@@ -719,7 +719,7 @@ compact_loop(void *arg)
 	struct mm_err err;
 
 	while (deciding)
-		if (ledger_compact(t->l, T0, 3600 * 24 * 365, &err) < 0)
+		if (decisions_compact(t->l, T0, 3600 * 24 * 365, &err) < 0)
 			abort();
 	return NULL;
 }
@@ -728,7 +728,7 @@ static void
 test_concurrent_decisions_are_all_durable(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0), *l2;
+	struct decisions *l = open_l(f->dir, NULL, 0), *l2;
 	pthread_t th[4], compactor;
 	struct thr t[4], ct;
 	char *dir;
@@ -750,12 +750,12 @@ test_concurrent_decisions_are_all_durable(void **state)
 		pthread_join(th[i], NULL);
 	deciding = 0;
 	pthread_join(compactor, NULL);
-	assert_int_equal(ledger_entries(l), 200);
+	assert_int_equal(decisions_entries(l), 200);
 	dir = crash_copy(f, "crashed");
 	l2 = open_l(dir, NULL, 0);
-	assert_int_equal(ledger_entries(l2), 200);
-	ledger_close(l2, T0);
-	ledger_close(l, T0);
+	assert_int_equal(decisions_entries(l2), 200);
+	decisions_close(l2, T0);
+	decisions_close(l, T0);
 	free(dir);
 }
 
@@ -763,11 +763,11 @@ static void
 test_write_failure_fails_closed(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, "/dev/full", 0);
+	struct decisions *l = open_l(f->dir, "/dev/full", 0);
 	static const char body[] =
 		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"}}]}";
 	struct alert_payload p;
-	struct ledger_verdict v;
+	struct decisions_verdict v;
 	struct mm_err err;
 	uint64_t seq;
 	json_t *st;
@@ -775,40 +775,40 @@ test_write_failure_fails_closed(void **state)
 	(void)state;
 	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
 	/* the decision is made, but it cannot be made durable: the caller answers 500 */
-	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), 0);
-	assert_int_equal(ledger_commit(l, seq, &err), -1);
+	assert_int_equal(decisions_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), 0);
+	assert_int_equal(decisions_commit(l, seq, &err), -1);
 	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "cannot append to the audit log: No space left on device"));
-	ledger_job_free(v.job);
+	decisions_job_free(v.job);
 	/* and it stays failed: no decision without the audit record */
-	assert_int_equal(ledger_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), -1);
-	st = ledger_status(l, f->pol, T0);
-	assert_true(json_is_true(json_object_get(st, "ledger_failed")));
+	assert_int_equal(decisions_decide(l, f->pol, &p, T0, 0, &v, &seq, &err), -1);
+	st = decisions_status(l, f->pol, T0);
+	assert_true(json_is_true(json_object_get(st, "decisions_failed")));
 	json_decref(st);
 	alert_payload_release(&p);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 }
 
 /* A job finishes while the disk refuses: its completion cannot be written yet. */
 static void
-finish_failing(struct ledger *l, struct ledger_job *j, double now)
+finish_failing(struct decisions *l, struct decisions_job *j, double now)
 {
 	struct mm_err err;
 	json_t *res = json_pack("[{s:s, s:s}]", "name", "stop", "result", "ok");
 
-	assert_int_equal(ledger_job_done(l, j, res, now, &err), -1);
+	assert_int_equal(decisions_job_done(l, j, res, now, &err), -1);
 	json_decref(res);
-	ledger_job_free(j);
+	decisions_job_free(j);
 }
 
-/* Poll ledger_recover() until it succeeds; 0, or -1 after 5 s. */
+/* Poll decisions_recover() until it succeeds; 0, or -1 after 5 s. */
 static int
-recover_within(struct ledger *l)
+recover_within(struct decisions *l)
 {
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		if (ledger_recover(l, NULL) == 0)
+		if (decisions_recover(l, NULL) == 0)
 			return 0;
 		usleep(10000);
 	}
@@ -842,13 +842,13 @@ test_write_failure_recovers_without_a_restart(void **state)
 {
 	struct fx *f = *state;
 	char *audit = path_in(f, "audit.jsonl");
-	struct ledger *l = open_l(f->dir, audit, 0);
+	struct decisions *l = open_l(f->dir, audit, 0);
 	static const char body[] =
 		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"},"
 		"\"fingerprint\":\"aaaa\",\"startsAt\":\"2025-10-11T10:00:00Z\"}]}";
 	struct alert_payload p;
-	struct ledger_verdict v, w;
-	struct ledger_job **jobs;
+	struct decisions_verdict v, w;
+	struct decisions_job **jobs;
 	struct mm_err err;
 	char why[256];
 	uint64_t seq;
@@ -857,40 +857,40 @@ test_write_failure_recovers_without_a_restart(void **state)
 	/* a rollback decided and durable; its job runs while the disk is full */
 	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T09:00:00Z", "bbbb", T0, 0, &w),
 			 DECISION_ROLLBACK);
-	ledger_inject_write_error(l, ENOSPC);
-	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1000, 0, &v, &seq, &err), 0);
-	assert_int_equal(ledger_commit(l, seq, &err), -1);	/* answered 500 */
+	decisions_inject_write_error(l, ENOSPC);
+	assert_int_equal(decisions_decide(l, f->pol, &p, T0 + 1000, 0, &v, &seq, &err), 0);
+	assert_int_equal(decisions_commit(l, seq, &err), -1);	/* answered 500 */
 	assert_non_null(strstr(err.msg, "No space left on device"));
-	ledger_job_free(v.job);
-	assert_false(ledger_healthy(l, why, sizeof(why), NULL));
+	decisions_job_free(v.job);
+	assert_false(decisions_healthy(l, why, sizeof(why), NULL));
 	assert_non_null(strstr(why, "No space left on device"));
 	finish_failing(l, w.job, T0 + 1001);
 	/* still full: still refused */
-	usleep((useconds_t)(LEDGER_RETRY_INTERVAL * 1e6) + 10000);
-	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1002, 0, &v, &seq, &err), -1);
+	usleep((useconds_t)(DECISIONS_RETRY_INTERVAL * 1e6) + 10000);
+	assert_int_equal(decisions_decide(l, f->pol, &p, T0 + 1002, 0, &v, &seq, &err), -1);
 	assert_int_equal(err.code, MM_E_WRITE);
 	/* space freed: recovery without a restart */
-	ledger_inject_write_error(l, 0);
+	decisions_inject_write_error(l, 0);
 	assert_int_equal(recover_within(l), 0);
-	assert_true(ledger_healthy(l, NULL, 0, NULL));
+	assert_true(decisions_healthy(l, NULL, 0, NULL));
 	/* the alert answered 500 is decided again, as a rollback (rollback 1's job finished) */
-	assert_int_equal(ledger_cooldown_remaining(l, f->pol, T0 + 1003, NULL), 0);
-	assert_int_equal(ledger_decide(l, f->pol, &p, T0 + 1003, 0, &v, &seq, &err), 0);
-	assert_int_equal(ledger_commit(l, seq, &err), 0);
+	assert_int_equal(decisions_cooldown_remaining(l, f->pol, T0 + 1003, NULL), 0);
+	assert_int_equal(decisions_decide(l, f->pol, &p, T0 + 1003, 0, &v, &seq, &err), 0);
+	assert_int_equal(decisions_commit(l, seq, &err), 0);
 	assert_int_equal(v.kind, DECISION_ROLLBACK);
 	assert_int_equal(v.rollback_id, 2);
-	ledger_job_free(v.job);
-	ledger_close(l, T0 + 1004);
+	decisions_job_free(v.job);
+	decisions_close(l, T0 + 1004);
 	/* what is on disk says the same, and both files are whole lines of JSON */
 	assert_true(all_lines_are_json(audit) >= 3);
 	l = open_l(f->dir, audit, 0);
-	assert_int_equal(ledger_take_pending(l, &jobs), 1);
+	assert_int_equal(decisions_take_pending(l, &jobs), 1);
 	assert_int_equal(jobs[0]->rollback_id, 2);	/* rollback 1's completion was kept */
-	ledger_job_free(jobs[0]);
+	decisions_job_free(jobs[0]);
 	free(jobs);
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1005,
 				 0, NULL), DECISION_DUPLICATE);
-	ledger_close(l, T0 + 1005);
+	decisions_close(l, T0 + 1005);
 	alert_payload_release(&p);
 	free(audit);
 }
@@ -899,10 +899,10 @@ static void
 test_pending_notifications_are_bounded_and_shed(void **state)
 {
 	struct fx *f = *state;
-	struct ledger_opts o;
-	struct ledger_verdict v;
+	struct decisions_opts o;
+	struct decisions_verdict v;
 	struct mm_err err;
-	struct ledger *l;
+	struct decisions *l;
 	char fp[32], *sp;
 	json_t *st, *snap;
 	int i, jobs = 0, shed = 0;
@@ -910,7 +910,7 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 	memset(&o, 0, sizeof(o));
 	o.state_dir = f->dir;
 	o.max_pending_notify = 10;
-	l = ledger_open(&o, T0, &err);
+	l = decisions_open(&o, T0, &err);
 	assert_non_null(l);
 	for (i = 0; i < 50; i++) {
 		snprintf(fp, sizeof(fp), "soft%04d", i);
@@ -922,7 +922,7 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 			shed++;
 			assert_non_null(strstr(v.reason, "notification shed, 10 already pending"));
 		}
-		ledger_job_free(v.job);
+		decisions_job_free(v.job);
 	}
 	assert_int_equal(jobs, 10);
 	assert_int_equal(shed, 40);
@@ -930,11 +930,11 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
 			 DECISION_ROLLBACK);
 	assert_non_null(v.job);
-	ledger_job_free(v.job);
-	st = ledger_status(l, f->pol, T0);
+	decisions_job_free(v.job);
+	st = decisions_status(l, f->pol, T0);
 	assert_int_equal(json_integer_value(json_object_get(st, "pending_jobs")), 11);
 	json_decref(st);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 	sp = path_in(f, "state.json");
 	snap = json_load_file(sp, 0, NULL);
 	assert_non_null(snap);
@@ -948,18 +948,18 @@ static void
 test_old_alerts_are_forgotten_after_retention(void **state)
 {
 	struct fx *f = *state;
-	struct ledger *l = open_l(f->dir, NULL, 0);
+	struct decisions *l = open_l(f->dir, NULL, 0);
 	struct mm_err err;
 
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "old", T0, 0, NULL),
 			 DECISION_IGNORED);
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7200, 0,
 				 NULL), DECISION_IGNORED);
-	assert_int_equal(ledger_compact(l, T0 + 7300, 3600, &err), 0);
-	assert_int_equal(ledger_entries(l), 1);
+	assert_int_equal(decisions_compact(l, T0 + 7300, 3600, &err), 0);
+	assert_int_equal(decisions_entries(l), 1);
 	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7400, 0,
 				 NULL), DECISION_DUPLICATE);
-	ledger_close(l, T0);
+	decisions_close(l, T0);
 }
 
 int
