@@ -110,7 +110,8 @@ main(int argc, char **argv)
 	med = select_k(d, m * m, m * m / 2);
 	t1 = now();
 	printf("naive_small %.4f (m=%zu, median %.6g)\n", t1 - t0, m, med);
-	printf("naive_scaled %.4f\n", (t1 - t0) * ((double)n / (double)m) * ((double)n / (double)m));
+	printf("naive_scaled %.4f\n",
+	       (t1 - t0) * ((double)n / (double)m) * ((double)n / (double)m));
 	free(d);
 	free(b);
 	free(c);

@@ -17,20 +17,21 @@
 #include "policy.h"
 
 static const char policy_text[] =
-	"hard:\n"
-	"  alertnames: [SoakLatencyP95High]\n"
-	"  matchers: ['gate=\"hard\"', '{severity=~\"crit.*\", team!~\"x|y\"}']\n"
-	"soft:\n"
-	"  matchers: ['gate=\"soft\"']\n"
-	"actions:\n"
-	"  - name: stop\n"
-	"    on: [rollback, notify]\n"
-	"    http:\n"
-	"      url: 'http://127.0.0.1:9/admin/scale'\n"
-	"      body: '{\"a\":\"{{alertname}}\",\"s\":\"{{labels.severity}}\",\"x\":\"{{annotations.summary}}\","
-	"\"f\":\"{{fingerprint}}\",\"t\":\"{{startsAt}}\",\"g\":\"{{generatorURL}}\"}'\n"
-	"  - name: cmd\n"
-	"    command: [/bin/true, '{{alertname}}', '{{labels.instance}}']\n";
+    "hard:\n"
+    "  alertnames: [SoakLatencyP95High]\n"
+    "  matchers: ['gate=\"hard\"', '{severity=~\"crit.*\", team!~\"x|y\"}']\n"
+    "soft:\n"
+    "  matchers: ['gate=\"soft\"']\n"
+    "actions:\n"
+    "  - name: stop\n"
+    "    on: [rollback, notify]\n"
+    "    http:\n"
+    "      url: 'http://127.0.0.1:9/admin/scale'\n"
+    "      body: "
+    "'{\"a\":\"{{alertname}}\",\"s\":\"{{labels.severity}}\",\"x\":\"{{annotations.summary}}\","
+    "\"f\":\"{{fingerprint}}\",\"t\":\"{{startsAt}}\",\"g\":\"{{generatorURL}}\"}'\n"
+    "  - name: cmd\n"
+    "    command: [/bin/true, '{{alertname}}', '{{labels.instance}}']\n";
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,7 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			jsonwrite_str(&w, "alertname", alert_name(&p.alerts[i]));
 			jsonwrite_str(&w, "fingerprint", p.alerts[i].fingerprint);
 			jsonwrite_str(&w, "summary",
-				  alert_labels_get(&p.alerts[i].annotations, "summary"));
+				      alert_labels_get(&p.alerts[i].annotations, "summary"));
 			jsonwrite_end(&w);
 			back_j = json_loadb(b.data, b.len, 0, NULL);
 			if (!back_j ||

@@ -70,8 +70,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	unlink(state_path);
 	unlink(journal_path);
-	if (size &&
-	    atomicfile_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1, size - 1, &err) < 0)
+	if (size && atomicfile_write_atomic(data[0] & 1 ? state_path : journal_path, data + 1,
+					    size - 1, &err) < 0)
 		abort();
 	l = open_dir(0);
 	if (!l)

@@ -12,7 +12,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct junit_counts c = { 0, 0, 0, 0, 0, 0 };
+	struct junit_counts c = {0, 0, 0, 0, 0, 0};
 	struct mm_err err;
 
 	mm_err_init(&err);

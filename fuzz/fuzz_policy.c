@@ -16,8 +16,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct alert_label lab[2] = { { (char *)"alertname", (char *)"SoakGuardTrip" },
-				      { (char *)"gate", (char *)"hard" } };
+	struct alert_label lab[2] = {{(char *)"alertname", (char *)"SoakGuardTrip"},
+				     {(char *)"gate", (char *)"hard"}};
 	struct policy *p;
 	struct mm_err err;
 	struct alert a;

@@ -14,7 +14,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const long statuses[] = { 200, 400, 422, 503 };
+	static const long statuses[] = {200, 400, 422, 503};
 	struct promapi_result r;
 	struct mm_err err;
 	size_t i, j;

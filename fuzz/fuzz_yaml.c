@@ -11,7 +11,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mm_err err;
 	struct ydoc *d = yaml_loadb((const char *)data, size, "fuzz.yaml", &err);
-	static const char *const keys[] = { "name", "gates", NULL };
+	static const char *const keys[] = {"name", "gates", NULL};
 
 	if (!d) {
 		if (!err.msg[0])

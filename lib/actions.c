@@ -142,8 +142,8 @@ actions_plan(const struct policy *p, enum decision_kind k, const struct tpl_ctx 
 		if (!(a->on & (1u << k)))
 			continue;
 		o = json_pack("{s:s, s:s, s:s, s:f, s:I}", "name", a->name, "kind", kind_name(a),
-			      "status", a->skip_reason ? "skipped" : status_word,
-			      "timeout_seconds", a->timeout, "retries", (json_int_t)a->retries);
+			      "status", a->skip_reason ? "skipped" : status_word, "timeout_seconds",
+			      a->timeout, "retries", (json_int_t)a->retries);
 		if (a->skip_reason)
 			json_object_set_new(o, "reason", json_string(a->skip_reason));
 		if (a->kind == ACTION_HTTP) {
@@ -173,8 +173,7 @@ actions_plan(const struct policy *p, enum decision_kind k, const struct tpl_ctx 
 
 /* One HTTP attempt; returns 1 ok, 0 failed (retryable in *retry), error text in *msg. */
 static int
-http_attempt(const struct policy_action *a, const char *body, long *status, int *retry,
-	     char **msg)
+http_attempt(const struct policy_action *a, const char *body, long *status, int *retry, char **msg)
 {
 	struct http_header hdr[64];
 	struct http_request rq;
@@ -255,8 +254,8 @@ command_attempt(const struct policy_action *a, const struct tpl_ctx *ctx, int *e
 
 		if (r.exited)
 			*exit_code = r.exit_code;
-		*msg = xasprintf("%s%s%s", runcmd_describe(&r, how, sizeof(how)), *sn ? ": " : "",
-				 sn);
+		*msg =
+		    xasprintf("%s%s%s", runcmd_describe(&r, how, sizeof(how)), *sn ? ": " : "", sn);
 		free(sn);
 	}
 	runcmd_result_release(&r);
@@ -313,8 +312,7 @@ actions_run_one(const struct policy_action *a, const struct tpl_ctx *ctx,
 	if (a->kind == ACTION_COMMAND && exit_code >= 0)
 		json_object_set_new(r, "exit_code", json_integer(exit_code));
 	if (!ok)
-		json_object_set_new(r, "error", json_string(msg ? msg :
-							    "interrupted by shutdown"));
+		json_object_set_new(r, "error", json_string(msg ? msg : "interrupted by shutdown"));
 	free(msg);
 	free(body);
 	return r;
@@ -338,8 +336,10 @@ actions_run(const struct policy *p, enum decision_kind k, const struct tpl_ctx *
 			return NULL;
 		}
 		r = actions_run_one(a, ctx, env);
-		if (stopping(env) && strcmp(json_string_value(json_object_get(r, "result")), "ok")) {
-			/* cut short by shutdown: leave the job unfinished so a restart resumes it */
+		if (stopping(env) &&
+		    strcmp(json_string_value(json_object_get(r, "result")), "ok")) {
+			/* cut short by shutdown: leave the job unfinished so a restart resumes it
+			 */
 			json_decref(r);
 			json_decref(results);
 			return NULL;

@@ -24,8 +24,8 @@
 
 #include "policy.h"
 
-#define ACTIONS_MAX_RESPONSE ((size_t)64 << 10)	/* response body kept per HTTP action */
-#define ACTIONS_ERROR_SNIPPET 200		/* bytes of a failing body or stderr in "error" */
+#define ACTIONS_MAX_RESPONSE  ((size_t)64 << 10) /* response body kept per HTTP action */
+#define ACTIONS_ERROR_SNIPPET 200		 /* bytes of a failing body or stderr in "error" */
 
 struct actions_env {
 	/* Called after each action with its result (borrowed); may be NULL. */

@@ -21,14 +21,20 @@ static const char *
 json_kind(const json_t *j)
 {
 	switch (json_typeof(j)) {
-	case JSON_OBJECT:	return "an object";
-	case JSON_ARRAY:	return "an array";
-	case JSON_STRING:	return "a string";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
 	case JSON_INTEGER:
-	case JSON_REAL:		return "a number";
+	case JSON_REAL:
+		return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE:	return "a boolean";
-	case JSON_NULL:		return "null";
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
 	}
 	return "something else";
 }
@@ -40,11 +46,12 @@ take_string(const json_t *v, const char *where, size_t max, char **out, struct m
 	size_t n;
 
 	if (!json_is_string(v))
-		return mm_errf(err, MM_E_PARSE, "%s: expected a string, got %s", where, json_kind(v));
+		return mm_errf(err, MM_E_PARSE, "%s: expected a string, got %s", where,
+			       json_kind(v));
 	n = json_string_length(v);
 	if (n > max)
-		return mm_errf(err, MM_E_LIMIT, "%s: too long (%zu bytes, the most is %zu)", where, n,
-			       max);
+		return mm_errf(err, MM_E_LIMIT, "%s: too long (%zu bytes, the most is %zu)", where,
+			       n, max);
 	if (strlen(json_string_value(v)) != n)
 		return mm_errf(err, MM_E_PARSE, "%s: contains a NUL character", where);
 	*out = xstrndup(json_string_value(v), n);
@@ -116,21 +123,24 @@ take_labels(const json_t *obj, const char *key, const char *parent, struct alert
 	if (!m || json_is_null(m))
 		return 0;
 	if (!json_is_object(m))
-		return mm_errf(err, MM_E_PARSE, "%s: expected an object, got %s", where, json_kind(m));
+		return mm_errf(err, MM_E_PARSE, "%s: expected an object, got %s", where,
+			       json_kind(m));
 	n = json_object_size(m);
 	if (n > ALERT_MAX_LABELS)
-		return mm_errf(err, MM_E_LIMIT, "%s: too many entries (%zu, the most is %d)", where, n,
-			       ALERT_MAX_LABELS);
+		return mm_errf(err, MM_E_LIMIT, "%s: too many entries (%zu, the most is %d)", where,
+			       n, ALERT_MAX_LABELS);
 	l->v = n ? xcalloc(n, sizeof(*l->v)) : NULL;
-	json_object_foreach((json_t *)m, name, v) {
+	json_object_foreach((json_t *)m, name, v)
+	{
 		char vwhere[WHERE_MAX + 80];
 		size_t nlen = strlen(name);
 
 		if (nlen == 0)
 			return mm_errf(err, MM_E_PARSE, "%s: empty name", where);
 		if (nlen > ALERT_MAX_NAME)
-			return mm_errf(err, MM_E_LIMIT, "%s: name too long (%zu bytes, the most is %d)",
-				       where, nlen, ALERT_MAX_NAME);
+			return mm_errf(err, MM_E_LIMIT,
+				       "%s: name too long (%zu bytes, the most is %d)", where, nlen,
+				       ALERT_MAX_NAME);
 		snprintf(vwhere, sizeof(vwhere), "%s.%.*s", where, 64, name);
 		if (take_string(v, vwhere, ALERT_MAX_VALUE, &l->v[l->n].value, err) < 0)
 			return -1;
@@ -176,7 +186,7 @@ alert_status_name(enum alert_status s)
 
 /* prometheus/common model: FNV-1a 64 with a 0xff separator after each name and value. */
 #define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
+#define FNV_PRIME  1099511628211ULL
 
 static uint64_t
 fnv_add(uint64_t h, const char *s)
@@ -254,7 +264,8 @@ check_fingerprint(const char *fp, const char *where, struct mm_err *err)
 	for (p = fp; *p; p++)
 		if ((unsigned char)*p < 0x21 || *p == 0x7f)
 			return mm_errf(err, MM_E_PARSE,
-				       "%s.fingerprint: contains a space or control character", where);
+				       "%s.fingerprint: contains a space or control character",
+				       where);
 	return 0;
 }
 
@@ -267,7 +278,8 @@ alert_from_json(const json_t *j, const char *where, struct alert *a, struct mm_e
 
 	memset(a, 0, sizeof(*a));
 	if (!json_is_object(j))
-		return mm_errf(err, MM_E_PARSE, "%s: expected an object, got %s", where, json_kind(j));
+		return mm_errf(err, MM_E_PARSE, "%s: expected an object, got %s", where,
+			       json_kind(j));
 	if (!(v = json_object_get(j, "status")))
 		return mm_errf(err, MM_E_PARSE, "%s.status: missing", where);
 	snprintf(w, sizeof(w), "%s.status", where);
@@ -278,8 +290,9 @@ alert_from_json(const json_t *j, const char *where, struct alert *a, struct mm_e
 	} else if (strcmp(status, "resolved") == 0) {
 		a->status = ALERT_RESOLVED;
 	} else {
-		mm_errf(err, MM_E_PARSE, "%s.status: expected \"firing\" or \"resolved\", got '%.64s'",
-			where, status);
+		mm_errf(err, MM_E_PARSE,
+			"%s.status: expected \"firing\" or \"resolved\", got '%.64s'", where,
+			status);
 		goto out;
 	}
 	if (!json_object_get(j, "labels")) {
@@ -297,8 +310,8 @@ alert_from_json(const json_t *j, const char *where, struct alert *a, struct mm_e
 		struct mm_err perr;
 
 		if (clock_parse_rfc3339(a->starts_at, &a->starts, &perr) < 0) {
-			mm_errf(err, MM_E_PARSE, "%s.startsAt: not an RFC 3339 time: '%.64s'", where,
-				a->starts_at);
+			mm_errf(err, MM_E_PARSE, "%s.startsAt: not an RFC 3339 time: '%.64s'",
+				where, a->starts_at);
 			goto out;
 		}
 	}
@@ -333,14 +346,12 @@ labels_to_json(const struct alert_labels *l)
 json_t *
 alert_to_json(const struct alert *a)
 {
-	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s}",
-			 "status", alert_status_name(a->status),
-			 "labels", labels_to_json(&a->labels),
-			 "annotations", labels_to_json(&a->annotations),
-			 "startsAt", a->starts_at ? a->starts_at : "",
-			 "endsAt", a->ends_at ? a->ends_at : "",
-			 "generatorURL", a->generator_url ? a->generator_url : "",
-			 "fingerprint", a->fingerprint ? a->fingerprint : "");
+	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s}", "status",
+			 alert_status_name(a->status), "labels", labels_to_json(&a->labels),
+			 "annotations", labels_to_json(&a->annotations), "startsAt",
+			 a->starts_at ? a->starts_at : "", "endsAt", a->ends_at ? a->ends_at : "",
+			 "generatorURL", a->generator_url ? a->generator_url : "", "fingerprint",
+			 a->fingerprint ? a->fingerprint : "");
 }
 
 void
@@ -372,7 +383,8 @@ alert_payload_from_json(const json_t *root, struct alert_payload *p, struct mm_e
 
 	memset(p, 0, sizeof(*p));
 	if (!json_is_object(root))
-		return mm_errf(err, MM_E_PARSE, "payload: expected an object, got %s", json_kind(root));
+		return mm_errf(err, MM_E_PARSE, "payload: expected an object, got %s",
+			       json_kind(root));
 	if (opt_string(root, "version", "", 16, &p->version, err) < 0 ||
 	    opt_string(root, "receiver", "", ALERT_MAX_STRING, &p->receiver, err) < 0 ||
 	    opt_string(root, "groupKey", "", ALERT_MAX_STRING, &p->group_key, err) < 0 ||
@@ -380,11 +392,13 @@ alert_payload_from_json(const json_t *root, struct alert_payload *p, struct mm_e
 	    opt_string(root, "status", "", 16, &p->status, err) < 0)
 		return -1;
 	if (*p->version && strcmp(p->version, "4") != 0)
-		return mm_errf(err, MM_E_PARSE, "version: unsupported webhook payload version '%s' "
-			       "(mmops reads version 4)", p->version);
+		return mm_errf(err, MM_E_PARSE,
+			       "version: unsupported webhook payload version '%s' "
+			       "(mmops reads version 4)",
+			       p->version);
 	if (*p->status && strcmp(p->status, "firing") && strcmp(p->status, "resolved"))
-		return mm_errf(err, MM_E_PARSE, "status: expected \"firing\" or \"resolved\", got '%s'",
-			       p->status);
+		return mm_errf(err, MM_E_PARSE,
+			       "status: expected \"firing\" or \"resolved\", got '%s'", p->status);
 	if ((t = json_object_get(root, "truncatedAlerts")) && !json_is_null(t)) {
 		if (!json_is_integer(t) || json_integer_value(t) < 0)
 			return mm_errf(err, MM_E_PARSE,
@@ -400,11 +414,14 @@ alert_payload_from_json(const json_t *root, struct alert_payload *p, struct mm_e
 	if (!alerts)
 		return mm_errf(err, MM_E_PARSE, "alerts: missing");
 	if (!json_is_array(alerts))
-		return mm_errf(err, MM_E_PARSE, "alerts: expected an array, got %s", json_kind(alerts));
+		return mm_errf(err, MM_E_PARSE, "alerts: expected an array, got %s",
+			       json_kind(alerts));
 	n = json_array_size(alerts);
 	if (n > ALERT_MAX_ALERTS)
-		return mm_errf(err, MM_E_LIMIT, "alerts: too many alerts (%zu, the most is %d; set "
-			       "max_alerts in Alertmanager's webhook_config)", n, ALERT_MAX_ALERTS);
+		return mm_errf(err, MM_E_LIMIT,
+			       "alerts: too many alerts (%zu, the most is %d; set "
+			       "max_alerts in Alertmanager's webhook_config)",
+			       n, ALERT_MAX_ALERTS);
 	p->alerts = n ? xcalloc(n, sizeof(*p->alerts)) : NULL;
 	for (i = 0; i < n; i++) {
 		char where[32];

@@ -27,12 +27,12 @@
 
 #include "err.h"
 
-#define ALERT_MAX_ALERTS 1000		/* per notification; set Alertmanager's max_alerts to match */
-#define ALERT_MAX_LABELS 64		/* per label or annotation set */
-#define ALERT_MAX_NAME 256		/* label or annotation name, bytes */
-#define ALERT_MAX_VALUE 16384		/* label or annotation value, bytes */
-#define ALERT_MAX_STRING 4096		/* receiver, groupKey, URLs, times, fingerprint */
-#define ALERT_FINGERPRINT_LEN 16	/* hex digits of a computed fingerprint */
+#define ALERT_MAX_ALERTS      1000  /* per notification; set Alertmanager's max_alerts to match */
+#define ALERT_MAX_LABELS      64    /* per label or annotation set */
+#define ALERT_MAX_NAME	      256   /* label or annotation name, bytes */
+#define ALERT_MAX_VALUE	      16384 /* label or annotation value, bytes */
+#define ALERT_MAX_STRING      4096  /* receiver, groupKey, URLs, times, fingerprint */
+#define ALERT_FINGERPRINT_LEN 16    /* hex digits of a computed fingerprint */
 
 enum alert_status {
 	ALERT_FIRING,
@@ -54,20 +54,20 @@ struct alert {
 	enum alert_status status;
 	struct alert_labels labels;
 	struct alert_labels annotations;
-	char *starts_at;	/* as sent, "" when absent */
-	char *ends_at;		/* as sent, "" when absent */
-	double starts;		/* starts_at in epoch seconds; 0 when absent */
-	char *generator_url;	/* "" when absent */
-	char *fingerprint;	/* as sent, or computed */
+	char *starts_at;     /* as sent, "" when absent */
+	char *ends_at;	     /* as sent, "" when absent */
+	double starts;	     /* starts_at in epoch seconds; 0 when absent */
+	char *generator_url; /* "" when absent */
+	char *fingerprint;   /* as sent, or computed */
 	int fingerprint_computed;
 };
 
 struct alert_payload {
-	char *version;		/* "" when absent */
+	char *version; /* "" when absent */
 	char *receiver;
 	char *group_key;
 	char *external_url;
-	char *status;		/* group status as sent ("firing", "resolved"), "" when absent */
+	char *status; /* group status as sent ("firing", "resolved"), "" when absent */
 	long truncated_alerts;
 	struct alert_labels group_labels;
 	struct alert_labels common_labels;
@@ -82,8 +82,7 @@ struct alert_payload {
  * ("body:1:17: ..."), MM_E_CONFIG never, MM_E_PARSE for a wrong shape,
  * MM_E_LIMIT past a cap.  p is always safe to release afterwards.
  */
-int alert_payload_decode(const char *body, size_t len, struct alert_payload *p,
-			 struct mm_err *err);
+int alert_payload_decode(const char *body, size_t len, struct alert_payload *p, struct mm_err *err);
 /* The same from an already parsed JSON value. */
 int alert_payload_from_json(const json_t *root, struct alert_payload *p, struct mm_err *err);
 void alert_payload_release(struct alert_payload *p);

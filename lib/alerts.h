@@ -37,18 +37,18 @@
 #include "gates.h"
 
 /* Where runbook_url points unless told otherwise (a directory URL, with '/'). */
-#define ALERTS_RUNBOOK_BASE "https://github.com/mmops/mmops/blob/main/docs/runbooks/"
-#define ALERTS_RUNBOOK_PAGE "soak-test-failures.md"
-#define ALERTS_GROUP "mm-soak-gates"
-#define ALERTS_MAX_SCALE 1e6		/* as `mmops sim --speed` */
-#define ALERTS_MAX_OUTPUT ((size_t)1 << 20)	/* a rendering's cap */
-#define ALERTS_MAX_DIFF ((size_t)1 << 20)	/* a diff's cap */
-#define ALERTS_DIFF_MAX_LINES 20000	/* longer files get a first-difference report */
+#define ALERTS_RUNBOOK_BASE   "https://github.com/mmops/mmops/blob/main/docs/runbooks/"
+#define ALERTS_RUNBOOK_PAGE   "soak-test-failures.md"
+#define ALERTS_GROUP	      "mm-soak-gates"
+#define ALERTS_MAX_SCALE      1e6		/* as `mmops sim --speed` */
+#define ALERTS_MAX_OUTPUT     ((size_t)1 << 20) /* a rendering's cap */
+#define ALERTS_MAX_DIFF	      ((size_t)1 << 20) /* a diff's cap */
+#define ALERTS_DIFF_MAX_LINES 20000		/* longer files get a first-difference report */
 
 struct alerts_opts {
-	double time_scale;		/* 1 (production) .. ALERTS_MAX_SCALE */
-	const char *runbook_base;	/* NULL: ALERTS_RUNBOOK_BASE */
-	const char *source;		/* the gates file's name for the header comment */
+	double time_scale;	  /* 1 (production) .. ALERTS_MAX_SCALE */
+	const char *runbook_base; /* NULL: ALERTS_RUNBOOK_BASE */
+	const char *source;	  /* the gates file's name for the header comment */
 };
 
 void alerts_opts_init(struct alerts_opts *o);

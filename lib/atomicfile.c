@@ -21,13 +21,14 @@ atomicfile_mkdir_p(const char *dir, int mode, struct mm_err *err)
 	struct stat st;
 	int ret = -1;
 
-	for (s = p + 1; ; s++) {
+	for (s = p + 1;; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
 			*s = '\0';
 			if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST) {
-				mm_errf(err, MM_E_WRITE, "cannot create directory '%s': %s", p, strerror(errno));
+				mm_errf(err, MM_E_WRITE, "cannot create directory '%s': %s", p,
+					strerror(errno));
 				goto out;
 			}
 			*s = c;
@@ -122,7 +123,7 @@ atomicfile_write_atomic(const char *path, const void *data, size_t len, struct m
 	else if (slash)
 		*slash = '\0';
 	else
-		memcpy(dir, ".", 2);	/* fits: path is not empty */
+		memcpy(dir, ".", 2); /* fits: path is not empty */
 	if (slash && atomicfile_mkdir_p(dir, 0755, err) < 0)
 		goto out;
 	if (stat(path, &st) == 0)

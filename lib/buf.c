@@ -160,8 +160,8 @@ buf_read_file(struct buf *b, const char *path, struct mm_err *err)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		if ((size_t)st.st_size > b->cap - b->len || reserve(b, (size_t)st.st_size) < 0) {
 			b->failed = 1;
-			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes",
-				path, b->cap);
+			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes", path,
+				b->cap);
 			goto out;
 		}
 	}
@@ -174,8 +174,8 @@ buf_read_file(struct buf *b, const char *path, struct mm_err *err)
 			if (n == 0)
 				break;
 			b->failed = 1;
-			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes",
-				path, b->cap);
+			mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes", path,
+				b->cap);
 			goto out;
 		}
 		size_t room = b->alloc - b->len - 1;

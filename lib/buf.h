@@ -23,14 +23,17 @@
 #include "err.h"
 
 struct buf {
-	char *data;	/* NULL until the first append; always NUL-terminated after */
-	size_t len;	/* bytes used, not counting the NUL */
-	size_t alloc;	/* bytes allocated */
-	size_t cap;	/* the most len may ever be */
-	int failed;	/* an append was refused: every later one is refused too */
+	char *data;   /* NULL until the first append; always NUL-terminated after */
+	size_t len;   /* bytes used, not counting the NUL */
+	size_t alloc; /* bytes allocated */
+	size_t cap;   /* the most len may ever be */
+	int failed;   /* an append was refused: every later one is refused too */
 };
 
-#define BUF_INIT(cap_) { NULL, 0, 0, (cap_), 0 }
+#define BUF_INIT(cap_)                                                                             \
+	{                                                                                          \
+		NULL, 0, 0, (cap_), 0                                                              \
+	}
 
 /* Set up an empty buffer that will never hold more than cap bytes. */
 void buf_init(struct buf *b, size_t cap);

@@ -18,10 +18,10 @@
 #include "xalloc.h"
 #include "yaml.h"
 
-static const char *const dir_names[] = { "increase", "decrease", "either" };
-static const char *const class_names[] = { "pass", "high", "low", "nodata" };
-static const char *const verdict_names[] = { "pass", "marginal", "fail" };
-static const char *const type_names[] = { "gauge", "counter", "histogram" };
+static const char *const dir_names[] = {"increase", "decrease", "either"};
+static const char *const class_names[] = {"pass", "high", "low", "nodata"};
+static const char *const verdict_names[] = {"pass", "marginal", "fail"};
+static const char *const type_names[] = {"gauge", "counter", "histogram"};
 
 const char *
 canary_dir_name(enum canary_dir d)
@@ -167,7 +167,8 @@ load_judging(const struct ynode *map, struct canary_metric *m, struct mm_err *er
 		if (ynode_str(n, &s, err) < 0)
 			return -1;
 		if (!valid_name(s, 0))
-			return ynode_errf(n, err, "'%s' is not a valid group name (letters, digits, _)", s);
+			return ynode_errf(n, err,
+					  "'%s' is not a valid group name (letters, digits, _)", s);
 		free(m->group);
 		m->group = xstrdup(s);
 	}
@@ -225,9 +226,23 @@ load_metric(struct canary_config *cfg, const struct ynode *map, struct canary_me
 	    struct mm_err *err)
 {
 	static const char *const keys[] = {
-		"name", "description", "metric", "type", "labels", "quantile", "scale", "unit",
-		"direction", "allowed", "critical_effect", "critical", "must_have_data",
-		"min_samples", "group", "weight", NULL,
+	    "name",
+	    "description",
+	    "metric",
+	    "type",
+	    "labels",
+	    "quantile",
+	    "scale",
+	    "unit",
+	    "direction",
+	    "allowed",
+	    "critical_effect",
+	    "critical",
+	    "must_have_data",
+	    "min_samples",
+	    "group",
+	    "weight",
+	    NULL,
 	};
 	const struct ynode *n;
 	const char *s;
@@ -263,7 +278,8 @@ load_metric(struct canary_config *cfg, const struct ynode *map, struct canary_me
 	free(m->sel.metric);
 	m->sel.metric = xstrdup(s);
 	if (!(n = ynode_get(map, "type")) || ynode_is_null(n))
-		return ynode_errf(map, err, "metric '%s': missing key 'type' (gauge, counter or histogram)",
+		return ynode_errf(map, err,
+				  "metric '%s': missing key 'type' (gauge, counter or histogram)",
 				  m->name);
 	if (lookup(n, type_names, 3, "metric type", &t, err) < 0)
 		return -1;
@@ -273,8 +289,8 @@ load_metric(struct canary_config *cfg, const struct ynode *map, struct canary_me
 	n = ynode_get(map, "quantile");
 	if (m->sel.type == MTYPE_HISTOGRAM) {
 		if (!n)
-			return ynode_errf(map, err, "metric '%s': a histogram needs 'quantile' (0.95)",
-					  m->name);
+			return ynode_errf(
+			    map, err, "metric '%s': a histogram needs 'quantile' (0.95)", m->name);
 		if (ynode_double(n, &m->quantile, err) < 0)
 			return -1;
 		if (!(m->quantile > 0 && m->quantile < 1))
@@ -312,12 +328,12 @@ static int
 load_root(struct canary_config *cfg, const struct ynode *root, struct mm_err *err)
 {
 	static const char *const keys[] = {
-		"version", "confidence", "aggregate", "score", "defaults", "groups", "metrics", NULL,
+	    "version", "confidence", "aggregate", "score", "defaults", "groups", "metrics", NULL,
 	};
-	static const char *const score_keys[] = { "pass", "marginal", NULL };
+	static const char *const score_keys[] = {"pass", "marginal", NULL};
 	static const char *const default_keys[] = {
-		"direction", "allowed", "critical_effect", "critical", "must_have_data",
-		"min_samples", "group", "weight", NULL,
+	    "direction",   "allowed", "critical_effect", "critical", "must_have_data",
+	    "min_samples", "group",   "weight",		 NULL,
 	};
 	const struct ynode *n, *k;
 	long version;
@@ -360,7 +376,8 @@ load_root(struct canary_config *cfg, const struct ynode *root, struct mm_err *er
 	}
 	if ((n = ynode_get(root, "groups")) && !ynode_is_null(n)) {
 		if (n->kind != YNODE_MAP)
-			return ynode_errf(n, err, "groups: expected a mapping of group name to weight");
+			return ynode_errf(n, err,
+					  "groups: expected a mapping of group name to weight");
 		if (n->n > CANARY_MAX_GROUPS)
 			return ynode_errf(n, err, "groups: more than %d groups", CANARY_MAX_GROUPS);
 		cfg->groups = xcalloc(n->n ? n->n : 1, sizeof(*cfg->groups));
@@ -368,12 +385,14 @@ load_root(struct canary_config *cfg, const struct ynode *root, struct mm_err *er
 			struct canary_group *g = &cfg->groups[cfg->ngroups];
 
 			if (!valid_name(n->pairs[i].key->str, 0))
-				return ynode_errf(n->pairs[i].key, err, "'%s' is not a valid group name",
+				return ynode_errf(n->pairs[i].key, err,
+						  "'%s' is not a valid group name",
 						  n->pairs[i].key->str);
 			if (ynode_double(n->pairs[i].val, &g->weight, err) < 0)
 				return -1;
 			if (!(g->weight > 0) || !isfinite(g->weight))
-				return ynode_errf(n->pairs[i].val, err, "a group weight must be greater than 0");
+				return ynode_errf(n->pairs[i].val, err,
+						  "a group weight must be greater than 0");
 			g->name = xstrdup(n->pairs[i].key->str);
 			cfg->ngroups++;
 		}
@@ -385,21 +404,23 @@ load_root(struct canary_config *cfg, const struct ynode *root, struct mm_err *er
 		if (n->kind != YNODE_SEQ)
 			return ynode_errf(n, err, "metrics: expected a list");
 		if (n->n > CANARY_MAX_METRICS)
-			return ynode_errf(n, err, "metrics: more than %d entries", CANARY_MAX_METRICS);
+			return ynode_errf(n, err, "metrics: more than %d entries",
+					  CANARY_MAX_METRICS);
 		cfg->metrics = xcalloc(CANARY_MAX_METRICS, sizeof(*cfg->metrics));
 		for (i = 0; i < n->n; i++) {
 			struct canary_metric *m = &cfg->metrics[cfg->nmetrics];
 
 			copy_judging(m, &cfg->defaults);
 			if (load_metric(cfg, n->items[i], m, err) < 0) {
-				cfg->nmetrics++;	/* released with the rest */
+				cfg->nmetrics++; /* released with the rest */
 				return -1;
 			}
 			cfg->nmetrics++;
 			if (cfg->ngroups && !find_group(cfg, m->group))
-				return ynode_errf(n->items[i], err,
-						  "metric '%s': group '%s' is not listed under groups:",
-						  m->name, m->group);
+				return ynode_errf(
+				    n->items[i], err,
+				    "metric '%s': group '%s' is not listed under groups:", m->name,
+				    m->group);
 		}
 	}
 	return 0;
@@ -599,7 +620,7 @@ static const char *
 fmt_p(double p, char *buf, size_t n)
 {
 	if (p == 0)
-		snprintf(buf, n, "<1e-300");	/* below the smallest double: not "0" */
+		snprintf(buf, n, "<1e-300"); /* below the smallest double: not "0" */
 	else
 		snprintf(buf, n, "%.2g", p);
 	return buf;
@@ -610,7 +631,7 @@ static double
 p_inflated(double z, double p, double inflation)
 {
 	if (inflation == 1 || isnan(z))
-		return p;	/* exact small samples: no z to inflate */
+		return p; /* exact small samples: no z to inflate */
 	return fmax(0, fmin(1, erfc(z / inflation / M_SQRT2)));
 }
 
@@ -691,20 +712,21 @@ judge_sparse(const struct canary_metric *m, double alpha, struct canary_result *
 	free(ic);
 	r->sparse = 1;
 	r->rate_p = p_inflated(u.z, u.p, r->inflation);
-	r->rate_ratio = r->base.event_rate > 0 ? r->cand.event_rate / r->base.event_rate :
-			r->cand.event_rate > 0 ? INFINITY : 1;
+	r->rate_ratio = r->base.event_rate > 0	 ? r->cand.event_rate / r->base.event_rate
+			: r->cand.event_rate > 0 ? INFINITY
+						 : 1;
 	rel = rel_change(r->cand.event_rate, r->base.event_rate);
 	side = bad_side(m->direction, rel, m->allowed);
 	r->test = "event_rate";
 	if (side >= 0 && r->rate_p < alpha) {
 		r->cls = (enum canary_class)side;
 		r->critical_breach = m->critical || fabs(rel) > m->critical_effect;
-		snprintf(r->reason, sizeof(r->reason),
-			 "event rate %s (%.3g%% of intervals vs %.3g%%; allowed %s), rank test p=%s",
-			 fmt_pct(rel, a, sizeof(a)), 100 * r->cand.event_rate,
-			 100 * r->base.event_rate, fmt_pct(side == CANARY_HIGH ? m->allowed : -m->allowed,
-							  b, sizeof(b)),
-			 fmt_p(r->rate_p, p, sizeof(p)));
+		snprintf(
+		    r->reason, sizeof(r->reason),
+		    "event rate %s (%.3g%% of intervals vs %.3g%%; allowed %s), rank test p=%s",
+		    fmt_pct(rel, a, sizeof(a)), 100 * r->cand.event_rate, 100 * r->base.event_rate,
+		    fmt_pct(side == CANARY_HIGH ? m->allowed : -m->allowed, b, sizeof(b)),
+		    fmt_p(r->rate_p, p, sizeof(p)));
 		return;
 	}
 	r->cls = CANARY_PASS;
@@ -747,11 +769,12 @@ canary_judge(const struct canary_metric *m, double confidence, int time_ordered,
 	r->cand.autocorr = ac;
 	if ((long)nb < m->min_samples || (long)nc < m->min_samples || !nb || !nc) {
 		r->cls = CANARY_NODATA;
-		snprintf(r->reason, sizeof(r->reason), "%s%s: baseline n=%zu, candidate n=%zu, need %ld per side",
+		snprintf(r->reason, sizeof(r->reason),
+			 "%s%s: baseline n=%zu, candidate n=%zu, need %ld per side",
 			 !nb || !nc ? "no data" : "too few samples",
 			 m->must_have_data ? " (must_have_data)" : "", nb, nc, m->min_samples);
 		if (nb && nc)
-			goto stats;	/* show what there is, judge nothing */
+			goto stats; /* show what there is, judge nothing */
 		return;
 	}
 stats:
@@ -763,8 +786,10 @@ stats:
 	r->p99_ratio = r->base.p99 != 0 ? r->cand.p99 / r->base.p99 : NAN;
 	if (r->cls == CANARY_NODATA)
 		return;
-	r->shift_rel = r->base.p50 != 0 ? r->hl.estimate / fabs(r->base.p50) :
-		       r->hl.estimate == 0 ? 0 : r->hl.estimate > 0 ? INFINITY : -INFINITY;
+	r->shift_rel = r->base.p50 != 0	     ? r->hl.estimate / fabs(r->base.p50)
+		       : r->hl.estimate == 0 ? 0
+		       : r->hl.estimate > 0  ? INFINITY
+					     : -INFINITY;
 
 	if (r->base.event_rate <= CANARY_SPARSE_FRACTION ||
 	    r->cand.event_rate <= CANARY_SPARSE_FRACTION) {
@@ -786,8 +811,9 @@ stats:
 			 "median %s (allowed %s), %s, HL %+.4g%s%s [%.4g, %.4g]",
 			 fmt_pct(r->shift_rel, s1, sizeof(s1)),
 			 fmt_pct(side == CANARY_HIGH ? m->allowed : -m->allowed, s2, sizeof(s2)),
-			 fmt_padj("U", r->mwu.p, r->mwu_p_adj, r->rho, s5, sizeof(s5)), r->hl.estimate,
-			 *unit ? " " : "", unit, r->hl_adj.ci_low, r->hl_adj.ci_high);
+			 fmt_padj("U", r->mwu.p, r->mwu_p_adj, r->rho, s5, sizeof(s5)),
+			 r->hl.estimate, *unit ? " " : "", unit, r->hl_adj.ci_low,
+			 r->hl_adj.ci_high);
 		return;
 	}
 
@@ -894,19 +920,21 @@ canary_score(const struct canary_config *cfg, const struct canary_result *r, siz
 	}
 	if (wsum == 0) {
 		out->score = 0;
-		snprintf(out->reason, sizeof(out->reason), "nothing could be judged (no metric had data)");
+		snprintf(out->reason, sizeof(out->reason),
+			 "nothing could be judged (no metric had data)");
 	} else if (ncrit) {
 		out->score = 0;
 		snprintf(out->reason, sizeof(out->reason),
-			 "critical: %s%s failed, so the score is 0 (the weighted score was %.4g)", crit,
-			 ncrit > 1 ? " and others" : "", ssum / wsum);
+			 "critical: %s%s failed, so the score is 0 (the weighted score was %.4g)",
+			 crit, ncrit > 1 ? " and others" : "", ssum / wsum);
 	} else {
 		out->score = ssum / wsum;
-		snprintf(out->reason, sizeof(out->reason),
-			 "weighted score of %zu group%s", out->ngroups, out->ngroups == 1 ? "" : "s");
+		snprintf(out->reason, sizeof(out->reason), "weighted score of %zu group%s",
+			 out->ngroups, out->ngroups == 1 ? "" : "s");
 	}
-	out->verdict = out->score >= cfg->pass ? CANARY_V_PASS :
-		       out->score >= cfg->marginal ? CANARY_V_MARGINAL : CANARY_V_FAIL;
+	out->verdict = out->score >= cfg->pass	     ? CANARY_V_PASS
+		       : out->score >= cfg->marginal ? CANARY_V_MARGINAL
+						     : CANARY_V_FAIL;
 }
 
 void

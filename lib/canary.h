@@ -38,19 +38,19 @@
 #include "gates.h"
 #include "twosample.h"
 
-#define CANARY_MAX_METRICS 256
-#define CANARY_MAX_GROUPS 64
-#define CANARY_MAX_SAMPLES 10000000	/* per side and metric */
+#define CANARY_MAX_METRICS     256
+#define CANARY_MAX_GROUPS      64
+#define CANARY_MAX_SAMPLES     10000000 /* per side and metric */
 #define CANARY_SPARSE_FRACTION 0.2	/* non-zero share at or below which a side is sparse */
-#define CANARY_REASON_MAX 512
-#define CANARY_MAX_RHO 0.99		/* autocorrelation taken into account at most */
+#define CANARY_REASON_MAX      512
+#define CANARY_MAX_RHO	       0.99 /* autocorrelation taken into account at most */
 
 /* Built-in defaults when a file leaves them out. */
-#define CANARY_DEFAULT_CONFIDENCE 0.98
-#define CANARY_DEFAULT_AGGREGATE 60.0
-#define CANARY_DEFAULT_PASS 95.0
-#define CANARY_DEFAULT_MARGINAL 75.0
-#define CANARY_DEFAULT_ALLOWED 0.10
+#define CANARY_DEFAULT_CONFIDENCE  0.98
+#define CANARY_DEFAULT_AGGREGATE   60.0
+#define CANARY_DEFAULT_PASS	   95.0
+#define CANARY_DEFAULT_MARGINAL	   75.0
+#define CANARY_DEFAULT_ALLOWED	   0.10
 #define CANARY_DEFAULT_MIN_SAMPLES 10
 
 enum canary_dir { CANARY_INCREASE, CANARY_DECREASE, CANARY_EITHER };
@@ -59,17 +59,17 @@ enum canary_verdict { CANARY_V_PASS, CANARY_V_MARGINAL, CANARY_V_FAIL };
 
 struct canary_metric {
 	char *name;
-	char *description;	/* "" when absent */
+	char *description; /* "" when absent */
 	char *group;
-	struct series_sel sel;	/* metric "" for samples files */
-	double quantile;	/* histograms: the quantile per interval; NAN otherwise */
+	struct series_sel sel; /* metric "" for samples files */
+	double quantile;       /* histograms: the quantile per interval; NAN otherwise */
 	enum canary_dir direction;
 	double allowed;		/* tolerated relative change, 0.10 = 10% */
-	double critical_effect;	/* a change beyond this fails the release; INFINITY: none */
+	double critical_effect; /* a change beyond this fails the release; INFINITY: none */
 	int critical;		/* any breach fails the release */
 	int must_have_data;	/* nodata fails its group */
 	long min_samples;
-	double weight;		/* within its group */
+	double weight; /* within its group */
 	unsigned long line, col;
 };
 
@@ -79,11 +79,11 @@ struct canary_group {
 };
 
 struct canary_config {
-	char *file;		/* path or "<built-in canary>" */
-	double confidence;	/* 0.98 */
-	double aggregate;	/* seconds samples are aggregated over before testing */
-	double pass, marginal;	/* score thresholds */
-	struct canary_metric defaults;	/* what metrics inherit (name/sel unused) */
+	char *file;		       /* path or "<built-in canary>" */
+	double confidence;	       /* 0.98 */
+	double aggregate;	       /* seconds samples are aggregated over before testing */
+	double pass, marginal;	       /* score thresholds */
+	struct canary_metric defaults; /* what metrics inherit (name/sel unused) */
 	size_t ngroups;
 	struct canary_group *groups;
 	size_t nmetrics;
@@ -113,15 +113,15 @@ const struct canary_metric *canary_find(const struct canary_config *cfg, const c
 
 const char *canary_dir_name(enum canary_dir d);		/* "increase", ... */
 const char *canary_class_name(enum canary_class c);	/* "pass", "high", "low", "nodata" */
-const char *canary_verdict_name(enum canary_verdict v);	/* "pass", "marginal", "fail" */
+const char *canary_verdict_name(enum canary_verdict v); /* "pass", "marginal", "fail" */
 
 /* Summary of one side's samples after aggregation. */
 struct canary_side {
 	size_t n;
-	double mean, stddev;	/* stddev with n - 1 (NAN for n < 2) */
+	double mean, stddev; /* stddev with n - 1 (NAN for n < 2) */
 	double min, p01, p50, p95, p99, max;
-	double event_rate;	/* share of non-zero samples */
-	double autocorr;	/* lag-1 autocorrelation in time order (NAN for n < 3) */
+	double event_rate; /* share of non-zero samples */
+	double autocorr;   /* lag-1 autocorrelation in time order (NAN for n < 3) */
 };
 
 struct canary_result {
@@ -129,13 +129,13 @@ struct canary_result {
 	enum canary_class cls;
 	char reason[CANARY_REASON_MAX];
 	struct canary_side base, cand;
-	double ratio;		/* candidate p50 / baseline p50 (NAN when undefined) */
-	double shift_rel;	/* HL / |baseline p50| */
-	double p99_ratio;	/* candidate p99 / baseline p99 */
-	int sparse;		/* judged on the event rate */
-	double rate_ratio;	/* sparse: candidate rate / baseline rate */
-	double rate_p;		/* sparse: p of the rank test on the 0/1 indicators */
-	const char *test;	/* what decided: "location", "tail", "event_rate", "" */
+	double ratio;	   /* candidate p50 / baseline p50 (NAN when undefined) */
+	double shift_rel;  /* HL / |baseline p50| */
+	double p99_ratio;  /* candidate p99 / baseline p99 */
+	int sparse;	   /* judged on the event rate */
+	double rate_ratio; /* sparse: candidate rate / baseline rate */
+	double rate_p;	   /* sparse: p of the rank test on the 0/1 indicators */
+	const char *test;  /* what decided: "location", "tail", "event_rate", "" */
 	/*
 	 * Autocorrelation: rho = max(0, lag-1 autocorrelation of either side),
 	 * at most CANARY_MAX_RHO; inflation = sqrt((1 + rho) / (1 - rho)), the
@@ -145,7 +145,7 @@ struct canary_result {
 	double rho, inflation;
 	double mwu_p_adj, ks_p_adj;
 	struct hl_result hl_adj;
-	int critical_breach;	/* this result makes the score 0 */
+	int critical_breach; /* this result makes the score 0 */
 	struct mwu_result mwu;
 	struct hl_result hl;
 	struct ks_result ks;
@@ -174,9 +174,9 @@ void canary_judge(const struct canary_metric *m, double confidence, int time_ord
 struct canary_group_score {
 	const char *name;
 	double weight;
-	double judged, passed;	/* weights */
+	double judged, passed; /* weights */
 	size_t nmetrics, npass, nhigh, nlow, nnodata;
-	double score;		/* NAN when nothing was judged */
+	double score; /* NAN when nothing was judged */
 };
 
 struct canary_score {
@@ -184,7 +184,7 @@ struct canary_score {
 	enum canary_verdict verdict;
 	char reason[CANARY_REASON_MAX];
 	size_t ngroups;
-	struct canary_group_score *groups;	/* owned: canary_score_release() */
+	struct canary_group_score *groups; /* owned: canary_score_release() */
 };
 
 /* Score results (every metric of cfg, in order).  Fills out. */

@@ -90,8 +90,9 @@ metric_json(const struct canary_result *r)
 	t = json_object();
 	json_object_set_new(t, "u", jsontree_real(r->mwu.u));
 	json_object_set_new(t, "p_value", jsontree_real(r->mwu.p));
-	json_object_set_new(t, "method", isnan(r->mwu.p) ? json_null() :
-			    json_string(r->mwu.exact ? "exact" : "asymptotic"));
+	json_object_set_new(t, "method",
+			    isnan(r->mwu.p) ? json_null()
+					    : json_string(r->mwu.exact ? "exact" : "asymptotic"));
 	json_object_set_new(t, "p_adjusted", jsontree_real(r->mwu_p_adj));
 	json_object_set_new(o, "mann_whitney", t);
 	t = json_object();
@@ -105,17 +106,22 @@ metric_json(const struct canary_result *r)
 	t = json_object();
 	json_object_set_new(t, "d", jsontree_real(r->ks.d));
 	json_object_set_new(t, "p_value", jsontree_real(r->ks.p));
-	json_object_set_new(t, "method", isnan(r->ks.p) ? json_null() :
-			    json_string(r->ks.exact ? "exact" : "asymptotic"));
+	json_object_set_new(t, "method",
+			    isnan(r->ks.p) ? json_null()
+					   : json_string(r->ks.exact ? "exact" : "asymptotic"));
 	json_object_set_new(t, "p_adjusted", jsontree_real(r->ks_p_adj));
 	json_object_set_new(o, "ks", t);
 	t = json_object();
 	json_object_set_new(t, "rho", jsontree_real(r->rho));
 	json_object_set_new(t, "inflation", jsontree_real(r->inflation));
 	json_object_set_new(t, "n_eff_baseline",
-			    jsontree_real(isnan(r->inflation) ? NAN : (double)r->base.n / (r->inflation * r->inflation)));
+			    jsontree_real(isnan(r->inflation)
+					      ? NAN
+					      : (double)r->base.n / (r->inflation * r->inflation)));
 	json_object_set_new(t, "n_eff_candidate",
-			    jsontree_real(isnan(r->inflation) ? NAN : (double)r->cand.n / (r->inflation * r->inflation)));
+			    jsontree_real(isnan(r->inflation)
+					      ? NAN
+					      : (double)r->cand.n / (r->inflation * r->inflation)));
 	json_object_set_new(o, "autocorrelation", t);
 	if (r->sparse) {
 		t = json_object();
@@ -148,12 +154,14 @@ canary_report_json(const struct canary_report *r)
 	json_object_set_new(o, "config", json_string(r->cfg->file));
 	json_object_set_new(o, "confidence", jsontree_real(r->cfg->confidence));
 	json_object_set_new(o, "aggregate_seconds", jsontree_real(r->cfg->aggregate));
-	json_object_set_new(o, "thresholds", json_pack("{s:o,s:o}", "pass", jsontree_real(r->cfg->pass),
-						       "marginal", jsontree_real(r->cfg->marginal)));
-	json_object_set_new(o, "from", isnan(r->from) ? json_null() :
-			    json_string(fmt_time(r->from, ts, sizeof(ts))));
-	json_object_set_new(o, "to", isnan(r->to) ? json_null() :
-			    json_string(fmt_time(r->to, ts, sizeof(ts))));
+	json_object_set_new(o, "thresholds",
+			    json_pack("{s:o,s:o}", "pass", jsontree_real(r->cfg->pass), "marginal",
+				      jsontree_real(r->cfg->marginal)));
+	json_object_set_new(o, "from",
+			    isnan(r->from) ? json_null()
+					   : json_string(fmt_time(r->from, ts, sizeof(ts))));
+	json_object_set_new(
+	    o, "to", isnan(r->to) ? json_null() : json_string(fmt_time(r->to, ts, sizeof(ts))));
 	a = json_array();
 	for (i = 0; i < s->ngroups; i++) {
 		const struct canary_group_score *gs = &s->groups[i];
@@ -196,7 +204,7 @@ md_cell(struct buf *b, const char *s)
 static const char *
 class_icon(enum canary_class c)
 {
-	static const char *const icons[] = { "pass", "**HIGH**", "**LOW**", "nodata" };
+	static const char *const icons[] = {"pass", "**HIGH**", "**LOW**", "nodata"};
 
 	return icons[c];
 }
@@ -219,16 +227,19 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 	buf_addf(b, "; pass >= %s, marginal >= %s. Confidence %s, samples aggregated per %gs.\n\n",
 		 fmt_num(r->cfg->pass, n1, sizeof(n1)), fmt_num(r->cfg->marginal, n2, sizeof(n2)),
 		 fmt_num(r->cfg->confidence, n3, sizeof(n3)), r->cfg->aggregate);
-	buf_adds(b, "| group | weight | score | pass | high | low | nodata |\n|---|---:|---:|---:|---:|---:|---:|\n");
+	buf_adds(b, "| group | weight | score | pass | high | low | nodata "
+		    "|\n|---|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < s->ngroups; i++) {
 		const struct canary_group_score *g = &s->groups[i];
 
 		buf_adds(b, "| ");
 		md_cell(b, g->name);
-		buf_addf(b, " | %s | %s | %zu | %zu | %zu | %zu |\n", fmt_num(g->weight, n1, sizeof(n1)),
-			 fmt_num(g->score, n2, sizeof(n2)), g->npass, g->nhigh, g->nlow, g->nnodata);
+		buf_addf(b, " | %s | %s | %zu | %zu | %zu | %zu |\n",
+			 fmt_num(g->weight, n1, sizeof(n1)), fmt_num(g->score, n2, sizeof(n2)),
+			 g->npass, g->nhigh, g->nlow, g->nnodata);
 	}
-	buf_adds(b, "\n| metric | result | n base/cand | p50 base -> cand | p99 base -> cand | U p (adj.) | HL [CI, adj.] | KS D (p adj.) | why |\n"
+	buf_adds(b, "\n| metric | result | n base/cand | p50 base -> cand | p99 base -> cand | U p "
+		    "(adj.) | HL [CI, adj.] | KS D (p adj.) | why |\n"
 		    "|---|---|---:|---:|---:|---:|---:|---:|---|\n");
 	for (i = 0; i < r->n; i++) {
 		const struct canary_result *x = &r->results[i];
@@ -236,14 +247,15 @@ canary_report_markdown(const struct canary_report *r, struct buf *b)
 
 		buf_adds(b, "| ");
 		md_cell(b, x->def->name);
-		buf_addf(b, "%s | %s | %zu/%zu | %s -> %s | %s -> %s | %s | %s [%s, %s] | %s (%s) | ",
-			 x->def->critical ? " (critical)" : "", class_icon(x->cls), x->base.n,
-			 x->cand.n, fmt_num(x->base.p50, p1, sizeof(p1)),
-			 fmt_num(x->cand.p50, p2, sizeof(p2)), fmt_num(x->base.p99, q1, sizeof(q1)),
-			 fmt_num(x->cand.p99, q2, sizeof(q2)), fmt_num(x->mwu_p_adj, n1, sizeof(n1)),
-			 fmt_num(x->hl.estimate, n2, sizeof(n2)), fmt_num(x->hl_adj.ci_low, n3, sizeof(n3)),
-			 fmt_num(x->hl_adj.ci_high, n4, sizeof(n4)), fmt_num(x->ks.d, ks, sizeof(ks)),
-			 fmt_num(x->ks_p_adj, kp, sizeof(kp)));
+		buf_addf(
+		    b, "%s | %s | %zu/%zu | %s -> %s | %s -> %s | %s | %s [%s, %s] | %s (%s) | ",
+		    x->def->critical ? " (critical)" : "", class_icon(x->cls), x->base.n, x->cand.n,
+		    fmt_num(x->base.p50, p1, sizeof(p1)), fmt_num(x->cand.p50, p2, sizeof(p2)),
+		    fmt_num(x->base.p99, q1, sizeof(q1)), fmt_num(x->cand.p99, q2, sizeof(q2)),
+		    fmt_num(x->mwu_p_adj, n1, sizeof(n1)), fmt_num(x->hl.estimate, n2, sizeof(n2)),
+		    fmt_num(x->hl_adj.ci_low, n3, sizeof(n3)),
+		    fmt_num(x->hl_adj.ci_high, n4, sizeof(n4)), fmt_num(x->ks.d, ks, sizeof(ks)),
+		    fmt_num(x->ks_p_adj, kp, sizeof(kp)));
 		md_cell(b, x->reason);
 		buf_adds(b, " |\n");
 	}
@@ -259,12 +271,23 @@ html_esc(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s);
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		case '\'':
+			buf_adds(b, "&#39;");
+			break;
+		default:
+			buf_addc(b, *s);
 		}
 	}
 }
@@ -293,14 +316,15 @@ ecdf_path(struct buf *b, const double *v, size_t n, double lo, double hi, const 
 		size_t idx = (size_t)((double)k * (double)n / (double)steps) - 1;
 		double x = PL + (v[idx] - lo) / span * (PW - PL - PR);
 		double y = (PH - PB) - (double)(idx + 1) / (double)n * (PH - PB - PT);
-		double yprev = (PH - PB) - (k == 1 ? 0 :
-			       (double)((size_t)((double)(k - 1) * (double)n / (double)steps)) /
-			       (double)n * (PH - PB - PT));
+		double yprev =
+		    (PH - PB) -
+		    (k == 1 ? 0
+			    : (double)((size_t)((double)(k - 1) * (double)n / (double)steps)) /
+				  (double)n * (PH - PB - PT));
 
 		buf_addf(b, " L%.1f %.1f L%.1f %.1f", x, yprev, x, y);
 	}
-	buf_addf(b, " L%.1f %.1f\"/>\n", (double)(PW - PR),
-		 (double)(PH - PB) - (PH - PB - PT));
+	buf_addf(b, " L%.1f %.1f\"/>\n", (double)(PW - PR), (double)(PH - PB) - (PH - PB - PT));
 }
 
 static void
@@ -320,23 +344,31 @@ plot(struct buf *b, const struct canary_result *r)
 	if (!(hi > lo))
 		hi = lo + 1;
 	span = hi - lo;
-	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+	buf_addf(b,
+		 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 "
+		 "0 %d %d\" role=\"img\" aria-label=\"",
 		 PW, PH, PW, PH);
 	html_esc(b, r->def->name);
 	buf_adds(b, ": ECDF of baseline and candidate\">\n");
-	buf_addf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n",
+	buf_addf(b,
+		 "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
+		 "stroke=\"#ccc\"/>\n",
 		 PL, PT, PW - PL - PR, PH - PT - PB);
 	for (i = 0; i <= 4; i++) {
 		double v = lo + span * i / 4, x = PL + (double)i / 4 * (PW - PL - PR);
 
 		y = (PH - PB) - (double)i / 4 * (PH - PB - PT);
-		buf_addf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>\n",
-			 x, PH - PB + 14, fmt_num(v, n1, sizeof(n1)));
-		buf_addf(b, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f</text>\n",
-			 PL - 4, y + 4, (double)i / 4);
+		buf_addf(
+		    b,
+		    "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%s</text>\n",
+		    x, PH - PB + 14, fmt_num(v, n1, sizeof(n1)));
+		buf_addf(
+		    b,
+		    "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.2f</text>\n",
+		    PL - 4, y + 4, (double)i / 4);
 	}
-	buf_addf(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", (PW + PL) / 2,
-		 PH - 4);
+	buf_addf(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
+		 (PW + PL) / 2, PH - 4);
 	html_esc(b, r->def->name);
 	if (*unit) {
 		buf_adds(b, " (");
@@ -351,21 +383,33 @@ plot(struct buf *b, const struct canary_result *r)
 		xl = PL + (r->base.p50 + r->hl_adj.ci_low - lo) / span * (PW - PL - PR);
 		xh = PL + (r->base.p50 + r->hl_adj.ci_high - lo) / span * (PW - PL - PR);
 		y = (PH - PB) - 0.5 * (PH - PB - PT);
-		buf_addf(b, "<rect class=\"hl-ci\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>HL %s interval, adjusted for autocorrelation [%s, %s]</title></rect>\n",
+		buf_addf(b,
+			 "<rect class=\"hl-ci\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" "
+			 "fill=\"#d62728\" fill-opacity=\"0.25\"><title>HL %s interval, adjusted "
+			 "for autocorrelation [%s, %s]</title></rect>\n",
 			 fmin(xl, xh), y - 5, fabs(xh - xl) < 1 ? 1 : fabs(xh - xl),
 			 fmt_num(r->hl.confidence, n1, sizeof(n1)),
-			 fmt_num(r->hl_adj.ci_low, n2, sizeof(n2)), fmt_num(r->hl_adj.ci_high, n3, sizeof(n3)));
-		buf_addf(b, "<line class=\"hl-shift\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-width=\"2\"/>\n",
+			 fmt_num(r->hl_adj.ci_low, n2, sizeof(n2)),
+			 fmt_num(r->hl_adj.ci_high, n3, sizeof(n3)));
+		buf_addf(b,
+			 "<line class=\"hl-shift\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			 "stroke=\"#d62728\" stroke-width=\"2\"/>\n",
 			 x0, y, x1, y);
 		buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d62728\"/>\n", x1, y);
 	}
 	ecdf_path(b, r->bv, r->base.n, lo, hi, "#1f77b4", "baseline ECDF");
 	ecdf_path(b, r->cv, r->cand.n, lo, hi, "#ff7f0e", "candidate ECDF");
-	buf_addf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f77b4\">baseline (n=%zu)</text>\n",
-		 PL + 8, PT + 16, r->base.n);
-	buf_addf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#ff7f0e\">candidate (n=%zu)</text>\n",
-		 PL + 8, PT + 32, r->cand.n);
-	buf_addf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#d62728\">HL shift from the baseline median</text>\n",
+	buf_addf(
+	    b,
+	    "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f77b4\">baseline (n=%zu)</text>\n",
+	    PL + 8, PT + 16, r->base.n);
+	buf_addf(
+	    b,
+	    "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#ff7f0e\">candidate (n=%zu)</text>\n",
+	    PL + 8, PT + 32, r->cand.n);
+	buf_addf(b,
+		 "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#d62728\">HL shift from the "
+		 "baseline median</text>\n",
 		 PL + 8, PT + 48);
 	buf_adds(b, "</svg>\n");
 }
@@ -386,13 +430,15 @@ canary_report_html(const struct canary_report *r, struct buf *b)
 	char t1[CLOCK_RFC3339_MAX], n1[32], n2[32], n3[32];
 	size_t i;
 
-	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<title>mmops canary</title>\n<style>\n"
-		    "body{font-family:sans-serif;margin:2em;max-width:1100px}"
-		    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
-		    ".pass{color:#2ca02c}.high,.low,.fail{color:#d62728}.nodata,.marginal{color:#b8860b}"
-		    "section{margin:1.5em 0;border-top:1px solid #ddd}\n"
-		    "</style>\n</head>\n<body>\n");
+	buf_adds(
+	    b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	       "<title>mmops canary</title>\n<style>\n"
+	       "body{font-family:sans-serif;margin:2em;max-width:1100px}"
+	       "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid "
+	       "#ccc;padding:2px 8px;text-align:left}"
+	       ".pass{color:#2ca02c}.high,.low,.fail{color:#d62728}.nodata,.marginal{color:#b8860b}"
+	       "section{margin:1.5em 0;border-top:1px solid #ddd}\n"
+	       "</style>\n</head>\n<body>\n");
 	buf_addf(b, "<h1>Canary: <span class=\"%s\">%s</span>, score %s</h1>\n",
 		 canary_verdict_name(s->verdict), canary_verdict_name(s->verdict),
 		 fmt_num(s->score, n1, sizeof(n1)));
@@ -404,17 +450,21 @@ canary_report_html(const struct canary_report *r, struct buf *b)
 	html_esc(b, r->source);
 	buf_adds(b, ". ");
 	html_esc(b, s->reason);
-	buf_addf(b, ". Pass at %s, marginal at %s; confidence %s; samples aggregated per %gs; config ",
+	buf_addf(b,
+		 ". Pass at %s, marginal at %s; confidence %s; samples aggregated per %gs; config ",
 		 fmt_num(r->cfg->pass, n1, sizeof(n1)), fmt_num(r->cfg->marginal, n2, sizeof(n2)),
 		 fmt_num(r->cfg->confidence, n3, sizeof(n3)), r->cfg->aggregate);
 	html_esc(b, r->cfg->file);
-	buf_adds(b, ".</p>\n<table><tr><th>group</th><th>weight</th><th>score</th><th>pass</th><th>high</th><th>low</th><th>nodata</th></tr>\n");
+	buf_adds(b, ".</p>\n<table><tr><th>group</th><th>weight</th><th>score</th><th>pass</"
+		    "th><th>high</th><th>low</th><th>nodata</th></tr>\n");
 	for (i = 0; i < s->ngroups; i++) {
 		const struct canary_group_score *g = &s->groups[i];
 
 		buf_adds(b, "<tr><td>");
 		html_esc(b, g->name);
-		buf_addf(b, "</td><td>%s</td><td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td></tr>\n",
+		buf_addf(b,
+			 "</td><td>%s</td><td>%s</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</"
+			 "td></tr>\n",
 			 fmt_num(g->weight, n1, sizeof(n1)), fmt_num(g->score, n2, sizeof(n2)),
 			 g->npass, g->nhigh, g->nlow, g->nnodata);
 	}
@@ -439,22 +489,34 @@ canary_report_html(const struct canary_report *r, struct buf *b)
 		stat_row(b, "event rate", x->base.event_rate, x->cand.event_rate);
 		stat_row(b, "lag-1 autocorrelation", x->base.autocorr, x->cand.autocorr);
 		buf_adds(b, "</table>\n<table>\n");
-		buf_addf(b, "<tr><th>Mann-Whitney U (candidate)</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
+		buf_addf(b,
+			 "<tr><th>Mann-Whitney U "
+			 "(candidate)</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
 			 fmt_num(x->mwu.u, n1, sizeof(n1)), fmt_num(x->mwu.p, n2, sizeof(n2)));
 		buf_addf(b, "<tr><th>Hodges-Lehmann shift</th><td>%s</td><th>interval</th><td>[",
 			 fmt_num(x->hl.estimate, n1, sizeof(n1)));
 		buf_addf(b, "%s, %s] at %s</td></tr>\n", fmt_num(x->hl.ci_low, n1, sizeof(n1)),
-			 fmt_num(x->hl.ci_high, n2, sizeof(n2)), fmt_num(x->hl.confidence, n3, sizeof(n3)));
-		buf_addf(b, "<tr><th>Kolmogorov-Smirnov D</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
+			 fmt_num(x->hl.ci_high, n2, sizeof(n2)),
+			 fmt_num(x->hl.confidence, n3, sizeof(n3)));
+		buf_addf(b,
+			 "<tr><th>Kolmogorov-Smirnov D</th><td>%s</td><th>p</th><td>%s</td></tr>\n",
 			 fmt_num(x->ks.d, n1, sizeof(n1)), fmt_num(x->ks.p, n2, sizeof(n2)));
-		buf_addf(b, "<tr><th>lag-1 autocorrelation used</th><td>%s</td><th>inflation</th><td>%s</td></tr>\n",
+		buf_addf(b,
+			 "<tr><th>lag-1 autocorrelation "
+			 "used</th><td>%s</td><th>inflation</th><td>%s</td></tr>\n",
 			 fmt_num(x->rho, n1, sizeof(n1)), fmt_num(x->inflation, n2, sizeof(n2)));
-		buf_addf(b, "<tr><th>U p, adjusted</th><td>%s</td><th>KS p, adjusted</th><td>%s</td></tr>\n",
-			 fmt_num(x->mwu_p_adj, n1, sizeof(n1)), fmt_num(x->ks_p_adj, n2, sizeof(n2)));
-		buf_addf(b, "<tr><th>HL interval, adjusted</th><td colspan=\"3\">[%s, %s]</td></tr>\n",
-			 fmt_num(x->hl_adj.ci_low, n1, sizeof(n1)), fmt_num(x->hl_adj.ci_high, n2, sizeof(n2)));
+		buf_addf(b,
+			 "<tr><th>U p, adjusted</th><td>%s</td><th>KS p, "
+			 "adjusted</th><td>%s</td></tr>\n",
+			 fmt_num(x->mwu_p_adj, n1, sizeof(n1)),
+			 fmt_num(x->ks_p_adj, n2, sizeof(n2)));
+		buf_addf(b,
+			 "<tr><th>HL interval, adjusted</th><td colspan=\"3\">[%s, %s]</td></tr>\n",
+			 fmt_num(x->hl_adj.ci_low, n1, sizeof(n1)),
+			 fmt_num(x->hl_adj.ci_high, n2, sizeof(n2)));
 		buf_addf(b, "<tr><th>direction</th><td>%s</td><th>allowed</th><td>%s</td></tr>\n",
-			 canary_dir_name(x->def->direction), fmt_num(x->def->allowed, n1, sizeof(n1)));
+			 canary_dir_name(x->def->direction),
+			 fmt_num(x->def->allowed, n1, sizeof(n1)));
 		buf_adds(b, "</table>\n</section>\n");
 	}
 	buf_addf(b, "<p>Generated by mmops %s at %s.</p>\n</body>\n</html>\n", MMOPS_VERSION,
@@ -471,16 +533,16 @@ canary_report_junit(const struct canary_report *r, struct buf *b)
 	struct junit_case *cases = xcalloc(r->n ? r->n : 1, sizeof(*cases));
 	char score[32];
 	struct junit_property props[] = {
-		{ "source", r->source },
-		{ "baseline", r->baseline ? r->baseline : "" },
-		{ "candidate", r->candidate ? r->candidate : "" },
-		{ "config", r->cfg->file },
-		{ "verdict", canary_verdict_name(s->verdict) },
-		{ "score", score },
-		{ "score_reason", s->reason },
+	    {"source", r->source},
+	    {"baseline", r->baseline ? r->baseline : ""},
+	    {"candidate", r->candidate ? r->candidate : ""},
+	    {"config", r->cfg->file},
+	    {"verdict", canary_verdict_name(s->verdict)},
+	    {"score", score},
+	    {"score_reason", s->reason},
 	};
-	struct junit_suite suite = { "canary", 0, NULL, props, sizeof(props) / sizeof(props[0]),
-				     cases, r->n };
+	struct junit_suite suite = {"canary", 0,   NULL, props, sizeof(props) / sizeof(props[0]),
+				    cases,    r->n};
 	struct mm_err err;
 	size_t i;
 	int ret;
@@ -526,7 +588,8 @@ write_buf(const char *path, struct buf *b, int rc, struct mm_err *err)
 
 	if (rc < 0) {
 		buf_release(b);
-		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path, b->cap);
+		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path,
+			       b->cap);
 	}
 	ret = atomicfile_write_atomic(path, b->data ? b->data : "", b->len, err);
 	buf_release(b);

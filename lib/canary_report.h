@@ -20,16 +20,16 @@
 #include "canary.h"
 #include "err.h"
 
-#define CANARY_REPORT_MAX ((size_t)64 << 20)
-#define CANARY_PLOT_POINTS 200	/* ECDF steps drawn per side */
+#define CANARY_REPORT_MAX  ((size_t)64 << 20)
+#define CANARY_PLOT_POINTS 200 /* ECDF steps drawn per side */
 
 struct canary_report {
 	const struct canary_config *cfg;
-	const char *source;		/* "mock", "prometheus", "soak", "samples" */
-	const char *baseline;		/* what the baseline is: "sim seed 1", a selector, a file */
+	const char *source;   /* "mock", "prometheus", "soak", "samples" */
+	const char *baseline; /* what the baseline is: "sim seed 1", a selector, a file */
 	const char *candidate;
-	double generated_at;		/* clock_now(), CI_FAKE_UTC-aware */
-	double from, to;		/* the compared window (NAN when unknown) */
+	double generated_at; /* clock_now(), CI_FAKE_UTC-aware */
+	double from, to;     /* the compared window (NAN when unknown) */
 	size_t n;
 	const struct canary_result *results;
 	const struct canary_score *score;

@@ -55,7 +55,7 @@ struct acc {
 	/* across scrapes */
 	struct stats_hist hist;
 	struct stats_counter ctr;
-	double slot_sum;	/* gauge: sum of scrape means in the interval; counter: increase */
+	double slot_sum; /* gauge: sum of scrape means in the interval; counter: increase */
 	size_t slot_cnt;
 	struct canary_series out;
 };
@@ -63,7 +63,7 @@ struct acc {
 struct canary_collector {
 	const struct canary_config *cfg;
 	double t0;
-	long slot;		/* the interval being filled, -1 before the first scrape */
+	long slot; /* the interval being filled, -1 before the first scrape */
 	double slot_end;
 	size_t n;
 	struct acc *a;
@@ -148,7 +148,8 @@ on_sample(const struct prom_sample *s, void *ctx)
 
 			if (!name_is(s->name, sel->metric, "_bucket") || !labels_match(sel, s))
 				continue;
-			if (!(le = prom_sample_label(s, "le")) || prom_parse_float(le->p, le->len, &lev) < 0)
+			if (!(le = prom_sample_label(s, "le")) ||
+			    prom_parse_float(le->p, le->len, &lev) < 0)
 				continue;
 			a->seen = 1;
 			for (k = 0; k < a->nb; k++)
@@ -165,7 +166,8 @@ on_sample(const struct prom_sample *s, void *ctx)
 			}
 			a->b[k].count += s->value;
 		} else {
-			if (!name_is(s->name, sel->metric, "") || !labels_match(sel, s) || isnan(s->value))
+			if (!name_is(s->name, sel->metric, "") || !labels_match(sel, s) ||
+			    isnan(s->value))
 				continue;
 			a->seen = 1;
 			a->sum += s->value;
@@ -238,7 +240,7 @@ canary_collect_text(struct canary_collector *c, double t, const char *data, size
 		switch (a->m->sel.type) {
 		case MTYPE_HISTOGRAM:
 			if (stats_buckets_check(a->b, a->nb))
-				continue;	/* not a histogram this scrape: no value */
+				continue; /* not a histogram this scrape: no value */
 			stats_hist_add(&a->hist, a->b, a->nb, 1);
 			break;
 		case MTYPE_COUNTER:
@@ -285,14 +287,15 @@ canary_side_check(const char *sel, struct mm_err *err)
 			inq = !inq;
 		else if (!inq && (*p == '{' || *p == '}'))
 			return mm_errf(err, MM_E_USAGE,
-				       "selector '%s': give the matchers without braces, e.g. instance=\"mm-canary-1\"",
+				       "selector '%s': give the matchers without braces, e.g. "
+				       "instance=\"mm-canary-1\"",
 				       sel);
 	}
 	if (inq)
 		return mm_errf(err, MM_E_USAGE, "selector '%s': unterminated quote", sel);
 	if (!strpbrk(sel, "=~!"))
-		return mm_errf(err, MM_E_USAGE, "selector '%s': expected label matchers like instance=\"x\"",
-			       sel);
+		return mm_errf(err, MM_E_USAGE,
+			       "selector '%s': expected label matchers like instance=\"x\"", sel);
 	return 0;
 }
 
@@ -320,8 +323,7 @@ selector(struct buf *b, const struct series_sel *s, const char *suffix, const ch
 }
 
 const char *
-canary_promql(const struct canary_metric *m, const char *side, double window, char *out,
-	      size_t n)
+canary_promql(const struct canary_metric *m, const char *side, double window, char *out, size_t n)
 {
 	struct buf b = BUF_INIT(8192);
 	char w[32], sc[40];
@@ -422,14 +424,17 @@ canary_samples_load(const char *path, struct canary_samples *out, struct mm_err 
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return mm_errf(err, MM_E_PARSE,
-			       "%s: expected an object {\"metric name\": [numbers, ...], ...}", path);
+			       "%s: expected an object {\"metric name\": [numbers, ...], ...}",
+			       path);
 	}
 	if (json_object_size(j) > CANARY_MAX_SERIES_FILE) {
 		json_decref(j);
-		return mm_errf(err, MM_E_LIMIT, "%s: more than %d metrics", path, CANARY_MAX_SERIES_FILE);
+		return mm_errf(err, MM_E_LIMIT, "%s: more than %d metrics", path,
+			       CANARY_MAX_SERIES_FILE);
 	}
 	samples_alloc(out, json_object_size(j));
-	json_object_foreach(j, key, v) {
+	json_object_foreach(j, key, v)
+	{
 		struct canary_series *s = &out->series[out->n];
 		size_t i;
 		json_t *e;
@@ -441,12 +446,13 @@ canary_samples_load(const char *path, struct canary_samples *out, struct mm_err 
 			goto fail;
 		}
 		out->names[out->n++] = xstrdup(key);
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (json_is_null(e))
 				continue;
 			if (!json_is_number(e)) {
-				mm_errf(err, MM_E_PARSE, "%s: \"%s\"[%zu]: expected a number or null",
-					path, key, i);
+				mm_errf(err, MM_E_PARSE,
+					"%s: \"%s\"[%zu]: expected a number or null", path, key, i);
 				goto fail;
 			}
 			canary_series_add(s, (double)i, json_number_value(e));
@@ -476,8 +482,7 @@ fail:
 }
 
 int
-canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
-		 struct mm_err *err)
+canary_soak_load(const char *path, double aggregate, struct canary_samples *out, struct mm_err *err)
 {
 	json_t *j = jsontree_load_file(path, err), *series, *v;
 	const char *key;
@@ -497,10 +502,12 @@ canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 	}
 	if (!json_is_object(series)) {
 		json_decref(j);
-		return mm_errf(err, MM_E_PARSE, "%s: not a soak_metrics.json (no \"series\" object)", path);
+		return mm_errf(err, MM_E_PARSE,
+			       "%s: not a soak_metrics.json (no \"series\" object)", path);
 	}
 	/* one time axis for both sides: intervals aligned to the first recorded sample */
-	json_object_foreach(series, key, v) {
+	json_object_foreach(series, key, v)
+	{
 		json_t *t = json_object_get(json_object_get(v, "recorded"), "t");
 
 		if (json_is_array(t) && json_array_size(t) && json_is_number(json_array_get(t, 0)))
@@ -512,7 +519,8 @@ canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 			       "%s: no recorded values (run the soak with --record-series)", path);
 	}
 	samples_alloc(out, json_object_size(series));
-	json_object_foreach(series, key, v) {
+	json_object_foreach(series, key, v)
+	{
 		json_t *rec = json_object_get(v, "recorded");
 		json_t *t = json_object_get(rec, "t"), *vv = json_object_get(rec, "v");
 		size_t i, n;
@@ -522,8 +530,8 @@ canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 		if (!json_is_array(t) || !json_is_array(vv))
 			continue;
 		if ((n = json_array_size(t)) != json_array_size(vv)) {
-			mm_errf(err, MM_E_PARSE, "%s: series \"%s\": recorded t and v differ in length",
-				path, key);
+			mm_errf(err, MM_E_PARSE,
+				"%s: series \"%s\": recorded t and v differ in length", path, key);
 			goto fail;
 		}
 		ta = xcalloc(n ? n : 1, sizeof(*ta));
@@ -534,8 +542,9 @@ canary_soak_load(const char *path, double aggregate, struct canary_samples *out,
 			if (!json_is_number(a) || !(json_is_number(b) || json_is_null(b))) {
 				free(ta);
 				free(va);
-				mm_errf(err, MM_E_PARSE, "%s: series \"%s\": recorded[%zu] is not a number",
-					path, key, i);
+				mm_errf(err, MM_E_PARSE,
+					"%s: series \"%s\": recorded[%zu] is not a number", path,
+					key, i);
 				goto fail;
 			}
 			ta[i] = json_number_value(a);

@@ -22,8 +22,8 @@
 #include "err.h"
 #include "stats.h"
 
-#define CANARY_SIDE_SEL_MAX 1024	/* bytes of a --baseline/--candidate selector */
-#define CANARY_MAX_SERIES_FILE 4096	/* metrics in one samples file */
+#define CANARY_SIDE_SEL_MAX    1024 /* bytes of a --baseline/--candidate selector */
+#define CANARY_MAX_SERIES_FILE 4096 /* metrics in one samples file */
 
 /* One metric's samples on one side: one value per interval (t = interval end). */
 struct canary_series {
@@ -63,8 +63,8 @@ int canary_side_check(const char *sel, struct mm_err *err);
  * (histogram_quantile of rate of buckets, sum of increase, avg of
  * avg_over_time; times scale).  Into buf (size n); returns buf.
  */
-const char *canary_promql(const struct canary_metric *m, const char *side, double window,
-			  char *buf, size_t n);
+const char *canary_promql(const struct canary_metric *m, const char *side, double window, char *buf,
+			  size_t n);
 
 /*
  * Range-query metric m for one side over [from, to]: step = the aggregation

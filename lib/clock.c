@@ -45,7 +45,7 @@ int
 clock_parse_rfc3339(const char *s, double *t, struct mm_err *err)
 {
 	int y, mo, d, h, mi, se, oh = 0, om = 0;
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *p;
 	double frac = 0, scale = 0.1;
 	long long days;
@@ -75,7 +75,8 @@ clock_parse_rfc3339(const char *s, double *t, struct mm_err *err)
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1;
 
-		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 ||
+		    om > 59)
 			goto bad;
 		oh *= sign;
 		om *= sign;
@@ -89,7 +90,8 @@ clock_parse_rfc3339(const char *s, double *t, struct mm_err *err)
 	*t = (double)(days * 86400 + h * 3600 + mi * 60 + se - oh * 3600 - om * 60) + frac;
 	return 0;
 bad:
-	return mm_errf(err, MM_E_PARSE, "'%s' is not an RFC 3339 time (like 2025-10-11T00:00:00Z)", s);
+	return mm_errf(err, MM_E_PARSE, "'%s' is not an RFC 3339 time (like 2025-10-11T00:00:00Z)",
+		       s);
 }
 
 int
@@ -116,7 +118,8 @@ clock_now(double *now, struct mm_err *err)
 
 	if (fake && *fake) {
 		if (clock_parse_rfc3339(fake, now, err) < 0)
-			return mm_errf(err, MM_E_USAGE, "CI_FAKE_UTC: '%s' is not an RFC 3339 time", fake);
+			return mm_errf(err, MM_E_USAGE, "CI_FAKE_UTC: '%s' is not an RFC 3339 time",
+				       fake);
 		return 0;
 	}
 	if (sde && *sde) {
@@ -126,7 +129,8 @@ clock_now(double *now, struct mm_err *err)
 		errno = 0;
 		v = strtoll(sde, &end, 10);
 		if (errno || end == sde || *end || v < 0)
-			return mm_errf(err, MM_E_USAGE, "SOURCE_DATE_EPOCH: '%s' is not a number of seconds", sde);
+			return mm_errf(err, MM_E_USAGE,
+				       "SOURCE_DATE_EPOCH: '%s' is not a number of seconds", sde);
 		*now = (double)v;
 		return 0;
 	}
@@ -160,8 +164,8 @@ clock_format_rfc3339(double t, char *buf, size_t n)
 		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	else
-		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return buf;
 }
 
@@ -169,8 +173,8 @@ static const struct unit {
 	const char *name;
 	double seconds;
 } units[] = {
-	/* "ms" before "m" so the longest unit matches first. */
-	{ "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 604800 },
+    /* "ms" before "m" so the longest unit matches first. */
+    {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800},
 };
 
 int
@@ -186,7 +190,8 @@ clock_parse_duration(const char *s, double *seconds, struct mm_err *err)
 	total = strtod(s, &end);
 	if (end != s && !*end && !errno) {
 		if (!isfinite(total) || total < 0)
-			return mm_errf(err, MM_E_PARSE, "'%s' is not a duration (like 15m, 72h, 1h30m)", s);
+			return mm_errf(err, MM_E_PARSE,
+				       "'%s' is not a duration (like 15m, 72h, 1h30m)", s);
 		*seconds = total;
 		return 0;
 	}

@@ -14,7 +14,7 @@
 
 #include "err.h"
 
-#define CLOCK_RFC3339_MAX 40	/* room for "2006-01-02T15:04:05.000000000Z" */
+#define CLOCK_RFC3339_MAX 40 /* room for "2006-01-02T15:04:05.000000000Z" */
 
 /*
  * Wall-clock now in seconds since the epoch (fractional), with the

@@ -29,17 +29,17 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define STATE_FILE "state.json"
-#define JOURNAL_FILE "journal.jsonl"
-#define LOCK_FILE "lock"
+#define STATE_FILE     "state.json"
+#define JOURNAL_FILE   "journal.jsonl"
+#define LOCK_FILE      "lock"
 #define MAX_STATE_FILE ((size_t)1 << 30)
-#define PENDING_CAP ((size_t)1 << 30)	/* records waiting for a pass; far above any burst */
+#define PENDING_CAP    ((size_t)1 << 30) /* records waiting for a pass; far above any burst */
 /* A checksummed line: LINE_HEAD "<8 hex>" LINE_MID RECORD "}" */
-#define LINE_HEAD "{\"crc\":\""
-#define LINE_MID "\",\"r\":"
-#define SNAP_MID "\",\"state\":"
-#define REDO_CAP ((size_t)16 << 20)	/* completions kept aside while the disk refuses */
-#define MAX_LOSSES 20		/* losses named one by one at start-up; then counted */
+#define LINE_HEAD  "{\"crc\":\""
+#define LINE_MID   "\",\"r\":"
+#define SNAP_MID   "\",\"state\":"
+#define REDO_CAP   ((size_t)16 << 20) /* completions kept aside while the disk refuses */
+#define MAX_LOSSES 20		      /* losses named one by one at start-up; then counted */
 
 /* Record sequence numbers of passes that failed: their waiters must not see success. */
 struct seq_range {
@@ -47,9 +47,9 @@ struct seq_range {
 };
 
 struct entry {
-	char *key;		/* fingerprint '\n' startsAt */
+	char *key; /* fingerprint '\n' startsAt */
 	double first_seen, last_seen;
-	uint64_t seq;		/* record that made the decision durable (0: loaded from disk) */
+	uint64_t seq; /* record that made the decision durable (0: loaded from disk) */
 	long rollback_id;
 	unsigned char decision;
 	unsigned char resolved;
@@ -61,44 +61,44 @@ struct table {
 };
 
 struct decisions {
-	pthread_mutex_t mu;		/* everything below except the sync fields */
+	pthread_mutex_t mu; /* everything below except the sync fields */
 	struct table t;
 	size_t max_entries;
 	char *dir, *state_path, *journal_path, *audit_path;
 	int read_only, failed, accept_loss;
 	char failmsg[MM_ERR_MSG_MAX];
-	double failed_since;		/* wall clock */
-	double retry_at;		/* monotonic: no recovery attempt before */
-	atomic_int inject_errno;	/* tests: writes fail with this */
-	json_t *losses;			/* what opening could not read back (strings) */
+	double failed_since;	 /* wall clock */
+	double retry_at;	 /* monotonic: no recovery attempt before */
+	atomic_int inject_errno; /* tests: writes fail with this */
+	json_t *losses;		 /* what opening could not read back (strings) */
 	size_t nlosses;
-	struct seq_range *lost;		/* under mu, sorted, merged */
+	struct seq_range *lost; /* under mu, sorted, merged */
 	size_t nlost;
-	struct buf redo_j, redo_a;	/* job completions not yet durable (applied again on recovery) */
+	struct buf redo_j, redo_a; /* job completions not yet durable (applied again on recovery) */
 	size_t npending_notify, max_pending_notify;
 	int lockfd, jfd, afd;
-	pthread_rwlock_t afd_lock;	/* writers of afd (read side) vs reopen (write side) */
+	pthread_rwlock_t afd_lock; /* writers of afd (read side) vs reopen (write side) */
 	size_t journal_lines;
 	long next_job, next_rollback;
-	json_t *pending;		/* "<id>": job JSON */
+	json_t *pending; /* "<id>": job JSON */
 	int pending_taken;
-	long active_rollback;		/* a rollback job not finished, 0 when none */
+	long active_rollback; /* a rollback job not finished, 0 when none */
 	/* the last rollback */
 	long lr_id;
 	double lr_decided, lr_finished;
 	int lr_dry_run;
-	json_t *lr_info;		/* alertname, fingerprint, startsAt, reason */
+	json_t *lr_info; /* alertname, fingerprint, startsAt, reason */
 	json_t *lr_results;
 	/* recent decisions for /status (their audit lines), a ring */
 	char *recent[DECISIONS_RECENT];
 	size_t recent_next;
 	/* group commit: records wait in pend_* (under mu) for the next pass */
 	struct buf pend_j, pend_a;
-	uint64_t appended_seq;		/* under mu */
+	uint64_t appended_seq; /* under mu */
 	pthread_mutex_t sync_mu;
 	pthread_cond_t sync_cv;
-	uint64_t synced_seq;		/* under sync_mu */
-	int syncing;			/* a pass is running (under sync_mu) */
+	uint64_t synced_seq; /* under sync_mu */
+	int syncing;	     /* a pass is running (under sync_mu) */
 };
 
 /* ---- the table ---- */
@@ -194,12 +194,11 @@ decisions_job_free(struct decisions_job *j)
 static json_t *
 job_to_json(const struct decisions_job *j)
 {
-	return json_pack("{s:I, s:s, s:I, s:s, s:o, s:s, s:s, s:s, s:f}",
-			 "id", (json_int_t)j->id, "kind", decision_name(j->kind),
-			 "rollback_id", (json_int_t)j->rollback_id, "gate", hardness_name(j->gate),
-			 "alert", alert_to_json(&j->alert), "receiver", j->receiver,
-			 "externalURL", j->external_url, "groupKey", j->group_key,
-			 "decided_at", j->decided_at);
+	return json_pack("{s:I, s:s, s:I, s:s, s:o, s:s, s:s, s:s, s:f}", "id", (json_int_t)j->id,
+			 "kind", decision_name(j->kind), "rollback_id", (json_int_t)j->rollback_id,
+			 "gate", hardness_name(j->gate), "alert", alert_to_json(&j->alert),
+			 "receiver", j->receiver, "externalURL", j->external_url, "groupKey",
+			 j->group_key, "decided_at", j->decided_at);
 }
 
 static struct decisions_job *
@@ -211,14 +210,15 @@ job_from_json(const json_t *o, struct mm_err *err)
 	j->id = (long)jsontree_num(o, "id", 0);
 	j->kind = strcmp(kind, "notify") == 0 ? DECISION_NOTIFY : DECISION_ROLLBACK;
 	j->rollback_id = (long)jsontree_num(o, "rollback_id", 0);
-	j->gate = strcmp(gate, "hard") == 0 ? HARDNESS_HARD : strcmp(gate, "soft") == 0 ? HARDNESS_SOFT
-										     : HARDNESS_NONE;
+	j->gate = strcmp(gate, "hard") == 0   ? HARDNESS_HARD
+		  : strcmp(gate, "soft") == 0 ? HARDNESS_SOFT
+					      : HARDNESS_NONE;
 	j->receiver = xstrdup(jsontree_str(o, "receiver", ""));
 	j->external_url = xstrdup(jsontree_str(o, "externalURL", ""));
 	j->group_key = xstrdup(jsontree_str(o, "groupKey", ""));
 	j->decided_at = jsontree_num(o, "decided_at", 0);
-	if (j->id <= 0 || alert_from_json(json_object_get(o, "alert"), "job.alert", &j->alert,
-					  err) < 0) {
+	if (j->id <= 0 ||
+	    alert_from_json(json_object_get(o, "alert"), "job.alert", &j->alert, err) < 0) {
 		if (j->id <= 0)
 			mm_errf(err, MM_E_PARSE, "job without an id");
 		free(j->receiver);
@@ -312,13 +312,15 @@ apply_record(struct decisions *l, const json_t *r, struct mm_err *err)
 	double t = jsontree_num(r, "t", 0);
 
 	if (strcmp(type, "decision") == 0) {
-		const char *fp = jsontree_str(r, "fingerprint", NULL), *sa = jsontree_str(r, "startsAt", "");
+		const char *fp = jsontree_str(r, "fingerprint", NULL),
+			   *sa = jsontree_str(r, "startsAt", "");
 		int d = decision_from_name(jsontree_str(r, "decision", ""));
 		long rid = (long)jsontree_num(r, "rollback_id", 0);
 		const json_t *job = json_object_get(r, "job");
 
 		if (!fp || d < 0)
-			return mm_errf(err, MM_E_PARSE, "decision record without fingerprint or decision");
+			return mm_errf(err, MM_E_PARSE,
+				       "decision record without fingerprint or decision");
 		remember(l, fp, sa, (enum decision_kind)d,
 			 strcmp(jsontree_str(r, "status", ""), "resolved") == 0, t, rid);
 		if (d == DECISION_ROLLBACK && rid >= l->next_rollback)
@@ -338,7 +340,8 @@ apply_record(struct decisions *l, const json_t *r, struct mm_err *err)
 		return 0;
 	}
 	if (strcmp(type, "done") == 0) {
-		long id = (long)jsontree_num(r, "job", 0), rid = (long)jsontree_num(r, "rollback_id", 0);
+		long id = (long)jsontree_num(r, "job", 0),
+		     rid = (long)jsontree_num(r, "rollback_id", 0);
 		char k[32];
 
 		snprintf(k, sizeof(k), "%ld", id);
@@ -358,8 +361,8 @@ apply_record(struct decisions *l, const json_t *r, struct mm_err *err)
 /* ---- loading ---- */
 
 /* Name one thing that could not be read back intact (the first MAX_LOSSES by text). */
-static void
-note_loss(struct decisions *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_loss(struct decisions *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void
 note_loss(struct decisions *l, const char *fmt, ...)
 {
@@ -446,9 +449,11 @@ load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 			return mm_errf(err, MM_E_IO, "cannot read '%s': %s", l->state_path,
 				       strerror(errno));
 		if (!reload && file_exists(l->journal_path))
-			note_loss(l, "%s is missing but %s exists: the snapshot was deleted, and "
+			note_loss(l,
+				  "%s is missing but %s exists: the snapshot was deleted, and "
 				  "with it the alerts it remembered, the last rollback and its "
-				  "cooldown", l->state_path, l->journal_path);
+				  "cooldown",
+				  l->state_path, l->journal_path);
 		return 0;
 	}
 	if (buf_read_file(&b, l->state_path, err) < 0)
@@ -459,15 +464,18 @@ load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 	rc = unwrap(b.data, n, SNAP_MID, &inner, &ilen);
 	format = rc == 0 ? 1 : DECISIONS_STATE_FORMAT;
 	if (rc < 0)
-		note_loss(l, "%s fails its checksum: the snapshot was changed or damaged after it "
-			  "was written; %s", l->state_path, inner ? "its content is used as found" :
-			  "it cannot be read");
+		note_loss(l,
+			  "%s fails its checksum: the snapshot was changed or damaged after it "
+			  "was written; %s",
+			  l->state_path,
+			  inner ? "its content is used as found" : "it cannot be read");
 	if (rc == 0) {
 		inner = b.data;
 		ilen = b.len;
 	}
 	if (inner && !(root = jsontree_loadb(inner, ilen, l->state_path, &jerr))) {
-		note_loss(l, "%s: %s: everything the snapshot held is lost", l->state_path, jerr.msg);
+		note_loss(l, "%s: %s: everything the snapshot held is lost", l->state_path,
+			  jerr.msg);
 		ret = 0;
 		goto out;
 	}
@@ -476,21 +484,25 @@ load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 		goto out;
 	}
 	if (!json_is_object(root) || jsontree_num(root, "format", 0) != format) {
-		mm_errf_at(err, MM_E_PARSE, l->state_path, 1, 1, "not a watcher state file "
-			   "(format %d)", DECISIONS_STATE_FORMAT);
+		mm_errf_at(err, MM_E_PARSE, l->state_path, 1, 1,
+			   "not a watcher state file "
+			   "(format %d)",
+			   DECISIONS_STATE_FORMAT);
 		goto out;
 	}
 	l->next_job = (long)jsontree_num(root, "next_job", 1);
 	l->next_rollback = (long)jsontree_num(root, "next_rollback", 1);
 	a = json_object_get(root, "alerts");
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		struct entry *e;
-		int d = decision_from_name(json_string_value(json_array_get(v, 2)) ?
-					   json_string_value(json_array_get(v, 2)) : "");
+		int d = decision_from_name(json_string_value(json_array_get(v, 2))
+					       ? json_string_value(json_array_get(v, 2))
+					       : "");
 
 		if (!json_is_array(v) || json_array_size(v) != 7 ||
-		    !json_is_string(json_array_get(v, 0)) || !json_is_string(json_array_get(v, 1)) ||
-		    d < 0) {
+		    !json_is_string(json_array_get(v, 0)) ||
+		    !json_is_string(json_array_get(v, 1)) || d < 0) {
 			note_loss(l, "%s: alerts[%zu] is malformed: dropped", l->state_path, i);
 			continue;
 		}
@@ -502,13 +514,16 @@ load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 		e->last_seen = json_number_value(json_array_get(v, 5));
 	}
 	a = json_object_get(root, "pending");
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		char k[32];
 
 		if (job_is_notify(v) && l->npending_notify >= l->max_pending_notify) {
 			/* an older watcher kept every notification; past the cap they are shed */
-			mm_log(MM_LOG_WARN, "ledger: shedding pending notification job %ld: %zu "
-			       "already pending", (long)jsontree_num(v, "id", 0), l->npending_notify);
+			mm_log(MM_LOG_WARN,
+			       "ledger: shedding pending notification job %ld: %zu "
+			       "already pending",
+			       (long)jsontree_num(v, "id", 0), l->npending_notify);
 			continue;
 		}
 		snprintf(k, sizeof(k), "%ld", (long)jsontree_num(v, "id", 0));
@@ -522,9 +537,10 @@ load_snapshot(struct decisions *l, int reload, struct mm_err *err)
 		l->lr_finished = jsontree_num(lr, "finished_ts", 0);
 		l->lr_dry_run = 0;
 		json_decref(l->lr_info);
-		l->lr_info = json_pack("{s:s, s:s, s:s}", "alertname", jsontree_str(lr, "alertname", ""),
-				       "fingerprint", jsontree_str(lr, "fingerprint", ""),
-				       "startsAt", jsontree_str(lr, "startsAt", ""));
+		l->lr_info =
+		    json_pack("{s:s, s:s, s:s}", "alertname", jsontree_str(lr, "alertname", ""),
+			      "fingerprint", jsontree_str(lr, "fingerprint", ""), "startsAt",
+			      jsontree_str(lr, "startsAt", ""));
 		if ((v = json_object_get(lr, "results")) && json_is_array(v))
 			l->lr_results = json_incref((json_t *)v);
 	}
@@ -562,7 +578,8 @@ replay_journal(struct decisions *l, struct mm_err *err)
 
 		lineno++;
 		if (!(nl = memchr(p, '\n', b.len - off))) {
-			note_loss(l, "%s:%zu: the journal ends inside a record (%zu bytes from offset "
+			note_loss(l,
+				  "%s:%zu: the journal ends inside a record (%zu bytes from offset "
 				  "%zu, without their newline): a write cut short by a crash, or a "
 				  "truncated file; that record and any after it are lost",
 				  l->journal_path, lineno, b.len - off, off);
@@ -588,7 +605,8 @@ replay_journal(struct decisions *l, struct mm_err *err)
 			continue;
 		}
 		if (apply_record(l, r, &jerr) < 0)
-			note_loss(l, "%s:%zu: %s: record dropped", l->journal_path, lineno, jerr.msg);
+			note_loss(l, "%s:%zu: %s: record dropped", l->journal_path, lineno,
+				  jerr.msg);
 		json_decref(r);
 	}
 	ret = 0;
@@ -609,12 +627,13 @@ last_rollback_json(struct decisions *l)
 		return json_null();
 	o = json_deep_copy(l->lr_info);
 	json_object_set_new(o, "id", json_integer(l->lr_id));
-	json_object_set_new(o, "decided_at", json_string(clock_format_rfc3339(l->lr_decided, t1,
-									    sizeof(t1))));
+	json_object_set_new(o, "decided_at",
+			    json_string(clock_format_rfc3339(l->lr_decided, t1, sizeof(t1))));
 	json_object_set_new(o, "decided_ts", json_real(l->lr_decided));
-	json_object_set_new(o, "finished_at", l->lr_finished ?
-			    json_string(clock_format_rfc3339(l->lr_finished, t2, sizeof(t2))) :
-			    json_null());
+	json_object_set_new(o, "finished_at",
+			    l->lr_finished
+				? json_string(clock_format_rfc3339(l->lr_finished, t2, sizeof(t2)))
+				: json_null());
 	json_object_set_new(o, "finished_ts", json_real(l->lr_finished));
 	json_object_set_new(o, "dry_run", json_boolean(l->lr_dry_run));
 	json_object_set_new(o, "in_progress", json_boolean(l->active_rollback == l->lr_id));
@@ -625,7 +644,8 @@ last_rollback_json(struct decisions *l)
 static int
 entry_older(const void *a, const void *b)
 {
-	double x = (*(struct entry *const *)a)->last_seen, y = (*(struct entry *const *)b)->last_seen;
+	double x = (*(struct entry *const *)a)->last_seen,
+	       y = (*(struct entry *const *)b)->last_seen;
 
 	return x < y ? -1 : x > y;
 }
@@ -646,8 +666,10 @@ prune(struct decisions *l, double cutoff, size_t keep)
 	if (n - start > keep)
 		start = n - keep;
 	if (start)
-		mm_log(MM_LOG_INFO, "ledger: forgetting %zu alerts not seen since before the "
-		       "retention cutoff or past the cap", start);
+		mm_log(MM_LOG_INFO,
+		       "ledger: forgetting %zu alerts not seen since before the "
+		       "retention cutoff or past the cap",
+		       start);
 	for (i = 0; i < start; i++)
 		entry_free(all[i]);
 	free(l->t.slots);
@@ -673,16 +695,15 @@ snapshot_json(struct decisions *l, double now)
 		if (!e)
 			continue;
 		nl = strchr(e->key, '\n');
-		json_array_append_new(alerts, json_pack("[s%, s, s, b, f, f, I]", e->key,
-							(size_t)(nl - e->key), nl + 1,
-							decision_name(e->decision), e->resolved,
-							e->first_seen, e->last_seen,
-							(json_int_t)e->rollback_id));
+		json_array_append_new(
+		    alerts, json_pack("[s%, s, s, b, f, f, I]", e->key, (size_t)(nl - e->key),
+				      nl + 1, decision_name(e->decision), e->resolved,
+				      e->first_seen, e->last_seen, (json_int_t)e->rollback_id));
 	}
-	json_object_foreach(l->pending, k, v)
-		json_array_append(pending, v);
+	json_object_foreach(l->pending, k, v) json_array_append(pending, v);
 	json_object_set_new(root, "format", json_integer(DECISIONS_STATE_FORMAT));
-	json_object_set_new(root, "saved_at", json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
+	json_object_set_new(root, "saved_at",
+			    json_string(clock_format_rfc3339(now, ts, sizeof(ts))));
 	json_object_set_new(root, "next_job", json_integer(l->next_job));
 	json_object_set_new(root, "next_rollback", json_integer(l->next_rollback));
 	json_object_set_new(root, "last_rollback", last_rollback_json(l));
@@ -704,8 +725,10 @@ fail(struct decisions *l, struct mm_err *err, const char *what, int errnum)
 		if (clock_now(&l->failed_since, NULL) < 0)
 			l->failed_since = 0;
 		l->retry_at = clock_mono() + DECISIONS_RETRY_INTERVAL;
-		mm_log(MM_LOG_ERROR, "ledger failed: decisions cannot be made durable (answering "
-		       "500, retrying every %.2fs): %s", DECISIONS_RETRY_INTERVAL, l->failmsg);
+		mm_log(MM_LOG_ERROR,
+		       "ledger failed: decisions cannot be made durable (answering "
+		       "500, retrying every %.2fs): %s",
+		       DECISIONS_RETRY_INTERVAL, l->failmsg);
 	}
 	return mm_errf(err, MM_E_WRITE, "%s", l->failmsg);
 }
@@ -941,8 +964,10 @@ recover_locked(struct decisions *l, struct mm_err *err)
 		if (load_snapshot(l, 1, err) < 0 || replay_journal(l, err) < 0)
 			return fail(l, err, err->msg, 0);
 		if (l->nlosses != losses)
-			return fail(l, err, "the state on disk is damaged; restart to see what was "
-				    "lost", 0);
+			return fail(l, err,
+				    "the state on disk is damaged; restart to see what was "
+				    "lost",
+				    0);
 		apply_lines(l, &l->redo_j);
 		if (compact_locked(l, now, err) < 0)
 			return -1;
@@ -969,9 +994,10 @@ recover_locked(struct decisions *l, struct mm_err *err)
 	buf_reset(&l->redo_j);
 	buf_reset(&l->redo_a);
 	l->failed = 0;
-	mm_log(MM_LOG_WARN, "ledger recovered after %.1fs: decisions are durable again (%zu alerts "
-	       "remembered, %zu jobs pending)", since > 0 ? now - since : 0.0, l->t.n,
-	       json_object_size(l->pending));
+	mm_log(MM_LOG_WARN,
+	       "ledger recovered after %.1fs: decisions are durable again (%zu alerts "
+	       "remembered, %zu jobs pending)",
+	       since > 0 ? now - since : 0.0, l->t.n, json_object_size(l->pending));
 	return 0;
 }
 
@@ -1109,8 +1135,9 @@ lock_dir(struct decisions *l, struct mm_err *err)
 		return mm_errf(err, MM_E_WRITE, "cannot open state dir '%s': %s", l->dir,
 			       strerror(errno));
 	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return mm_errf(err, MM_E_RUNTIME, "state dir '%s' is in use by another mmops watch (%s)",
-			       l->dir, errno == EWOULDBLOCK ? "locked" : strerror(errno));
+		return mm_errf(err, MM_E_RUNTIME,
+			       "state dir '%s' is in use by another mmops watch (%s)", l->dir,
+			       errno == EWOULDBLOCK ? "locked" : strerror(errno));
 	path = xasprintf("%s/%s", l->dir, LOCK_FILE);
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1131,16 +1158,23 @@ soakreport_losses(struct decisions *l, struct mm_err *err)
 	if (!l->nlosses)
 		return 0;
 	for (i = 0; i < json_array_size(l->losses); i++)
-		mm_log(MM_LOG_WARN, "state: lost: %s", json_string_value(json_array_get(l->losses, i)));
+		mm_log(MM_LOG_WARN, "state: lost: %s",
+		       json_string_value(json_array_get(l->losses, i)));
 	if (l->nlosses > json_array_size(l->losses))
-		mm_log(MM_LOG_WARN, "state: lost: %zu more", l->nlosses - json_array_size(l->losses));
+		mm_log(MM_LOG_WARN, "state: lost: %zu more",
+		       l->nlosses - json_array_size(l->losses));
 	if (!l->accept_loss)
-		return mm_errf(err, MM_E_PARSE, "state dir '%s' cannot be read back whole (%zu "
-			       "loss%s, first: %s); refusing to start with a shorter history unless "
-			       "the loss is accepted", l->dir, l->nlosses, l->nlosses == 1 ? "" : "es",
-			       json_string_value(json_array_get(l->losses, 0)));
-	mm_log(MM_LOG_WARN, "state: loss accepted: continuing with %zu alerts remembered, last "
-	       "rollback %ld, %zu jobs pending", l->t.n, l->lr_id, json_object_size(l->pending));
+		return mm_errf(
+		    err, MM_E_PARSE,
+		    "state dir '%s' cannot be read back whole (%zu "
+		    "loss%s, first: %s); refusing to start with a shorter history unless "
+		    "the loss is accepted",
+		    l->dir, l->nlosses, l->nlosses == 1 ? "" : "es",
+		    json_string_value(json_array_get(l->losses, 0)));
+	mm_log(MM_LOG_WARN,
+	       "state: loss accepted: continuing with %zu alerts remembered, last "
+	       "rollback %ld, %zu jobs pending",
+	       l->t.n, l->lr_id, json_object_size(l->pending));
 	return 0;
 }
 
@@ -1161,8 +1195,8 @@ decisions_open(const struct decisions_opts *o, double now, struct mm_err *err)
 	l->read_only = o->read_only;
 	l->accept_loss = o->accept_loss;
 	l->max_entries = o->max_entries ? o->max_entries : DECISIONS_MAX_ENTRIES;
-	l->max_pending_notify = o->max_pending_notify ? o->max_pending_notify
-						      : DECISIONS_MAX_PENDING_NOTIFY;
+	l->max_pending_notify =
+	    o->max_pending_notify ? o->max_pending_notify : DECISIONS_MAX_PENDING_NOTIFY;
 	l->next_job = l->next_rollback = 1;
 	l->pending = json_object();
 	l->losses = json_array();
@@ -1204,16 +1238,19 @@ decisions_open(const struct decisions_opts *o, double now, struct mm_err *err)
 
 		l->audit_path = xstrdup(o->audit_path);
 		l->afd = open(o->audit_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (l->afd < 0 && errno == EACCES)	/* a device such as /dev/full */
-			l->afd = open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (l->afd < 0 && errno == EACCES) /* a device such as /dev/full */
+			l->afd =
+			    open(o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (l->afd < 0) {
 			mm_errf(err, MM_E_WRITE, "cannot open audit log '%s': %s", o->audit_path,
 				strerror(errno));
 			goto fail;
 		}
 		if (!l->read_only && cut_torn_tail(l->afd, &cut) == 0 && cut)
-			mm_log(MM_LOG_WARN, "audit log '%s' ended inside a line: %lld bytes cut, so "
-			       "that no record is appended onto it", o->audit_path, (long long)cut);
+			mm_log(MM_LOG_WARN,
+			       "audit log '%s' ended inside a line: %lld bytes cut, so "
+			       "that no record is appended onto it",
+			       o->audit_path, (long long)cut);
 	}
 	return l;
 fail:
@@ -1248,8 +1285,8 @@ decisions_close(struct decisions *l, double now)
  * mu); returns its sequence number for decisions_commit(), or 0 on failure.
  */
 static uint64_t
-append_locked(struct decisions *l, const struct buf *journal, size_t jlines, const struct buf *audit,
-	      struct mm_err *err)
+append_locked(struct decisions *l, const struct buf *journal, size_t jlines,
+	      const struct buf *audit, struct mm_err *err)
 {
 	if (journal->len && l->jfd >= 0) {
 		if (buf_add(&l->pend_j, journal->data, journal->len) < 0) {
@@ -1441,7 +1478,8 @@ decide_one(struct decisions *l, const struct policy *pol, const struct alert_pay
 	}
 	if (resolved) {
 		v->kind = DECISION_IGNORED;
-		snprintf(v->reason, sizeof(v->reason), "resolved: recorded; a rollback is never "
+		snprintf(v->reason, sizeof(v->reason),
+			 "resolved: recorded; a rollback is never "
 			 "undone automatically");
 	} else if (v->gate == HARDNESS_HARD) {
 		double left = cooldown_left(l, pol, now);
@@ -1449,13 +1487,17 @@ decide_one(struct decisions *l, const struct policy *pol, const struct alert_pay
 		if (l->active_rollback) {
 			v->kind = DECISION_COOLDOWN;
 			v->rollback_id = l->active_rollback;
-			snprintf(v->reason, sizeof(v->reason), "hard (%s), but rollback %ld is in "
-				 "progress", key_why, l->active_rollback);
+			snprintf(v->reason, sizeof(v->reason),
+				 "hard (%s), but rollback %ld is in "
+				 "progress",
+				 key_why, l->active_rollback);
 		} else if (left > 0) {
 			v->kind = DECISION_COOLDOWN;
 			v->rollback_id = l->lr_id;
-			snprintf(v->reason, sizeof(v->reason), "hard (%s), but within the cooldown of "
-				 "rollback %ld (%.0fs left)", key_why, l->lr_id, left);
+			snprintf(v->reason, sizeof(v->reason),
+				 "hard (%s), but within the cooldown of "
+				 "rollback %ld (%.0fs left)",
+				 key_why, l->lr_id, left);
 		} else {
 			v->kind = DECISION_ROLLBACK;
 			v->rollback_id = l->next_rollback;
@@ -1465,8 +1507,8 @@ decide_one(struct decisions *l, const struct policy *pol, const struct alert_pay
 			if (dry_run) {
 				l->lr_finished = now;
 			} else {
-				v->job = new_job(l, DECISION_ROLLBACK, v->rollback_id, v->gate, a, p,
-						 now);
+				v->job = new_job(l, DECISION_ROLLBACK, v->rollback_id, v->gate, a,
+						 p, now);
 				l->active_rollback = v->rollback_id;
 			}
 		}
@@ -1477,8 +1519,10 @@ decide_one(struct decisions *l, const struct policy *pol, const struct alert_pay
 			if (l->npending_notify >= l->max_pending_notify) {
 				/* bounded memory and snapshot: soft notifications are shed first */
 				v->shed = 1;
-				snprintf(v->reason, sizeof(v->reason), "soft (%s): notification shed, "
-					 "%zu already pending", key_why, l->npending_notify);
+				snprintf(v->reason, sizeof(v->reason),
+					 "soft (%s): notification shed, "
+					 "%zu already pending",
+					 key_why, l->npending_notify);
 			} else {
 				v->job = new_job(l, DECISION_NOTIFY, 0, v->gate, a, p, now);
 			}
@@ -1497,10 +1541,10 @@ decide_one(struct decisions *l, const struct policy *pol, const struct alert_pay
 				 v->kind == DECISION_ROLLBACK ? v->rollback_id : 0);
 	}
 	if (l->t.n >= l->max_entries)
-		l->journal_lines = DECISIONS_COMPACT_LINES;	/* ask for a compaction */
+		l->journal_lines = DECISIONS_COMPACT_LINES; /* ask for a compaction */
 	*jrec = json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s}", "type", "decision", "t", now,
-			  "fingerprint", a->fingerprint, "startsAt", a->starts_at,
-			  "status", alert_status_name(a->status), "decision", decision_name(v->kind),
+			  "fingerprint", a->fingerprint, "startsAt", a->starts_at, "status",
+			  alert_status_name(a->status), "decision", decision_name(v->kind),
 			  "alertname", alert_name(a));
 	if (v->kind == DECISION_ROLLBACK)
 		json_object_set_new(*jrec, "rollback_id", json_integer(v->rollback_id));
@@ -1549,8 +1593,8 @@ audit_decision(struct buf *out, const struct alert_payload *p, const struct aler
 
 int
 decisions_decide(struct decisions *l, const struct policy *pol, const struct alert_payload *p,
-	      double now, int dry_run, struct decisions_verdict *out, uint64_t *seq,
-	      struct mm_err *err)
+		 double now, int dry_run, struct decisions_verdict *out, uint64_t *seq,
+		 struct mm_err *err)
 {
 	struct buf journal = BUF_INIT((size_t)1 << 30), audit = BUF_INIT((size_t)1 << 30);
 	struct entry **made = p->nalerts ? xcalloc(p->nalerts, sizeof(*made)) : NULL;
@@ -1583,7 +1627,8 @@ decisions_decide(struct decisions *l, const struct policy *pol, const struct ale
 		}
 		audit_decision(&audit, p, &p->alerts[i], &out[i], now, dry_run);
 		if (buf_failed(&journal) || buf_failed(&audit)) {
-			mm_errf(err, MM_E_LIMIT, "decision records larger than %zu bytes", audit.cap);
+			mm_errf(err, MM_E_LIMIT, "decision records larger than %zu bytes",
+				audit.cap);
 			goto out;
 		}
 		remember_recent(l, audit.data + start, audit.len - start - 1);
@@ -1669,8 +1714,9 @@ decisions_commit(struct decisions *l, uint64_t seq, struct mm_err *err)
 		/* covered, but by a pass that failed and was written off by a recovery */
 		pthread_mutex_lock(&l->mu);
 		if (seq_lost(l, seq))
-			ret = mm_errf(err, MM_E_WRITE, "%s", l->failed ? l->failmsg :
-				      "the record was lost to a write failure");
+			ret = mm_errf(err, MM_E_WRITE, "%s",
+				      l->failed ? l->failmsg
+						: "the record was lost to a write failure");
 		pthread_mutex_unlock(&l->mu);
 	}
 	return ret;
@@ -1695,7 +1741,7 @@ decisions_audit(struct decisions *l, const json_t *rec, double now, int sync, st
 	else if ((seq = append_locked(l, &none, 0, &audit, err)))
 		ret = 0;
 	if (ret < 0 && l->afd >= 0)
-		buf_add(&l->redo_a, audit.data, audit.len);	/* written by the recovery */
+		buf_add(&l->redo_a, audit.data, audit.len); /* written by the recovery */
 	pthread_mutex_unlock(&l->mu);
 	if (ret == 0 && sync && decisions_commit(l, seq, err) < 0) {
 		pthread_mutex_lock(&l->mu);
@@ -1708,8 +1754,8 @@ decisions_audit(struct decisions *l, const json_t *rec, double now, int sync, st
 }
 
 int
-decisions_job_done(struct decisions *l, const struct decisions_job *j, const json_t *results, double now,
-		struct mm_err *err)
+decisions_job_done(struct decisions *l, const struct decisions_job *j, const json_t *results,
+		   double now, struct mm_err *err)
 {
 	struct buf journal = BUF_INIT((size_t)1 << 30), audit = BUF_INIT((size_t)1 << 30);
 	char ts[CLOCK_RFC3339_MAX], k[32];
@@ -1717,9 +1763,9 @@ decisions_job_done(struct decisions *l, const struct decisions_job *j, const jso
 	uint64_t seq = 0;
 	int ret = -1;
 
-	rec = json_pack("{s:s, s:f, s:I, s:s, s:I, s:O}", "type", "done", "t", now,
-			"job", (json_int_t)j->id, "kind", decision_name(j->kind),
-			"rollback_id", (json_int_t)j->rollback_id, "results", (json_t *)results);
+	rec = json_pack("{s:s, s:f, s:I, s:s, s:I, s:O}", "type", "done", "t", now, "job",
+			(json_int_t)j->id, "kind", decision_name(j->kind), "rollback_id",
+			(json_int_t)j->rollback_id, "results", (json_t *)results);
 	add_record(&journal, rec);
 	json_object_del(rec, "type");
 	json_object_del(rec, "t");
@@ -1778,7 +1824,8 @@ decisions_take_pending(struct decisions *l, struct decisions_job ***jobs)
 	if (!l->pending_taken) {
 		l->pending_taken = 1;
 		v = xcalloc(json_object_size(l->pending) + 1, sizeof(*v));
-		json_object_foreach(l->pending, k, o) {
+		json_object_foreach(l->pending, k, o)
+		{
 			struct mm_err jerr;
 			struct decisions_job *j = job_from_json(o, &jerr);
 
@@ -1802,7 +1849,7 @@ decisions_take_pending(struct decisions *l, struct decisions_job ***jobs)
 
 double
 decisions_cooldown_remaining(struct decisions *l, const struct policy *pol, double now,
-			  int *in_progress)
+			     int *in_progress)
 {
 	double left;
 
@@ -1832,11 +1879,13 @@ decisions_status(struct decisions *l, const struct policy *pol, double now)
 	json_object_set_new(o, "cooldown_seconds", json_real(pol->cooldown));
 	json_object_set_new(o, "cooldown_remaining_seconds", json_real(cooldown_left(l, pol, now)));
 	json_object_set_new(o, "rollback_in_progress", json_boolean(l->active_rollback != 0));
-	json_object_set_new(o, "pending_jobs", json_integer((json_int_t)json_object_size(l->pending)));
+	json_object_set_new(o, "pending_jobs",
+			    json_integer((json_int_t)json_object_size(l->pending)));
 	json_object_set_new(o, "remembered_alerts", json_integer((json_int_t)l->t.n));
 	json_object_set_new(o, "recent_decisions", recent);
 	json_object_set_new(o, "decisions_failed", json_boolean(l->failed));
-	json_object_set_new(o, "decisions_error", l->failed ? json_string(l->failmsg) : json_null());
+	json_object_set_new(o, "decisions_error",
+			    l->failed ? json_string(l->failmsg) : json_null());
 	json_object_set_new(o, "state_losses_at_start", json_deep_copy(l->losses));
 	pthread_mutex_unlock(&l->mu);
 	return o;

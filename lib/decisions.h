@@ -50,32 +50,33 @@
 #include "err.h"
 #include "policy.h"
 
-#define DECISIONS_MAX_ENTRIES 200000	/* remembered alerts before the oldest are forgotten */
-#define DECISIONS_COMPACT_LINES 20000	/* journal lines that trigger a compaction */
-#define DECISIONS_RECENT 50		/* decisions kept for /status */
-#define DECISIONS_STATE_FORMAT 2		/* 2: checksummed snapshot and journal lines */
-#define DECISIONS_MAX_PENDING_NOTIFY 1024	/* unfinished notifications kept; past it new ones are shed */
-#define DECISIONS_RETRY_INTERVAL 0.25	/* seconds between recovery attempts after a failure */
+#define DECISIONS_MAX_ENTRIES	200000 /* remembered alerts before the oldest are forgotten */
+#define DECISIONS_COMPACT_LINES 20000  /* journal lines that trigger a compaction */
+#define DECISIONS_RECENT	50     /* decisions kept for /status */
+#define DECISIONS_STATE_FORMAT	2      /* 2: checksummed snapshot and journal lines */
+#define DECISIONS_MAX_PENDING_NOTIFY                                                               \
+	1024			      /* unfinished notifications kept; past it new ones are shed */
+#define DECISIONS_RETRY_INTERVAL 0.25 /* seconds between recovery attempts after a failure */
 
 struct decisions_opts {
-	const char *state_dir;	/* NULL: memory only (nothing survives a restart) */
-	int read_only;		/* load state_dir when it exists, never write or lock it (dry-run) */
-	const char *audit_path;	/* NULL: no audit log */
+	const char *state_dir; /* NULL: memory only (nothing survives a restart) */
+	int read_only;	       /* load state_dir when it exists, never write or lock it (dry-run) */
+	const char *audit_path; /* NULL: no audit log */
 	size_t max_entries;	/* 0 = DECISIONS_MAX_ENTRIES */
-	int accept_loss;	/* open even when records were lost (they are logged and in /status) */
-	size_t max_pending_notify;	/* 0 = DECISIONS_MAX_PENDING_NOTIFY */
+	int accept_loss; /* open even when records were lost (they are logged and in /status) */
+	size_t max_pending_notify; /* 0 = DECISIONS_MAX_PENDING_NOTIFY */
 };
 
 /* A rollback or notification to run, decided and durable. */
 struct decisions_job {
 	long id;
-	enum decision_kind kind;	/* DECISION_ROLLBACK or DECISION_NOTIFY */
-	long rollback_id;		/* 0 for a notification */
+	enum decision_kind kind; /* DECISION_ROLLBACK or DECISION_NOTIFY */
+	long rollback_id;	 /* 0 for a notification */
 	enum hardness gate;
 	struct alert alert;
 	char *receiver, *external_url, *group_key;
 	double decided_at;
-	int resumed;			/* 1: found unfinished at start-up */
+	int resumed; /* 1: found unfinished at start-up */
 };
 void decisions_job_free(struct decisions_job *j);
 
@@ -84,9 +85,9 @@ struct decisions_verdict {
 	enum decision_kind kind;
 	enum hardness gate;
 	char reason[320];
-	long rollback_id;		/* rollback: its id; cooldown: the rollback that blocks */
-	int shed;			/* notify without a job: too many notifications pending */
-	struct decisions_job *job;		/* owned by the caller: run it after decisions_commit() */
+	long rollback_id;	   /* rollback: its id; cooldown: the rollback that blocks */
+	int shed;		   /* notify without a job: too many notifications pending */
+	struct decisions_job *job; /* owned by the caller: run it after decisions_commit() */
 };
 
 struct decisions;
@@ -111,8 +112,8 @@ void decisions_close(struct decisions *l, double now);
  * (MM_E_WRITE) when the ledger has failed or a record cannot be written.
  */
 int decisions_decide(struct decisions *l, const struct policy *pol, const struct alert_payload *p,
-		  double now, int dry_run, struct decisions_verdict *out, uint64_t *seq,
-		  struct mm_err *err);
+		     double now, int dry_run, struct decisions_verdict *out, uint64_t *seq,
+		     struct mm_err *err);
 
 /* Wait until every record up to seq is on disk (fdatasync).  -1 and err (MM_E_WRITE). */
 int decisions_commit(struct decisions *l, uint64_t seq, struct mm_err *err);
@@ -123,10 +124,11 @@ int decisions_commit(struct decisions *l, uint64_t seq, struct mm_err *err);
  * being "in progress" and becomes the last rollback's outcome.
  */
 int decisions_job_done(struct decisions *l, const struct decisions_job *j, const json_t *results,
-		    double now, struct mm_err *err);
+		       double now, struct mm_err *err);
 
 /* Append one audit record (borrowed; "ts" is added) and, when sync, fdatasync it. */
-int decisions_audit(struct decisions *l, const json_t *rec, double now, int sync, struct mm_err *err);
+int decisions_audit(struct decisions *l, const json_t *rec, double now, int sync,
+		    struct mm_err *err);
 
 /*
  * The jobs found unfinished when the ledger was opened (their decision is
@@ -143,7 +145,7 @@ json_t *decisions_status(struct decisions *l, const struct policy *pol, double n
 
 /* Seconds of cooldown left at now (0 when none); *in_progress set when a rollback runs. */
 double decisions_cooldown_remaining(struct decisions *l, const struct policy *pol, double now,
-				 int *in_progress);
+				    int *in_progress);
 
 /* 1 when the journal is long or the table full enough for decisions_compact(). */
 int decisions_needs_compact(struct decisions *l);

@@ -17,8 +17,8 @@ mm_err_init(struct mm_err *err)
 }
 
 static void
-verrf(struct mm_err *err, enum mm_errcode code, const char *file,
-      unsigned long line, unsigned long col, const char *fmt, va_list ap)
+verrf(struct mm_err *err, enum mm_errcode code, const char *file, unsigned long line,
+      unsigned long col, const char *fmt, va_list ap)
 {
 	err->code = code;
 	err->line = line;
@@ -43,8 +43,8 @@ mm_errf(struct mm_err *err, enum mm_errcode code, const char *fmt, ...)
 }
 
 int
-mm_errf_at(struct mm_err *err, enum mm_errcode code, const char *file,
-	   unsigned long line, unsigned long col, const char *fmt, ...)
+mm_errf_at(struct mm_err *err, enum mm_errcode code, const char *file, unsigned long line,
+	   unsigned long col, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -11,26 +11,26 @@
 
 #include <stddef.h>
 
-#define MM_ERR_MSG_MAX 512
+#define MM_ERR_MSG_MAX	512
 #define MM_ERR_FILE_MAX 256
 
 enum mm_errcode {
 	MM_E_OK = 0,
-	MM_E_USAGE,	/* bad option or argument: exit 2 */
-	MM_E_CONFIG,	/* bad configuration file: exit 2 */
-	MM_E_PARSE,	/* malformed input: exit 2 */
-	MM_E_IO,	/* cannot read an input file: exit 2 */
-	MM_E_NET,	/* network or upstream failure: exit 3 */
-	MM_E_LIMIT,	/* a cap was hit (size, count): exit 2 */
-	MM_E_RUNTIME,	/* anything else that failed while running: exit 3 */
-	MM_E_WRITE,	/* cannot write an output (report, baseline, state): exit 3 */
+	MM_E_USAGE,   /* bad option or argument: exit 2 */
+	MM_E_CONFIG,  /* bad configuration file: exit 2 */
+	MM_E_PARSE,   /* malformed input: exit 2 */
+	MM_E_IO,      /* cannot read an input file: exit 2 */
+	MM_E_NET,     /* network or upstream failure: exit 3 */
+	MM_E_LIMIT,   /* a cap was hit (size, count): exit 2 */
+	MM_E_RUNTIME, /* anything else that failed while running: exit 3 */
+	MM_E_WRITE,   /* cannot write an output (report, baseline, state): exit 3 */
 };
 
 struct mm_err {
 	enum mm_errcode code;
-	char file[MM_ERR_FILE_MAX];	/* "" when not about a file position */
-	unsigned long line;		/* 1-based; 0 when unknown */
-	unsigned long col;		/* 1-based; 0 when unknown */
+	char file[MM_ERR_FILE_MAX]; /* "" when not about a file position */
+	unsigned long line;	    /* 1-based; 0 when unknown */
+	unsigned long col;	    /* 1-based; 0 when unknown */
 	char msg[MM_ERR_MSG_MAX];
 };
 
@@ -43,12 +43,11 @@ void mm_err_init(struct mm_err *err);
  * fields are cleared.
  */
 int mm_errf(struct mm_err *err, enum mm_errcode code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* As mm_errf(), with a file:line:col position (file may be NULL). */
-int mm_errf_at(struct mm_err *err, enum mm_errcode code, const char *file,
-	       unsigned long line, unsigned long col, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+int mm_errf_at(struct mm_err *err, enum mm_errcode code, const char *file, unsigned long line,
+	       unsigned long col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /*
  * Render err as "file:line:col: msg" (parts that are unknown are left out)

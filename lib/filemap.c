@@ -33,7 +33,8 @@ try_map(struct filemap *m, const char *path, size_t cap, struct mm_err *err)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < FILEMAP_MIN)
 		goto out;
 	if ((size_t)st.st_size > cap) {
-		ret = mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes", path, cap);
+		ret = mm_errf(err, MM_E_LIMIT, "'%s' is larger than the limit of %zu bytes", path,
+			      cap);
 		goto out;
 	}
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);

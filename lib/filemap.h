@@ -16,13 +16,13 @@
 #include "buf.h"
 #include "err.h"
 
-#define FILEMAP_MIN ((size_t)1 << 20)	/* regular files this big are mapped, not read */
+#define FILEMAP_MIN ((size_t)1 << 20) /* regular files this big are mapped, not read */
 
 struct filemap {
-	const char *data;	/* the bytes: mapped, or owned.data; never NULL after load */
+	const char *data; /* the bytes: mapped, or owned.data; never NULL after load */
 	size_t len;
-	struct buf owned;	/* the copy of a small file or a pipe */
-	void *map;		/* the mapping of a big regular file */
+	struct buf owned; /* the copy of a small file or a pipe */
+	void *map;	  /* the mapping of a big regular file */
 	size_t maplen;
 };
 

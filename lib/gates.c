@@ -18,8 +18,8 @@
 
 struct agg_info {
 	const char *name;
-	double q;		/* quantile, -1 for the others */
-	unsigned types;		/* bit per enum metric_type accepted */
+	double q;	/* quantile, -1 for the others */
+	unsigned types; /* bit per enum metric_type accepted */
 };
 
 #define T_G (1u << MTYPE_GAUGE)
@@ -27,41 +27,37 @@ struct agg_info {
 #define T_H (1u << MTYPE_HISTOGRAM)
 
 static const struct agg_info aggs[AGG_COUNT_] = {
-	[AGG_P50] = { "p50", 0.50, T_H | T_G },
-	[AGG_P90] = { "p90", 0.90, T_H | T_G },
-	[AGG_P95] = { "p95", 0.95, T_H | T_G },
-	[AGG_P99] = { "p99", 0.99, T_H | T_G },
-	[AGG_P999] = { "p999", 0.999, T_H | T_G },
-	[AGG_MEAN] = { "mean", -1, T_G },
-	[AGG_MIN] = { "min", -1, T_G | T_C },
-	[AGG_MAX] = { "max", -1, T_G | T_C },
-	[AGG_LAST] = { "last", -1, T_G | T_C },
-	[AGG_INCREASE] = { "increase", -1, T_C },
-	[AGG_EMA1H] = { "ema1h", -1, T_G },
-	[AGG_EMA24H] = { "ema24h", -1, T_G },
+    [AGG_P50] = {"p50", 0.50, T_H | T_G},    [AGG_P90] = {"p90", 0.90, T_H | T_G},
+    [AGG_P95] = {"p95", 0.95, T_H | T_G},    [AGG_P99] = {"p99", 0.99, T_H | T_G},
+    [AGG_P999] = {"p999", 0.999, T_H | T_G}, [AGG_MEAN] = {"mean", -1, T_G},
+    [AGG_MIN] = {"min", -1, T_G | T_C},	     [AGG_MAX] = {"max", -1, T_G | T_C},
+    [AGG_LAST] = {"last", -1, T_G | T_C},    [AGG_INCREASE] = {"increase", -1, T_C},
+    [AGG_EMA1H] = {"ema1h", -1, T_G},	     [AGG_EMA24H] = {"ema24h", -1, T_G},
 };
 
 static const struct {
 	const char *name, *negated;
 } ops[] = {
-	[OP_LT] = { "<", ">=" },
-	[OP_LE] = { "<=", ">" },
-	[OP_GT] = { ">", "<=" },
-	[OP_GE] = { ">=", "<" },
-	[OP_EQ] = { "==", "!=" },
-	[OP_NE] = { "!=", "==" },
+    [OP_LT] = {"<", ">="}, [OP_LE] = {"<=", ">"},  [OP_GT] = {">", "<="},
+    [OP_GE] = {">=", "<"}, [OP_EQ] = {"==", "!="}, [OP_NE] = {"!=", "=="},
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
 static const char *const type_names[] = {
-	[MTYPE_GAUGE] = "gauge", [MTYPE_COUNTER] = "counter", [MTYPE_HISTOGRAM] = "histogram",
+    [MTYPE_GAUGE] = "gauge",
+    [MTYPE_COUNTER] = "counter",
+    [MTYPE_HISTOGRAM] = "histogram",
 };
 static const char *const verdict_names[] = {
-	[VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail",
-	[VERDICT_NO_DATA] = "no_data", [VERDICT_ERROR] = "error",
+    [VERDICT_PASS] = "pass",
+    [VERDICT_FAIL] = "fail",
+    [VERDICT_NO_DATA] = "no_data",
+    [VERDICT_ERROR] = "error",
 };
 static const char *const nodata_names[] = {
-	[NODATA_NO_DATA] = "no_data", [NODATA_FAIL] = "fail", [NODATA_PASS] = "pass",
+    [NODATA_NO_DATA] = "no_data",
+    [NODATA_FAIL] = "fail",
+    [NODATA_PASS] = "pass",
 };
 
 const char *
@@ -112,12 +108,18 @@ gates_compare(enum gate_op op, double v, double t)
 	if (isnan(v) || isnan(t))
 		return 0;
 	switch (op) {
-	case OP_LT: return v < t;
-	case OP_LE: return v <= t;
-	case OP_GT: return v > t;
-	case OP_GE: return v >= t;
-	case OP_EQ: return v == t;
-	case OP_NE: return v != t;
+	case OP_LT:
+		return v < t;
+	case OP_LE:
+		return v <= t;
+	case OP_GT:
+		return v > t;
+	case OP_GE:
+		return v >= t;
+	case OP_EQ:
+		return v == t;
+	case OP_NE:
+		return v != t;
 	}
 	return 0;
 }
@@ -272,8 +274,8 @@ get_str(const struct ynode *n, char **out, struct mm_err *err)
 }
 
 static int
-lookup(const struct ynode *n, const char *const *names, size_t count, const char *what,
-       int *out, struct mm_err *err)
+lookup(const struct ynode *n, const char *const *names, size_t count, const char *what, int *out,
+       struct mm_err *err)
 {
 	struct buf list = BUF_INIT(1024);
 	const char *s;
@@ -347,24 +349,29 @@ load_sel(const struct gate_config *cfg, const struct ynode *map, const char *wha
 	if (ynode_str(n, &name, err) < 0)
 		return -1;
 	if (!(md = find_metric(cfg, n->str)))
-		return ynode_errf(n, err, "unknown metric '%s' (declare it under metrics: with its type)",
+		return ynode_errf(n, err,
+				  "unknown metric '%s' (declare it under metrics: with its type)",
 				  n->str);
 	s->metric = xstrdup(md->name);
 	s->type = md->type;
 	if ((n = ynode_get(map, "labels")) && !ynode_is_null(n)) {
 		if (n->kind != YNODE_MAP)
-			return ynode_errf(n, err, "labels: expected a mapping of label name to value");
+			return ynode_errf(n, err,
+					  "labels: expected a mapping of label name to value");
 		if (n->n > GATES_MAX_LABELS)
-			return ynode_errf(n, err, "labels: more than %d matchers", GATES_MAX_LABELS);
+			return ynode_errf(n, err, "labels: more than %d matchers",
+					  GATES_MAX_LABELS);
 		for (i = 0; i < n->n; i++) {
 			const struct ynode *k = n->pairs[i].key, *v = n->pairs[i].val;
 
 			if (!valid_name(k->str, 0) || strncmp(k->str, "__", 2) == 0)
 				return ynode_errf(k, err, "'%s' is not a valid label name", k->str);
 			if (s->type == MTYPE_HISTOGRAM && strcmp(k->str, "le") == 0)
-				return ynode_errf(k, err, "a histogram selector cannot match on 'le'");
+				return ynode_errf(k, err,
+						  "a histogram selector cannot match on 'le'");
 			if (v->kind != YNODE_SCALAR)
-				return ynode_errf(v, err, "label '%s': expected a string value", k->str);
+				return ynode_errf(v, err, "label '%s': expected a string value",
+						  k->str);
 			s->labels[s->nlabels].name = xstrdup(k->str);
 			s->labels[s->nlabels].value = xstrdup(v->str);
 			s->nlabels++;
@@ -388,7 +395,7 @@ load_sel(const struct gate_config *cfg, const struct ynode *map, const char *wha
 static int
 load_record(struct gate_config *cfg, const struct ynode *list, struct mm_err *err)
 {
-	static const char *const keys[] = { "name", "metric", "labels", "scale", "unit", NULL };
+	static const char *const keys[] = {"name", "metric", "labels", "scale", "unit", NULL};
 	size_t i, j;
 
 	if (!list || list->kind != YNODE_SEQ)
@@ -406,7 +413,8 @@ load_record(struct gate_config *cfg, const struct ynode *list, struct mm_err *er
 		if (!(n = need(m, "name", "record entry", err)) || get_str(n, &r->name, err) < 0)
 			return -1;
 		if (!valid_name(r->name, 0))
-			return ynode_errf(n, err, "'%s' is not a valid name (letters, digits, _)", r->name);
+			return ynode_errf(n, err, "'%s' is not a valid name (letters, digits, _)",
+					  r->name);
 		for (j = 0; j + 1 < cfg->nrecord; j++)
 			if (strcmp(cfg->record[j].name, r->name) == 0)
 				return ynode_errf(n, err, "duplicate record name '%s'", r->name);
@@ -419,7 +427,7 @@ load_record(struct gate_config *cfg, const struct ynode *list, struct mm_err *er
 static int
 load_alert(const struct ynode *m, struct gate_alert *a, struct mm_err *err)
 {
-	static const char *const keys[] = { "name", "expr", "for", "summary", NULL };
+	static const char *const keys[] = {"name", "expr", "for", "summary", NULL};
 	const struct ynode *n;
 
 	if (ynode_check_keys(m, keys, err) < 0)
@@ -445,10 +453,10 @@ static int
 load_gate(struct gate_config *cfg, const struct ynode *m, struct gate_def *g, struct mm_err *err)
 {
 	static const char *const keys[] = {
-		"name", "description", "kind", "metric", "labels", "scale", "unit", "aggregate",
-		"op", "threshold", "window", "no_data", "alert", NULL,
+	    "name",	 "description", "kind",	     "metric", "labels",  "scale", "unit",
+	    "aggregate", "op",		"threshold", "window", "no_data", "alert", NULL,
 	};
-	static const char *const kinds[] = { "soft", "hard" };
+	static const char *const kinds[] = {"soft", "hard"};
 	const char *agg_names[AGG_COUNT_], *op_names[NOPS];
 	const struct ynode *n;
 	size_t i;
@@ -466,7 +474,8 @@ load_gate(struct gate_config *cfg, const struct ynode *m, struct gate_def *g, st
 	if (!(n = need(m, "name", "gate", err)) || get_str(n, &g->name, err) < 0)
 		return -1;
 	if (!valid_name(g->name, 0))
-		return ynode_errf(n, err, "'%s' is not a valid gate name (letters, digits, _)", g->name);
+		return ynode_errf(n, err, "'%s' is not a valid gate name (letters, digits, _)",
+				  g->name);
 	if ((n = ynode_get(m, "description")) && !ynode_is_null(n)) {
 		if (get_str(n, &g->description, err) < 0)
 			return -1;
@@ -483,8 +492,8 @@ load_gate(struct gate_config *cfg, const struct ynode *m, struct gate_def *g, st
 		return -1;
 	g->agg = (enum gate_agg)v;
 	if (!(aggs[g->agg].types & (1u << g->sel.type)))
-		return ynode_errf(n, err, "aggregate '%s' does not apply to %s '%s'", aggs[g->agg].name,
-				  type_names[g->sel.type], g->sel.metric);
+		return ynode_errf(n, err, "aggregate '%s' does not apply to %s '%s'",
+				  aggs[g->agg].name, type_names[g->sel.type], g->sel.metric);
 	if (!(n = need(m, "op", "gate", err)) || lookup(n, op_names, NOPS, "operator", &v, err) < 0)
 		return -1;
 	g->op = (enum gate_op)v;
@@ -495,7 +504,8 @@ load_gate(struct gate_config *cfg, const struct ynode *m, struct gate_def *g, st
 			return -1;
 		/* 0s: the sample itself, which only a mean can be windowed to. */
 		if (g->window <= 0 && g->agg != AGG_MEAN)
-			return ynode_errf(n, err, "window must be longer than 0s for aggregate '%s'",
+			return ynode_errf(n, err,
+					  "window must be longer than 0s for aggregate '%s'",
 					  aggs[g->agg].name);
 	}
 	g->no_data = NODATA_NO_DATA;
@@ -532,8 +542,9 @@ load_gates(struct gate_config *cfg, const struct ynode *list, struct mm_err *err
 				return ynode_errf(ynode_get(list->items[i], "name"), err,
 						  "duplicate gate name '%s'", g->name);
 			if (strcmp(cfg->gates[j].alert.name, g->alert.name) == 0)
-				return ynode_errf(ynode_get(ynode_get(list->items[i], "alert"), "name"),
-						  err, "duplicate alert name '%s'", g->alert.name);
+				return ynode_errf(
+				    ynode_get(ynode_get(list->items[i], "alert"), "name"), err,
+				    "duplicate alert name '%s'", g->alert.name);
 		}
 	}
 	return 0;
@@ -543,7 +554,7 @@ static int
 load_root(struct gate_config *cfg, const struct ynode *root, struct mm_err *err)
 {
 	static const char *const keys[] = {
-		"version", "warmup", "staleness", "metrics", "record", "gates", NULL,
+	    "version", "warmup", "staleness", "metrics", "record", "gates", NULL,
 	};
 	const struct ynode *n;
 	long version;
@@ -552,7 +563,8 @@ load_root(struct gate_config *cfg, const struct ynode *root, struct mm_err *err)
 		return mm_errf_at(err, MM_E_CONFIG, cfg->file, 1, 1, "the gates file is empty");
 	if (ynode_check_keys(root, keys, err) < 0)
 		return -1;
-	if (!(n = need(root, "version", "gates file", err)) || ynode_long(n, 1, 1, &version, err) < 0)
+	if (!(n = need(root, "version", "gates file", err)) ||
+	    ynode_long(n, 1, 1, &version, err) < 0)
 		return -1;
 	cfg->warmup = GATES_DEFAULT_WARMUP;
 	if ((n = ynode_get(root, "warmup")) && !ynode_is_null(n) &&
@@ -723,19 +735,21 @@ gate_judge(const struct gate_def *g, const struct gate_eval *ev, double value, e
 
 	if (data == GDATA_ERROR) {
 		out->verdict = VERDICT_ERROR;
-		snprintf(out->reason, sizeof(out->reason), "error: %s", errmsg ? errmsg : "unknown");
+		snprintf(out->reason, sizeof(out->reason), "error: %s",
+			 errmsg ? errmsg : "unknown");
 		return;
 	}
 	if (data == GDATA_NONE || isnan(value)) {
 		static const enum gate_verdict map[] = {
-			[NODATA_NO_DATA] = VERDICT_NO_DATA,
-			[NODATA_FAIL] = VERDICT_FAIL,
-			[NODATA_PASS] = VERDICT_PASS,
+		    [NODATA_NO_DATA] = VERDICT_NO_DATA,
+		    [NODATA_FAIL] = VERDICT_FAIL,
+		    [NODATA_PASS] = VERDICT_PASS,
 		};
 
 		out->verdict = map[g->no_data];
-		snprintf(out->reason, sizeof(out->reason), "no data for %s after warm-up (no_data: %s)",
-			 g->sel.metric, gates_nodata_name(g->no_data));
+		snprintf(out->reason, sizeof(out->reason),
+			 "no data for %s after warm-up (no_data: %s)", g->sel.metric,
+			 gates_nodata_name(g->no_data));
 		return;
 	}
 	out->aggregate_breached = !gates_compare(g->op, value, g->threshold);
@@ -743,8 +757,9 @@ gate_judge(const struct gate_def *g, const struct gate_eval *ev, double value, e
 	clock_format_duration(g->alert.for_s, forb, sizeof(forb));
 	if (out->aggregate_breached) {
 		out->verdict = VERDICT_FAIL;
-		snprintf(out->reason, sizeof(out->reason), "%s over the soak is %s, breaching %s %s",
-			 gates_agg_name(g->agg), v, gates_op_name(g->op), th);
+		snprintf(out->reason, sizeof(out->reason),
+			 "%s over the soak is %s, breaching %s %s", gates_agg_name(g->agg), v,
+			 gates_op_name(g->op), th);
 	} else if (ev->sustained) {
 		out->verdict = VERDICT_FAIL;
 		snprintf(out->reason, sizeof(out->reason),

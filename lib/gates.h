@@ -29,23 +29,32 @@
 
 #include "err.h"
 
-#define GATES_MAX 64			/* gates in one file */
-#define GATES_MAX_RECORD 64		/* record: series in one file */
-#define GATES_MAX_METRICS 256		/* declared metrics */
-#define GATES_MAX_LABELS 16		/* label matchers of one selector */
-#define GATES_NAME_MAX 128		/* gate, metric, label and alert names */
+#define GATES_MAX	  64  /* gates in one file */
+#define GATES_MAX_RECORD  64  /* record: series in one file */
+#define GATES_MAX_METRICS 256 /* declared metrics */
+#define GATES_MAX_LABELS  16  /* label matchers of one selector */
+#define GATES_NAME_MAX	  128 /* gate, metric, label and alert names */
 
 /* Built-in defaults, also the values the file may override. */
-#define GATES_DEFAULT_WINDOW 300.0	/* 5m */
+#define GATES_DEFAULT_WINDOW 300.0 /* 5m */
 #define GATES_DEFAULT_WARMUP 0.0
 
 enum metric_type { MTYPE_GAUGE, MTYPE_COUNTER, MTYPE_HISTOGRAM };
 
 enum gate_agg {
-	AGG_P50, AGG_P90, AGG_P95, AGG_P99, AGG_P999,
-	AGG_MEAN, AGG_MIN, AGG_MAX, AGG_LAST, AGG_INCREASE,
-	AGG_EMA1H, AGG_EMA24H,
-	AGG_COUNT_	/* number of aggregates */
+	AGG_P50,
+	AGG_P90,
+	AGG_P95,
+	AGG_P99,
+	AGG_P999,
+	AGG_MEAN,
+	AGG_MIN,
+	AGG_MAX,
+	AGG_LAST,
+	AGG_INCREASE,
+	AGG_EMA1H,
+	AGG_EMA24H,
+	AGG_COUNT_ /* number of aggregates */
 };
 
 enum gate_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE };
@@ -56,7 +65,7 @@ enum gate_verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_NO_DATA, VERDICT_ERROR }
 
 struct label_match {
 	char *name;
-	char *value;	/* equality only */
+	char *value; /* equality only */
 };
 
 /* A series: metric name + equality label matchers + scale. */
@@ -65,33 +74,33 @@ struct series_sel {
 	enum metric_type type;
 	size_t nlabels;
 	struct label_match labels[GATES_MAX_LABELS];
-	double scale;	/* multiply values by this (1 by default) */
-	char *unit;	/* "ms", "" when none */
+	double scale; /* multiply values by this (1 by default) */
+	char *unit;   /* "ms", "" when none */
 };
 
 struct gate_alert {
-	char *name;	/* "SoakLatencyP95High" */
-	char *expr;	/* PromQL for the value, without the comparison */
-	double for_s;	/* the alert's for: (also the soak's sustained-breach rule) */
-	char *summary;	/* optional, "" when absent */
+	char *name;    /* "SoakLatencyP95High" */
+	char *expr;    /* PromQL for the value, without the comparison */
+	double for_s;  /* the alert's for: (also the soak's sustained-breach rule) */
+	char *summary; /* optional, "" when absent */
 };
 
 struct gate_def {
 	char *name;
-	char *description;	/* "" when absent */
-	int hard;		/* 1 hard, 0 soft */
+	char *description; /* "" when absent */
+	int hard;	   /* 1 hard, 0 soft */
 	struct series_sel sel;
 	enum gate_agg agg;
 	enum gate_op op;
 	double threshold;
-	double window;		/* seconds, for windowed quantile / mean / increase */
+	double window; /* seconds, for windowed quantile / mean / increase */
 	enum gate_nodata no_data;
 	struct gate_alert alert;
-	unsigned long line, col;	/* where the gate starts in its file */
+	unsigned long line, col; /* where the gate starts in its file */
 };
 
 struct record_def {
-	char *name;		/* the report's name for it: "tick_latency_ms" */
+	char *name; /* the report's name for it: "tick_latency_ms" */
 	struct series_sel sel;
 };
 
@@ -101,11 +110,11 @@ struct metric_decl {
 };
 
 struct gate_config {
-	char *file;		/* "deploy/gates/soak.yaml" or "<built-in>" */
-	char *text;		/* the file's bytes, as loaded (for checkpoints) */
+	char *file; /* "deploy/gates/soak.yaml" or "<built-in>" */
+	char *text; /* the file's bytes, as loaded (for checkpoints) */
 	size_t text_len;
-	double warmup;		/* seconds judged as warm-up, from the file */
-	double staleness;	/* hold limit for samples (stats.h) */
+	double warmup;	  /* seconds judged as warm-up, from the file */
+	double staleness; /* hold limit for samples (stats.h) */
 	size_t nmetrics;
 	struct metric_decl *metrics;
 	size_t nrecord;
@@ -129,10 +138,10 @@ void gates_free(struct gate_config *cfg);
 
 /* Names, for reports and messages (static strings). */
 const char *gates_agg_name(enum gate_agg a);
-const char *gates_op_name(enum gate_op op);		/* "<=" */
-const char *gates_op_negated(enum gate_op op);		/* "<=" -> ">" */
+const char *gates_op_name(enum gate_op op);    /* "<=" */
+const char *gates_op_negated(enum gate_op op); /* "<=" -> ">" */
 const char *gates_type_name(enum metric_type t);
-const char *gates_verdict_name(enum gate_verdict v);	/* "pass", "fail", "no_data", "error" */
+const char *gates_verdict_name(enum gate_verdict v); /* "pass", "fail", "no_data", "error" */
 const char *gates_nodata_name(enum gate_nodata r);
 /* Quantile of a pXX aggregate, or -1 for the others. */
 double gates_agg_quantile(enum gate_agg a);
@@ -156,20 +165,20 @@ const char *gates_selector_str(const struct series_sel *s, char *buf, size_t n);
 struct gate_eval {
 	const struct gate_def *def;
 	double staleness;
-	unsigned long evals;		/* evaluations with a value */
-	unsigned long nan_evals;	/* evaluations without one */
+	unsigned long evals;	 /* evaluations with a value */
+	unsigned long nan_evals; /* evaluations without one */
 	unsigned long breach_evals;
-	double last_t;			/* last evaluation time, NAN before the first */
+	double last_t; /* last evaluation time, NAN before the first */
 	double last_value;
 	int in_streak;
 	double streak_start;
 	double last_breach_t;
-	double first_breach;		/* NAN when never breached */
-	double longest;			/* longest streak, seconds */
-	double longest_start;		/* its start, NAN when none */
-	double breach_seconds;		/* total time in breach */
-	int sustained;			/* a streak reached for: */
-	double first_sustained;		/* when it did, NAN when never */
+	double first_breach;	/* NAN when never breached */
+	double longest;		/* longest streak, seconds */
+	double longest_start;	/* its start, NAN when none */
+	double breach_seconds;	/* total time in breach */
+	int sustained;		/* a streak reached for: */
+	double first_sustained; /* when it did, NAN when never */
 };
 
 void gate_eval_init(struct gate_eval *ev, const struct gate_def *def, double staleness);
@@ -189,7 +198,7 @@ struct gate_result {
 	const struct gate_def *def;
 	enum gate_verdict verdict;
 	double value;		/* the aggregate over the soak, scaled; NAN when none */
-	int aggregate_breached;	/* the value itself breaches */
+	int aggregate_breached; /* the value itself breaches */
 	char reason[256];	/* one line saying why */
 	/* copied from the gate_eval */
 	double first_breach, first_sustained, longest, longest_start, breach_seconds;

@@ -737,8 +737,8 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 			{
 				if (k >= i)
 					break;
-				if (strcmp(jsontree_str(t2, "refId", ""), json_string_value(refid)) ==
-				    0) {
+				if (strcmp(jsontree_str(t2, "refId", ""),
+					   json_string_value(refid)) == 0) {
 					problem(l, p, "refId '%s' is also %s/%zu's",
 						json_string_value(refid), tsp, k);
 					break;
@@ -761,7 +761,8 @@ check_targets(struct lint *l, const json_t *panel, const char *pptr, const char 
 			grafana_expr_metrics(json_string_value(expr), check_metric, &c);
 			g = gate_for_expr(l->gates, json_string_value(expr));
 			if (g)
-				check_threshold(l, panel, pptr, tp, jsontree_str(t, "refId", ""), g);
+				check_threshold(l, panel, pptr, tp, jsontree_str(t, "refId", ""),
+						g);
 		}
 	}
 }

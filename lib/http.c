@@ -24,7 +24,7 @@
 #include "xalloc.h"
 
 #define HTTP_MAX_HEADER_LINE 8192
-#define HTTP_LIBCURL "libcurl.so.4"	/* the soname of libcurl 7.16 and later */
+#define HTTP_LIBCURL	     "libcurl.so.4" /* the soname of libcurl 7.16 and later */
 
 /* The libcurl functions mmops calls, with the prototypes of curl/curl.h. */
 static struct {
@@ -38,19 +38,19 @@ static struct {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 } cu;
-static char cu_error[512];	/* why libcurl could not be loaded; "" when it was */
+static char cu_error[512]; /* why libcurl could not be loaded; "" when it was */
 
 /* curl.h may define the first two as type-checking macros: bind ours instead. */
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_global_init cu.global_init
-#define curl_easy_init cu.easy_init
-#define curl_easy_setopt cu.easy_setopt
-#define curl_easy_perform cu.easy_perform
-#define curl_easy_getinfo cu.easy_getinfo
-#define curl_easy_strerror cu.easy_strerror
-#define curl_easy_cleanup cu.easy_cleanup
-#define curl_slist_append cu.slist_append
+#define curl_global_init    cu.global_init
+#define curl_easy_init	    cu.easy_init
+#define curl_easy_setopt    cu.easy_setopt
+#define curl_easy_perform   cu.easy_perform
+#define curl_easy_getinfo   cu.easy_getinfo
+#define curl_easy_strerror  cu.easy_strerror
+#define curl_easy_cleanup   cu.easy_cleanup
+#define curl_slist_append   cu.slist_append
 #define curl_slist_free_all cu.slist_free_all
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -62,16 +62,12 @@ global_init_once(void)
 		const char *name;
 		size_t off;
 	} syms[] = {
-#define SYM(f, n) { n, offsetof(__typeof__(cu), f) }
-		SYM(global_init, "curl_global_init"),
-		SYM(easy_init, "curl_easy_init"),
-		SYM(easy_setopt, "curl_easy_setopt"),
-		SYM(easy_perform, "curl_easy_perform"),
-		SYM(easy_getinfo, "curl_easy_getinfo"),
-		SYM(easy_strerror, "curl_easy_strerror"),
-		SYM(easy_cleanup, "curl_easy_cleanup"),
-		SYM(slist_append, "curl_slist_append"),
-		SYM(slist_free_all, "curl_slist_free_all"),
+#define SYM(f, n) {n, offsetof(__typeof__(cu), f)}
+	    SYM(global_init, "curl_global_init"),	SYM(easy_init, "curl_easy_init"),
+	    SYM(easy_setopt, "curl_easy_setopt"),	SYM(easy_perform, "curl_easy_perform"),
+	    SYM(easy_getinfo, "curl_easy_getinfo"),	SYM(easy_strerror, "curl_easy_strerror"),
+	    SYM(easy_cleanup, "curl_easy_cleanup"),	SYM(slist_append, "curl_slist_append"),
+	    SYM(slist_free_all, "curl_slist_free_all"),
 #undef SYM
 	};
 	void *h = dlopen(HTTP_LIBCURL, RTLD_NOW | RTLD_LOCAL);

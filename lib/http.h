@@ -47,7 +47,8 @@ struct http_response {
 	long status;
 	struct buf body;
 	char *content_type;
-	char *location; /* a 3xx's Location, resolved to an absolute URL (never followed); or NULL */
+	char
+	    *location; /* a 3xx's Location, resolved to an absolute URL (never followed); or NULL */
 };
 
 /* Zero a response before first use (http_do also does it). */

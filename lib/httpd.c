@@ -42,8 +42,8 @@
 struct conn {
 	struct conn *prev, *next;
 	int fd;
-	double deadline;	/* monotonic; 0 while its request is answered, or once cut */
-	int cut;		/* shut down by us, not closed by MHD yet */
+	double deadline; /* monotonic; 0 while its request is answered, or once cut */
+	int cut;	 /* shut down by us, not closed by MHD yet */
 };
 
 struct httpd {
@@ -51,9 +51,9 @@ struct httpd {
 	struct httpd_config cfg;
 	int port;
 	/* the reaper: shuts down connections past their request deadline */
-	pthread_mutex_t cmu;	/* the list; held across shutdown() so no fd is reused meanwhile */
+	pthread_mutex_t cmu; /* the list; held across shutdown() so no fd is reused meanwhile */
 	pthread_cond_t ccv;
-	struct conn *conns, *tail;	/* newest first */
+	struct conn *conns, *tail; /* newest first */
 	unsigned nconns, ncut;
 	int reaper_started, stopping;
 	pthread_t reaper;
@@ -152,8 +152,10 @@ httpd_read_credential(const char *path, struct mm_err *err)
 	for (i = 0; i < b.len; i++)
 		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f) {
 			buf_release(&b);
-			mm_errf(err, MM_E_CONFIG, "credential file '%s' must hold one line without "
-				"control characters", path);
+			mm_errf(err, MM_E_CONFIG,
+				"credential file '%s' must hold one line without "
+				"control characters",
+				path);
 			return NULL;
 		}
 	if (!b.len) {
@@ -471,8 +473,10 @@ reaper_main(void *arg)
 			}
 		trim_locked(h);
 		if (n)
-			mm_log(MM_LOG_DEBUG, "httpd: cut %lu connection%s that did not send a whole "
-			       "request within %us", n, n == 1 ? "" : "s", h->cfg.request_timeout_sec);
+			mm_log(MM_LOG_DEBUG,
+			       "httpd: cut %lu connection%s that did not send a whole "
+			       "request within %us",
+			       n, n == 1 ? "" : "s", h->cfg.request_timeout_sec);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100000000L;
 		if (ts.tv_nsec >= 1000000000L) {

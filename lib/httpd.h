@@ -5,8 +5,8 @@
  * The wrapper runs libmicrohttpd's own polling thread (epoll, falling back to
  * poll), with a connection limit and an idle timeout always set (MHD's
  * default timeout is "never"), optionally a per-address limit and a bound on
- * the time to send a whole request (enforced by a reaper thread here).  It buffers each request body up to max_body
- * and then calls the handler ONCE with the whole request; a body past the cap
+ * the time to send a whole request (enforced by a reaper thread here).  It buffers each request
+ * body up to max_body and then calls the handler ONCE with the whole request; a body past the cap
  * is answered 413 Payload Too Large by the wrapper without calling the
  * handler.  The handler fills a struct httpd_resp and returns; it must not
  * block (queue slow work to a thread of your own).  With threads <= 1 the

@@ -1083,7 +1083,7 @@ int
 jsonpull_escape(const char *str, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
-	static const char hex[] = "0123456789ABCDEF";	/* as jansson writes \u001F */
+	static const char hex[] = "0123456789ABCDEF"; /* as jansson writes \u001F */
 
 	while (p < end) {
 		const unsigned char *q = p;

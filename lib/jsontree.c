@@ -15,7 +15,7 @@
 #include "jsontree.h"
 #include "xalloc.h"
 
-#define DUMP_MAX ((size_t)1 << 31)	/* 2 GiB: more than any document mmops builds */
+#define DUMP_MAX ((size_t)1 << 31) /* 2 GiB: more than any document mmops builds */
 
 json_t *
 jsontree_loadb(const char *data, size_t len, const char *name, struct mm_err *err)
@@ -126,8 +126,7 @@ emit(const json_t *j, struct buf *b, int indent, int depth)
 		}
 		keys = xcalloc(n, sizeof(*keys));
 		i = 0;
-		json_object_foreach((json_t *)j, k, v)
-			keys[i++] = k;
+		json_object_foreach((json_t *)j, k, v) keys[i++] = k;
 		qsort(keys, n, sizeof(*keys), cmp_keys);
 		buf_addc(b, '{');
 		for (i = 0; i < n; i++) {
@@ -199,7 +198,7 @@ jsontree_dumps(const json_t *j)
 	struct buf b = BUF_INIT(DUMP_MAX);
 
 	if (jsontree_dump_buf(j, &b, 0) < 0)
-		abort();	/* 2 GiB of JSON from mmops' own trees: a bug, not an input */
+		abort(); /* 2 GiB of JSON from mmops' own trees: a bug, not an input */
 	return buf_detach(&b, NULL);
 }
 

@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "err.h"
 
-#define JSONTREE_MAX_FILE ((size_t)1 << 30)	/* 1 GiB: the most any JSON input may be */
+#define JSONTREE_MAX_FILE ((size_t)1 << 30) /* 1 GiB: the most any JSON input may be */
 
 /*
  * Parse len bytes named name (used in the error position).  Duplicate keys
@@ -30,7 +30,7 @@ json_t *jsontree_loadb(const char *data, size_t len, const char *name, struct mm
 /* Read and parse a file ("-" is stdin); MM_E_IO when it cannot be read. */
 json_t *jsontree_load_file(const char *path, struct mm_err *err);
 
-#define JSONTREE_REAL_MAX 32	/* bytes jsontree_format_real() may need, NUL included */
+#define JSONTREE_REAL_MAX 32 /* bytes jsontree_format_real() may need, NUL included */
 
 /*
  * The shortest decimal text that strtod() reads back as v exactly, spelt as

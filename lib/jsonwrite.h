@@ -12,7 +12,7 @@
 
 struct jsonwrite {
 	struct buf *b;
-	int n;		/* members written in the current object */
+	int n; /* members written in the current object */
 };
 
 /* Start an object on b ('{'). */

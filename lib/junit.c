@@ -68,8 +68,8 @@ on_xml_error(void *ctx, xmlErrorPtr e)
 struct junit_frame {
 	int depth;
 	int has_attrs, has_child_suite;
-	long tc, tc_fail, tc_err, tc_skip;		/* from the <testcase> children */
-	long a_tests, a_fail, a_err, a_skip;		/* from the attributes */
+	long tc, tc_fail, tc_err, tc_skip;   /* from the <testcase> children */
+	long a_tests, a_fail, a_err, a_skip; /* from the attributes */
 };
 
 enum { CASE_FAIL = 1, CASE_ERR = 2, CASE_SKIP = 4 };
@@ -105,8 +105,8 @@ count_attr(xmlTextReaderPtr r, const char *attr, long *v)
 static int
 suite_attrs(xmlTextReaderPtr r, struct junit_frame *f, const char *name, struct mm_err *err)
 {
-	static const char *const attrs[] = { "tests", "failures", "errors", "skipped" };
-	long *dst[] = { &f->a_tests, &f->a_fail, &f->a_err, &f->a_skip };
+	static const char *const attrs[] = {"tests", "failures", "errors", "skipped"};
+	long *dst[] = {&f->a_tests, &f->a_fail, &f->a_err, &f->a_skip};
 	size_t i;
 	int got;
 
@@ -160,9 +160,11 @@ close_suite(struct junit_counts *out, const struct junit_frame *f)
 		int leaf = !f->has_child_suite;
 
 		out->tests = sat_add(out->tests, f->tc);
-		out->failures = sat_add(out->failures, leaf ? lmax(f->tc_fail, f->a_fail) : f->tc_fail);
+		out->failures =
+		    sat_add(out->failures, leaf ? lmax(f->tc_fail, f->a_fail) : f->tc_fail);
 		out->errors = sat_add(out->errors, leaf ? lmax(f->tc_err, f->a_err) : f->tc_err);
-		out->skipped = sat_add(out->skipped, leaf ? lmax(f->tc_skip, f->a_skip) : f->tc_skip);
+		out->skipped =
+		    sat_add(out->skipped, leaf ? lmax(f->tc_skip, f->a_skip) : f->tc_skip);
 		return;
 	}
 	if (f->has_attrs) {
@@ -178,9 +180,9 @@ int
 junit_count(const char *data, size_t len, const char *name, struct junit_counts *out,
 	    struct mm_err *err)
 {
-	struct junit_frame *stack = NULL, root_attrs = { 0 };
-	struct junit_counts c = { 0 };
-	struct xml_error xe = { 0 };
+	struct junit_frame *stack = NULL, root_attrs = {0};
+	struct junit_counts c = {0};
+	struct xml_error xe = {0};
 	xmlTextReaderPtr r = NULL;
 	xmlStructuredErrorFunc old_fn;
 	void *old_ctx;
@@ -223,10 +225,12 @@ junit_count(const char *data, size_t len, const char *name, struct junit_counts 
 				root_seen = 1;
 				root_is_suites = strcmp(local, "testsuites") == 0;
 				if (!root_is_suites && strcmp(local, "testsuite") != 0) {
-					mm_errf_at(err, MM_E_PARSE, name,
-						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
-						   "root element is <%.64s>, not <testsuites> or <testsuite>",
-						   local);
+					mm_errf_at(
+					    err, MM_E_PARSE, name,
+					    (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
+					    "root element is <%.64s>, not <testsuites> or "
+					    "<testsuite>",
+					    local);
 					goto out;
 				}
 				if (root_is_suites && suite_attrs(r, &root_attrs, name, err) < 0)
@@ -245,9 +249,10 @@ junit_count(const char *data, size_t len, const char *name, struct junit_counts 
 				struct junit_frame *f;
 
 				if (nstack >= JUNIT_MAX_DEPTH) {
-					mm_errf_at(err, MM_E_LIMIT, name,
-						   (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
-						   "<testsuite> nested deeper than %d", JUNIT_MAX_DEPTH);
+					mm_errf_at(
+					    err, MM_E_LIMIT, name,
+					    (unsigned long)xmlTextReaderGetParserLineNumber(r), 1,
+					    "<testsuite> nested deeper than %d", JUNIT_MAX_DEPTH);
 					goto out;
 				}
 				if (top)
@@ -314,7 +319,6 @@ out:
 	return ret;
 }
 
-
 /* ---- writing ---------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (of n bytes), its code point in *cp; 0 if invalid. */
@@ -348,7 +352,7 @@ utf8_seq(const unsigned char *s, size_t n, unsigned long *cp)
 		c = c << 6 | (s[i] & 0x3f);
 	}
 	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;	/* overlong or out of range */
+		return 0; /* overlong or out of range */
 	*cp = c;
 	return len;
 }
@@ -451,8 +455,8 @@ count_cases(const struct junit_suite *s, long c[4])
 static void
 write_suite(struct wctx *x, const struct junit_suite *s)
 {
-	static const char *const el[] = { NULL, "failure", "error", "skipped" };
-	long c[4] = { 0, 0, 0, 0 };
+	static const char *const el[] = {NULL, "failure", "error", "skipped"};
+	long c[4] = {0, 0, 0, 0};
 	size_t i;
 
 	count_cases(s, c);
@@ -504,12 +508,12 @@ write_suite(struct wctx *x, const struct junit_suite *s)
 }
 
 int
-junit_write(const char *name, const struct junit_suite *suites, size_t nsuites,
-	    struct buf *out, struct mm_err *err)
+junit_write(const char *name, const struct junit_suite *suites, size_t nsuites, struct buf *out,
+	    struct mm_err *err)
 {
-	struct wctx x = { NULL, BUF_INIT((size_t)1 << 30), 0 };
+	struct wctx x = {NULL, BUF_INIT((size_t)1 << 30), 0};
 	xmlBufferPtr xb;
-	long tot[4] = { 0, 0, 0, 0 }, tests = 0;
+	long tot[4] = {0, 0, 0, 0}, tests = 0;
 	double time = 0;
 	size_t i;
 	int ret = -1;
@@ -541,7 +545,7 @@ junit_write(const char *name, const struct junit_suite *suites, size_t nsuites,
 		write_suite(&x, &suites[i]);
 	if (xmlTextWriterEndDocument(x.w) < 0)
 		x.bad = 1;
-	xmlFreeTextWriter(x.w);	/* flushes into xb */
+	xmlFreeTextWriter(x.w); /* flushes into xb */
 	if (x.bad || buf_failed(&x.tmp)) {
 		mm_errf(err, MM_E_RUNTIME, "the XML writer failed");
 	} else if (buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb)) < 0) {

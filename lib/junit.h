@@ -16,17 +16,17 @@
 #include "buf.h"
 #include "err.h"
 
-#define JUNIT_MAX_DEPTH 256		/* nested <testsuite> elements when reading */
-#define JUNIT_MAX_COUNT 1000000000000L	/* per-attribute and total cap when reading: 10^12 */
+#define JUNIT_MAX_DEPTH 256	       /* nested <testsuite> elements when reading */
+#define JUNIT_MAX_COUNT 1000000000000L /* per-attribute and total cap when reading: 10^12 */
 
 /* Test totals of JUnit XML. */
 struct junit_counts {
-	long suites;		/* <testsuite> elements */
-	long tests;		/* <testcase> elements, or the attributes when there are none */
+	long suites; /* <testsuite> elements */
+	long tests;  /* <testcase> elements, or the attributes when there are none */
 	long failures;
 	long errors;
 	long skipped;
-	int from_attributes;	/* 1 when the totals come from <testsuite tests=...> attributes */
+	int from_attributes; /* 1 when the totals come from <testsuite tests=...> attributes */
 };
 
 /*
@@ -50,19 +50,19 @@ void junit_counts_add(struct junit_counts *out, const struct junit_counts *in);
 
 enum junit_outcome {
 	JUNIT_PASS,
-	JUNIT_FAILURE,	/* <failure>: the thing tested is wrong */
-	JUNIT_ERROR,	/* <error>: the test could not decide */
-	JUNIT_SKIPPED,	/* <skipped>: reported, not counted against the run */
+	JUNIT_FAILURE, /* <failure>: the thing tested is wrong */
+	JUNIT_ERROR,   /* <error>: the test could not decide */
+	JUNIT_SKIPPED, /* <skipped>: reported, not counted against the run */
 };
 
 struct junit_case {
 	const char *classname;
 	const char *name;
-	double time;			/* seconds; NAN or negative is written as 0 */
+	double time; /* seconds; NAN or negative is written as 0 */
 	enum junit_outcome outcome;
-	const char *type;		/* failure/error type attribute; NULL: none */
-	const char *message;		/* failure/error/skipped message attribute; NULL: none */
-	const char *text;		/* failure/error body, or <system-out> of a pass; NULL: none */
+	const char *type;    /* failure/error type attribute; NULL: none */
+	const char *message; /* failure/error/skipped message attribute; NULL: none */
+	const char *text;    /* failure/error body, or <system-out> of a pass; NULL: none */
 };
 
 struct junit_property {
@@ -71,8 +71,8 @@ struct junit_property {
 
 struct junit_suite {
 	const char *name;
-	double time;			/* seconds */
-	const char *timestamp;		/* RFC 3339, or NULL */
+	double time;	       /* seconds */
+	const char *timestamp; /* RFC 3339, or NULL */
 	const struct junit_property *props;
 	size_t nprops;
 	const struct junit_case *cases;
@@ -87,7 +87,7 @@ struct junit_suite {
  * gives the same bytes.  -1 and err (MM_E_LIMIT when out's cap is hit,
  * MM_E_RUNTIME when libxml2 fails).
  */
-int junit_write(const char *name, const struct junit_suite *suites, size_t nsuites,
-		struct buf *out, struct mm_err *err);
+int junit_write(const char *name, const struct junit_suite *suites, size_t nsuites, struct buf *out,
+		struct mm_err *err);
 
 #endif

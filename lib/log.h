@@ -21,6 +21,6 @@ void mm_log(enum mm_log_level level, const char *fmt, ...) __attribute__((format
 /* Whether messages at level would reach a sink (to skip costly formatting). */
 int mm_log_enabled(enum mm_log_level level);
 
-#include "banned.h"	/* last: see banned.h */
+#include "banned.h" /* last: see banned.h */
 
 #endif

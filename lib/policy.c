@@ -21,7 +21,7 @@
 #include "yaml.h"
 
 static const char *const decision_names[DECISION__COUNT] = {
-	"rollback", "notify", "ignored", "duplicate", "cooldown",
+    "rollback", "notify", "ignored", "duplicate", "cooldown",
 };
 
 const char *
@@ -44,7 +44,7 @@ decision_from_name(const char *s)
 const char *
 hardness_name(enum hardness g)
 {
-	static const char *names[] = { "", "soft", "hard" };
+	static const char *names[] = {"", "soft", "hard"};
 
 	return names[g];
 }
@@ -92,7 +92,8 @@ matcher_parse_one(const char **pp, int in_braces, struct matcher *m, struct mm_e
 
 	memset(m, 0, sizeof(*m));
 	if (!(isalpha((unsigned char)*p) || *p == '_'))
-		return mm_errf(err, MM_E_CONFIG, "matcher must start with a label name: '%s'", start);
+		return mm_errf(err, MM_E_CONFIG, "matcher must start with a label name: '%s'",
+			       start);
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
 	m->name = xstrndup(start, (size_t)(p - start));
@@ -123,8 +124,8 @@ matcher_parse_one(const char **pp, int in_braces, struct matcher *m, struct mm_e
 				else if (*p == '\\' || *p == '"')
 					buf_addc(&val, *p);
 				else {
-					mm_errf(err, MM_E_CONFIG, "matcher '%s': bad escape '\\%c'", start,
-						*p ? *p : ' ');
+					mm_errf(err, MM_E_CONFIG, "matcher '%s': bad escape '\\%c'",
+						start, *p ? *p : ' ');
 					goto out;
 				}
 			} else {
@@ -151,7 +152,8 @@ matcher_parse_one(const char **pp, int in_braces, struct matcher *m, struct mm_e
 		buf_add(&val, vs, (size_t)(ve - vs));
 	}
 	if (*p && !(in_braces && (*p == ',' || *p == '}'))) {
-		mm_errf(err, MM_E_CONFIG, "matcher '%s': unexpected '%c' after the value", start, *p);
+		mm_errf(err, MM_E_CONFIG, "matcher '%s': unexpected '%c' after the value", start,
+			*p);
 		goto out;
 	}
 	m->value = xstrdup(val.data ? val.data : "");
@@ -164,7 +166,8 @@ matcher_parse_one(const char **pp, int in_braces, struct matcher *m, struct mm_e
 			char msg[128];
 
 			regerror(rc, &m->re, msg, sizeof(msg));
-			mm_errf(err, MM_E_CONFIG, "matcher '%s': bad regular expression: %s", start, msg);
+			mm_errf(err, MM_E_CONFIG, "matcher '%s': bad regular expression: %s", start,
+				msg);
 			goto out;
 		}
 		m->has_re = 1;
@@ -194,7 +197,8 @@ matcher_group_parse(const char *s, struct matcher_group *g, struct mm_err *err)
 	}
 	for (;;) {
 		if (g->n >= POLICY_MAX_MATCHERS) {
-			mm_errf(err, MM_E_CONFIG, "more than %d matchers in '%s'", POLICY_MAX_MATCHERS, s);
+			mm_errf(err, MM_E_CONFIG, "more than %d matchers in '%s'",
+				POLICY_MAX_MATCHERS, s);
 			goto fail;
 		}
 		g->m = xreallocarray(g->m, g->n + 1, sizeof(*g->m));
@@ -206,7 +210,7 @@ matcher_group_parse(const char *s, struct matcher_group *g, struct mm_err *err)
 		if (*p == ',') {
 			p = skip_space(p + 1);
 			if (*p == '}')
-				break;	/* a trailing comma, as Alertmanager allows */
+				break; /* a trailing comma, as Alertmanager allows */
 			continue;
 		}
 		if (*p != '}') {
@@ -237,10 +241,14 @@ matcher_match(const struct matcher *m, const struct alert_labels *l)
 	if (!v)
 		v = "";
 	switch (m->op) {
-	case MATCH_EQ:	return strcmp(v, m->value) == 0;
-	case MATCH_NE:	return strcmp(v, m->value) != 0;
-	case MATCH_RE:	return regexec(&m->re, v, 0, NULL, 0) == 0;
-	case MATCH_NRE:	return regexec(&m->re, v, 0, NULL, 0) != 0;
+	case MATCH_EQ:
+		return strcmp(v, m->value) == 0;
+	case MATCH_NE:
+		return strcmp(v, m->value) != 0;
+	case MATCH_RE:
+		return regexec(&m->re, v, 0, NULL, 0) == 0;
+	case MATCH_NRE:
+		return regexec(&m->re, v, 0, NULL, 0) != 0;
 	}
 	return 0;
 }
@@ -259,7 +267,7 @@ matcher_group_match(const struct matcher_group *g, const struct alert_labels *l)
 /* ---- variables ---- */
 
 struct var {
-	const char *name;	/* borrowed from the YAML tree */
+	const char *name; /* borrowed from the YAML tree */
 	char *value;
 	int secret;
 };
@@ -304,7 +312,7 @@ valid_ident(const char *s)
 static int
 load_var(const struct ypair *pr, struct var *out, struct mm_err *err)
 {
-	static const char *const keys[] = { "value", "env", "file", "default", "secret", NULL };
+	static const char *const keys[] = {"value", "env", "file", "default", "secret", NULL};
 	const struct ynode *n = pr->val, *k;
 	const char *s;
 
@@ -324,7 +332,8 @@ load_var(const struct ypair *pr, struct var *out, struct mm_err *err)
 		return -1;
 	if ((k = ynode_get(n, "value"))) {
 		if (ynode_get(n, "env") || ynode_get(n, "file") || ynode_get(n, "default"))
-			return ynode_errf(k, err, "variable '%s': 'value' excludes env, file and default",
+			return ynode_errf(k, err,
+					  "variable '%s': 'value' excludes env, file and default",
 					  out->name);
 		if (ynode_str(k, &s, err) < 0)
 			return -1;
@@ -367,7 +376,8 @@ load_var(const struct ypair *pr, struct var *out, struct mm_err *err)
 				b.data[--b.len] = '\0';
 			if (strlen(b.data ? b.data : "") != b.len) {
 				buf_release(&b);
-				return ynode_errf(k, err, "variable '%s': file '%s' contains a NUL byte",
+				return ynode_errf(k, err,
+						  "variable '%s': file '%s' contains a NUL byte",
 						  out->name, s);
 			}
 			out->value = xstrdup(b.data ? b.data : "");
@@ -477,13 +487,12 @@ has_ctl(const char *s)
 	return 0;
 }
 
-static const char *const http_methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
+static const char *const http_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
 
 static int
-load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
-	  struct mm_err *err)
+load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a, struct mm_err *err)
 {
-	static const char *const keys[] = { "method", "url", "headers", "body", NULL };
+	static const char *const keys[] = {"method", "url", "headers", "body", NULL};
 	const struct ynode *k;
 	const char *s;
 	struct tpl t;
@@ -501,8 +510,10 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			if (strcmp(http_methods[i], s) == 0)
 				ok = 1;
 		if (!ok)
-			return ynode_errf(k, err, "unknown HTTP method '%s' (GET, POST, PUT, PATCH, "
-					  "DELETE)", s);
+			return ynode_errf(k, err,
+					  "unknown HTTP method '%s' (GET, POST, PUT, PATCH, "
+					  "DELETE)",
+					  s);
 		free(a->method);
 		a->method = xstrdup(s);
 	}
@@ -514,7 +525,8 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 	a->url_shown = tpl_literal(&t, 1);
 	tpl_release(&t);
 	if (!a->skip_reason && (!http_is_url(a->url) || strpbrk(a->url, " \t\r\n")))
-		return ynode_errf(k, err, "url '%s' is not an http:// or https:// URL", a->url_shown);
+		return ynode_errf(k, err, "url '%s' is not an http:// or https:// URL",
+				  a->url_shown);
 	if ((k = ynode_get(n, "headers")) && !ynode_is_null(k)) {
 		if (k->kind != YNODE_MAP)
 			return ynode_errf(k, err, "headers: expected a mapping of name: value");
@@ -546,7 +558,8 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			tpl_release(&t);
 			a->nheaders++;
 			if (has_ctl(h->value))
-				return ynode_errf(pr->val, err, "header '%s' contains a control character",
+				return ynode_errf(pr->val, err,
+						  "header '%s' contains a control character",
 						  h->name);
 			if (strcasecmp(h->name, "Content-Type") == 0) {
 				has_ct = 1;
@@ -560,7 +573,8 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 		a->has_body = 1;
 		if (!has_ct) {
 			/* A body is JSON unless the policy says otherwise. */
-			a->headers = xreallocarray(a->headers, a->nheaders + 1, sizeof(*a->headers));
+			a->headers =
+			    xreallocarray(a->headers, a->nheaders + 1, sizeof(*a->headers));
 			a->headers[a->nheaders].name = xstrdup("Content-Type");
 			a->headers[a->nheaders].value = xstrdup("application/json");
 			a->headers[a->nheaders].shown = xstrdup("application/json");
@@ -569,7 +583,7 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 		}
 		if (json_ct && !a->skip_reason) {
 			/* Render with a sample alert: a JSON body must stay JSON for any alert. */
-			struct alert_label lb = { (char *)"alertname", (char *)"Sample\"Alert" };
+			struct alert_label lb = {(char *)"alertname", (char *)"Sample\"Alert"};
 			struct alert sample;
 			struct tpl_ctx c;
 			struct buf out = BUF_INIT((size_t)1 << 22);
@@ -588,7 +602,8 @@ load_http(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 			j = jsontree_loadb(out.data ? out.data : "", out.len, "body", &jerr);
 			buf_release(&out);
 			if (!j)
-				return ynode_errf(k, err, "body is not valid JSON once rendered (%s); "
+				return ynode_errf(k, err,
+						  "body is not valid JSON once rendered (%s); "
 						  "set a Content-Type header for other bodies",
 						  jerr.msg);
 			json_decref(j);
@@ -648,9 +663,9 @@ static int
 load_action(const struct ynode *n, const struct vars *vs, struct policy_action *a,
 	    struct mm_err *err)
 {
-	static const char *const keys[] = { "name", "description", "on", "requires", "http",
-					    "command", "env", "timeout", "retries", "retry_delay",
-					    NULL };
+	static const char *const keys[] = {"name",    "description", "on",  "requires",
+					   "http",    "command",     "env", "timeout",
+					   "retries", "retry_delay", NULL};
 	const struct ynode *k, *http, *cmd;
 	const char *s;
 	size_t i;
@@ -675,7 +690,8 @@ load_action(const struct ynode *n, const struct vars *vs, struct policy_action *
 	a->name = xstrdup(s);
 	if ((k = ynode_get(n, "on"))) {
 		if (k->kind != YNODE_SEQ || k->n == 0)
-			return ynode_errf(k, err, "on: expected a list of decisions (rollback, notify)");
+			return ynode_errf(k, err,
+					  "on: expected a list of decisions (rollback, notify)");
 		a->on = 0;
 		for (i = 0; i < k->n; i++) {
 			int d;
@@ -684,8 +700,8 @@ load_action(const struct ynode *n, const struct vars *vs, struct policy_action *
 				return -1;
 			d = decision_from_name(s);
 			if (d != DECISION_ROLLBACK && d != DECISION_NOTIFY)
-				return ynode_errf(k->items[i], err, "on: '%s' is not rollback or notify",
-						  s);
+				return ynode_errf(k->items[i], err,
+						  "on: '%s' is not rollback or notify", s);
 			a->on |= 1u << d;
 		}
 	}
@@ -698,7 +714,8 @@ load_action(const struct ynode *n, const struct vars *vs, struct policy_action *
 			if (ynode_str(k->items[i], &s, err) < 0)
 				return -1;
 			if (!(v = vars_get(vs, s, strlen(s))))
-				return ynode_errf(k->items[i], err, "requires: unknown variable '%s'", s);
+				return ynode_errf(k->items[i], err,
+						  "requires: unknown variable '%s'", s);
 			if (!*v->value && !a->skip_reason)
 				a->skip_reason = xasprintf("variable '%s' is empty", s);
 		}
@@ -710,18 +727,21 @@ load_action(const struct ynode *n, const struct vars *vs, struct policy_action *
 			return ynode_errf(k, err, "timeout must be more than 0 and at most %gs",
 					  POLICY_MAX_TIMEOUT);
 	}
-	if ((k = ynode_get(n, "retries")) && ynode_long(k, 0, POLICY_MAX_RETRIES, &a->retries, err) < 0)
+	if ((k = ynode_get(n, "retries")) &&
+	    ynode_long(k, 0, POLICY_MAX_RETRIES, &a->retries, err) < 0)
 		return -1;
 	if ((k = ynode_get(n, "retry_delay"))) {
 		if (ynode_duration(k, &a->retry_delay, err) < 0)
 			return -1;
 		if (a->retry_delay > POLICY_MAX_TIMEOUT)
-			return ynode_errf(k, err, "retry_delay must be at most %gs", POLICY_MAX_TIMEOUT);
+			return ynode_errf(k, err, "retry_delay must be at most %gs",
+					  POLICY_MAX_TIMEOUT);
 	}
 	http = ynode_get(n, "http");
 	cmd = ynode_get(n, "command");
 	if (!http == !cmd)
-		return ynode_errf(n, err, "action '%s' needs exactly one of http or command", a->name);
+		return ynode_errf(n, err, "action '%s' needs exactly one of http or command",
+				  a->name);
 	if (http) {
 		if ((k = ynode_get(n, "env")))
 			return ynode_errf(k, err, "env is for command actions");
@@ -749,7 +769,7 @@ class_release(struct alert_class *c)
 static int
 load_class(const struct ynode *n, struct alert_class *c, struct mm_err *err)
 {
-	static const char *const keys[] = { "alertnames", "matchers", NULL };
+	static const char *const keys[] = {"alertnames", "matchers", NULL};
 	const struct ynode *k;
 	const char *s;
 	size_t i;
@@ -772,7 +792,8 @@ load_class(const struct ynode *n, struct alert_class *c, struct mm_err *err)
 	}
 	if ((k = ynode_get(n, "matchers")) && !ynode_is_null(k)) {
 		if (k->kind != YNODE_SEQ)
-			return ynode_errf(k, err, "matchers: expected a list like ['gate=\"hard\"']");
+			return ynode_errf(k, err,
+					  "matchers: expected a list like ['gate=\"hard\"']");
 		c->groups = k->n ? xcalloc(k->n, sizeof(*c->groups)) : NULL;
 		for (i = 0; i < k->n; i++) {
 			struct mm_err merr;
@@ -864,9 +885,9 @@ policy_free(struct policy *p)
 static int
 load_root(const struct ydoc *doc, struct policy *p, struct vars *vs, struct mm_err *err)
 {
-	static const char *const keys[] = { "version", "description", "cooldown",
-					    "dedup_retention", "variables", "hard", "soft",
-					    "actions", NULL };
+	static const char *const keys[] = {
+	    "version", "description", "cooldown", "dedup_retention", "variables", "hard",
+	    "soft",    "actions",     NULL};
 	const struct ynode *root = doc->root, *k;
 	size_t i, j;
 
@@ -880,8 +901,8 @@ load_root(const struct ydoc *doc, struct policy *p, struct vars *vs, struct mm_e
 		if (ynode_long(k, 1, 1000, &v, err) < 0)
 			return -1;
 		if (v != POLICY_VERSION)
-			return ynode_errf(k, err, "unsupported policy version %ld (mmops reads %d)", v,
-					  POLICY_VERSION);
+			return ynode_errf(k, err, "unsupported policy version %ld (mmops reads %d)",
+					  v, POLICY_VERSION);
 	}
 	if ((k = ynode_get(root, "cooldown")) && ynode_duration(k, &p->cooldown, err) < 0)
 		return -1;
@@ -889,7 +910,8 @@ load_root(const struct ydoc *doc, struct policy *p, struct vars *vs, struct mm_e
 		if (ynode_duration(k, &p->retention, err) < 0)
 			return -1;
 		if (p->retention < 3600)
-			return ynode_errf(k, err, "dedup_retention must be at least 1h (Alertmanager "
+			return ynode_errf(k, err,
+					  "dedup_retention must be at least 1h (Alertmanager "
 					  "resends firing alerts every repeat_interval)");
 	}
 	if (load_vars(ynode_get(root, "variables"), vs, err) < 0)
@@ -902,7 +924,8 @@ load_root(const struct ydoc *doc, struct policy *p, struct vars *vs, struct mm_e
 			k = ynode_get(ynode_get(root, "soft"), "alertnames");
 			for (j = 0; j < k->n; j++)
 				if (strcmp(k->items[j]->str, p->hard.alertnames[i]) == 0)
-					return ynode_errf(k->items[j], err, "alert '%s' is listed "
+					return ynode_errf(k->items[j], err,
+							  "alert '%s' is listed "
 							  "as both hard and soft",
 							  p->hard.alertnames[i]);
 		}
@@ -926,7 +949,8 @@ load_root(const struct ydoc *doc, struct policy *p, struct vars *vs, struct mm_e
 		}
 	}
 	if ((p->hard.nnames || p->hard.ngroups) && !policy_count_actions(p, DECISION_ROLLBACK))
-		return ynode_errf(root, err, "hard alerts are defined but no action runs on "
+		return ynode_errf(root, err,
+				  "hard alerts are defined but no action runs on "
 				  "rollback");
 	return 0;
 }

@@ -64,19 +64,19 @@
 #include "err.h"
 #include "tpl.h"
 
-#define POLICY_VERSION 1
-#define POLICY_DEFAULT_COOLDOWN (15 * 60.0)
-#define POLICY_DEFAULT_RETENTION (168 * 3600.0)
-#define POLICY_DEFAULT_TIMEOUT 5.0
+#define POLICY_VERSION		   1
+#define POLICY_DEFAULT_COOLDOWN	   (15 * 60.0)
+#define POLICY_DEFAULT_RETENTION   (168 * 3600.0)
+#define POLICY_DEFAULT_TIMEOUT	   5.0
 #define POLICY_DEFAULT_RETRY_DELAY 1.0
-#define POLICY_MAX_ACTIONS 32
-#define POLICY_MAX_RETRIES 10
-#define POLICY_MAX_TIMEOUT 300.0
-#define POLICY_MAX_VARIABLES 64
-#define POLICY_MAX_VALUE ((size_t)64 << 10)	/* a variable's value (secret files) */
-#define POLICY_MAX_MATCHERS 64
-#define POLICY_MAX_ARGS 64
-#define POLICY_SECRET_MASK "***"
+#define POLICY_MAX_ACTIONS	   32
+#define POLICY_MAX_RETRIES	   10
+#define POLICY_MAX_TIMEOUT	   300.0
+#define POLICY_MAX_VARIABLES	   64
+#define POLICY_MAX_VALUE	   ((size_t)64 << 10) /* a variable's value (secret files) */
+#define POLICY_MAX_MATCHERS	   64
+#define POLICY_MAX_ARGS		   64
+#define POLICY_SECRET_MASK	   "***"
 
 /* What the watcher decided for one alert. */
 enum decision_kind {
@@ -97,7 +97,7 @@ struct matcher {
 	char *name;
 	enum matcher_op op;
 	char *value;
-	regex_t re;		/* MATCH_RE / MATCH_NRE: ^(value)$ */
+	regex_t re; /* MATCH_RE / MATCH_NRE: ^(value)$ */
 	int has_re;
 };
 
@@ -133,15 +133,15 @@ enum action_kind { ACTION_HTTP, ACTION_COMMAND };
 
 struct policy_header {
 	char *name;
-	char *value;		/* variables substituted */
-	char *shown;		/* secrets masked */
+	char *value; /* variables substituted */
+	char *shown; /* secrets masked */
 };
 
 struct policy_action {
 	char *name;
 	enum action_kind kind;
-	unsigned on;			/* bit (1u << DECISION_ROLLBACK) | (1u << DECISION_NOTIFY) */
-	char *skip_reason;		/* non-NULL: a required variable is empty, the action is skipped */
+	unsigned on;	   /* bit (1u << DECISION_ROLLBACK) | (1u << DECISION_NOTIFY) */
+	char *skip_reason; /* non-NULL: a required variable is empty, the action is skipped */
 	/* ACTION_HTTP */
 	char *method;
 	char *url, *url_shown;
@@ -150,20 +150,20 @@ struct policy_action {
 	struct tpl body;
 	int has_body;
 	/* ACTION_COMMAND */
-	struct tpl *argv;		/* argv[0] is literal and absolute */
+	struct tpl *argv; /* argv[0] is literal and absolute */
 	size_t argc;
-	struct tpl *env;		/* "NAME=value" templates */
+	struct tpl *env; /* "NAME=value" templates */
 	size_t nenv;
 	double timeout;
 	long retries;
 	double retry_delay;
-	unsigned long line, col;	/* where the action starts in the policy file */
+	unsigned long line, col; /* where the action starts in the policy file */
 };
 
 struct policy {
 	char *file;
-	double cooldown;		/* seconds between rollbacks */
-	double retention;		/* seconds a decided alert is remembered after last seen */
+	double cooldown;  /* seconds between rollbacks */
+	double retention; /* seconds a decided alert is remembered after last seen */
 	struct alert_class hard, soft;
 	struct policy_action *actions;
 	size_t nactions;
@@ -182,7 +182,8 @@ const char *hardness_name(enum hardness g);
  * matched: "alertname SoakGuardTrip" or "matcher gate=\"hard\"" ("" for
  * HARDNESS_NONE).
  */
-enum hardness policy_classify(const struct policy *p, const struct alert *a, char *why, size_t whysz);
+enum hardness policy_classify(const struct policy *p, const struct alert *a, char *why,
+			      size_t whysz);
 
 /* How many actions run for decision k (skipped ones included). */
 size_t policy_count_actions(const struct policy *p, enum decision_kind k);

@@ -126,9 +126,11 @@ parse_series(const json_t *item, int matrix, struct promapi_series *s, struct mm
 	if (!json_is_object(metric))
 		return mm_errf(err, MM_E_PARSE, "prometheus: a result has no \"metric\" object");
 	s->labels = xcalloc(json_object_size(metric) + 1, sizeof(*s->labels));
-	json_object_foreach((json_t *)metric, k, v) {
+	json_object_foreach((json_t *)metric, k, v)
+	{
 		if (!json_is_string(v))
-			return mm_errf(err, MM_E_PARSE, "prometheus: label '%s' is not a string", k);
+			return mm_errf(err, MM_E_PARSE, "prometheus: label '%s' is not a string",
+				       k);
 		s->labels[s->nlabels].name = xstrdup(k);
 		s->labels[s->nlabels].value = xstrdup(json_string_value(v));
 		s->nlabels++;
@@ -137,7 +139,8 @@ parse_series(const json_t *item, int matrix, struct promapi_series *s, struct mm
 	if (matrix) {
 		val = json_object_get(item, "values");
 		if (!json_is_array(val))
-			return mm_errf(err, MM_E_PARSE, "prometheus: a matrix result has no \"values\"");
+			return mm_errf(err, MM_E_PARSE,
+				       "prometheus: a matrix result has no \"values\"");
 		s->pts = xcalloc(json_array_size(val) + 1, sizeof(*s->pts));
 		for (i = 0; i < json_array_size(val); i++) {
 			if (parse_point(json_array_get(val, i), &s->pts[s->n], err) < 0)
@@ -173,7 +176,8 @@ promapi_parse(const char *body, size_t len, long status, struct promapi_result *
 	if (strcmp(st, "success") != 0) {
 		enum mm_errcode code = status >= 500 && status != 422 ? MM_E_NET : MM_E_RUNTIME;
 
-		mm_errf(err, code, "prometheus: %s: %s (HTTP %ld)", jsontree_str(root, "errorType", "error"),
+		mm_errf(err, code, "prometheus: %s: %s (HTTP %ld)",
+			jsontree_str(root, "errorType", "error"),
 			jsontree_str(root, "error", "no message"), status);
 		goto out;
 	}
@@ -222,8 +226,8 @@ out:
 static int
 get(const char *url, double timeout, struct promapi_result *out, struct mm_err *err)
 {
-	struct http_request req = { .method = "GET", .url = url, .timeout = timeout,
-				    .max_body = PROMAPI_MAX_BODY };
+	struct http_request req = {
+	    .method = "GET", .url = url, .timeout = timeout, .max_body = PROMAPI_MAX_BODY};
 	struct http_response resp;
 	int ret;
 

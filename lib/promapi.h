@@ -18,12 +18,12 @@
 
 #include "err.h"
 
-#define PROMAPI_MAX_POINTS 11000	/* Prometheus refuses ranges with more points per series */
-#define PROMAPI_MAX_BODY ((size_t)256 << 20)
+#define PROMAPI_MAX_POINTS 11000 /* Prometheus refuses ranges with more points per series */
+#define PROMAPI_MAX_BODY   ((size_t)256 << 20)
 #define PROMAPI_MAX_SERIES 100000
 
 struct promapi_point {
-	double t;	/* seconds since the epoch */
+	double t; /* seconds since the epoch */
 	double v;
 };
 
@@ -33,16 +33,16 @@ struct promapi_label {
 
 struct promapi_series {
 	size_t nlabels;
-	struct promapi_label *labels;	/* sorted by name, __name__ included when present */
+	struct promapi_label *labels; /* sorted by name, __name__ included when present */
 	size_t n;
-	struct promapi_point *pts;	/* one for a vector, n for a matrix, time-ordered */
+	struct promapi_point *pts; /* one for a vector, n for a matrix, time-ordered */
 };
 
 struct promapi_result {
-	char type[16];			/* "vector", "matrix", "scalar", "string" */
+	char type[16]; /* "vector", "matrix", "scalar", "string" */
 	size_t nseries;
 	struct promapi_series *series;
-	size_t nwarnings;		/* warnings Prometheus attached */
+	size_t nwarnings; /* warnings Prometheus attached */
 };
 
 void promapi_result_init(struct promapi_result *r);
@@ -59,8 +59,8 @@ int promapi_query(const char *base, const char *query, double t, double timeout,
 		  struct promapi_result *out, struct mm_err *err);
 
 /* Range query over [start, end] with step seconds. */
-int promapi_query_range(const char *base, const char *query, double start, double end,
-			double step, double timeout, struct promapi_result *out, struct mm_err *err);
+int promapi_query_range(const char *base, const char *query, double start, double end, double step,
+			double timeout, struct promapi_result *out, struct mm_err *err);
 
 /*
  * The step for a range: at least min_step, whole seconds, and small enough

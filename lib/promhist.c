@@ -41,6 +41,6 @@ promhist_write(struct buf *out, const char *name, const char *labels, const stru
 		 (unsigned long long)h->count);
 	buf_addf(out, "%s_sum%s%s%s %.9g\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
 		 h->sum);
-	buf_addf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels,
-		 *labels ? "}" : "", (unsigned long long)h->count);
+	buf_addf(out, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
+		 (unsigned long long)h->count);
 }

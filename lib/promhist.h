@@ -38,7 +38,7 @@ void promhist_observe(struct promhist *h, const double *bounds, size_t nb, doubl
  * +Inf, then name_sum and name_count.  The # HELP and # TYPE lines are the
  * caller's.
  */
-void promhist_write(struct buf *out, const char *name, const char *labels,
-		    const struct promhist *h, const double *bounds, size_t nb);
+void promhist_write(struct buf *out, const char *name, const char *labels, const struct promhist *h,
+		    const double *bounds, size_t nb);
 
 #endif

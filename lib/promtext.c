@@ -1036,11 +1036,12 @@ check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t n
 		if (suffix[0] == '_' && suffix[1] == 'c' && suffix[2] == 'r')
 			return 0; /* _created */
 		if (t == PROM_COUNTER && (isnan(val) || val < 0))
-			return violation(p, err, p->line, vcol, "counter '%.*s' has a %s value", nm_len,
-					 nm, isnan(val) ? "NaN" : "negative");
+			return violation(p, err, p->line, vcol, "counter '%.*s' has a %s value",
+					 nm_len, nm, isnan(val) ? "NaN" : "negative");
 		if (t == PROM_SUMMARY && lab >= 0 && !(d >= 0 && d <= 1)) {
 			l = &p->labels[lab];
-			return violation(p, err, p->line, (unsigned long)(l->name.p - ln->start) + 1,
+			return violation(p, err, p->line,
+					 (unsigned long)(l->name.p - ln->start) + 1,
 					 "summary quantile %.*s of '%.*s' is outside [0, 1]",
 					 excerpt_len(l->value.p, l->value.p + l->value.len),
 					 l->value.p, nm_len, nm);
@@ -1055,8 +1056,9 @@ check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t n
 	l = &p->labels[lab];
 	a = l->name.p;
 	b = l->value.p >= ln->start && l->value.p < ln->end ? l->value.p + l->value.len + 1 : NULL;
-	same = h->active && b && h->b && (size_t)(a - nm) == h->alen && (size_t)(v - b) == h->blen &&
-	       memcmp(nm, h->a, h->alen) == 0 && memcmp(b, h->b, h->blen) == 0;
+	same = h->active && b && h->b && (size_t)(a - nm) == h->alen &&
+	       (size_t)(v - b) == h->blen && memcmp(nm, h->a, h->alen) == 0 &&
+	       memcmp(b, h->b, h->blen) == 0;
 	if (!same) {
 		key = series_key(nm, nlen, p->labels, nlabels, "le");
 		same = h->active && h->key == key;
@@ -1077,15 +1079,16 @@ check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t n
 		h->blen = b ? (size_t)(v - b) : 0;
 	} else if (!(d > h->le)) {
 		if (violation(p, err, p->line, 1,
-			      "histogram '%.*s': bucket le=\"%.*s\" after le=%g (out of order)", nm_len,
-			      nm, excerpt_len(l->value.p, l->value.p + l->value.len), l->value.p,
-			      h->le) < 0)
+			      "histogram '%.*s': bucket le=\"%.*s\" after le=%g (out of order)",
+			      nm_len, nm, excerpt_len(l->value.p, l->value.p + l->value.len),
+			      l->value.p, h->le) < 0)
 			return -1;
 	} else if (val < h->count) {
-		if (violation(p, err, p->line, vcol,
-			      "histogram '%.*s': cumulative count %g at le=\"%.*s\" is below %g at le=%g",
-			      nm_len, nm, val, excerpt_len(l->value.p, l->value.p + l->value.len),
-			      l->value.p, h->count, h->le) < 0)
+		if (violation(
+			p, err, p->line, vcol,
+			"histogram '%.*s': cumulative count %g at le=\"%.*s\" is below %g at le=%g",
+			nm_len, nm, val, excerpt_len(l->value.p, l->value.p + l->value.len),
+			l->value.p, h->count, h->le) < 0)
 			return -1;
 	}
 	/* A warning does not stop the reading: the series goes on from here. */
@@ -1095,8 +1098,8 @@ check_sample(struct promtext *p, const struct line *ln, const char *nm, size_t n
 	if (d > h->le)
 		h->le = d;
 	if (isnan(val) || val < 0)
-		return violation(p, err, p->line, vcol, "histogram '%.*s': bucket count is %s", nm_len,
-				 nm, isnan(val) ? "NaN" : "negative");
+		return violation(p, err, p->line, vcol, "histogram '%.*s': bucket count is %s",
+				 nm_len, nm, isnan(val) ? "NaN" : "negative");
 	h->count = val;
 	return 0;
 }
@@ -1149,7 +1152,7 @@ sample_line(struct promtext *p, const struct line *ln, const char *c, struct pro
 	const char *e = ln->end, *nm = c, *nme, *v, *ve, *suffix = "";
 	size_t nlabels = 0;
 	int lab = -1;	/* index of the le or quantile label */
-	double d = NAN;	/* its value */
+	double d = NAN; /* its value */
 
 	nme = scan_name(c, e);
 	if (nme == nm)
@@ -1306,13 +1309,14 @@ promtext_next(struct promtext *p, struct prom_sample *s, struct mm_err *err)
 	if (!p->failed && hist_finish(p, err) < 0)
 		return -1;
 	if ((p->flags & PROMTEXT_OPENMETRICS) && !p->eof_seen && !p->failed) {
-		struct line ln = { p->end, p->end };
+		struct line ln = {p->end, p->end};
 
 		/* the end is the start of the line after the last (line 1 when empty) */
 		if (p->line == 0 || (p->end > p->data && p->end[-1] == '\n'))
 			p->line++;
-		return fail(p, err, &ln, p->end,
-			    "no '# EOF': an OpenMetrics exposition that does not end with it is truncated");
+		return fail(
+		    p, err, &ln, p->end,
+		    "no '# EOF': an OpenMetrics exposition that does not end with it is truncated");
 	}
 	return 0;
 }

@@ -135,10 +135,10 @@ struct promtext {
 		struct promtext_famkey *slots;
 		size_t cap, n;
 	} seen;
-	size_t cur_key;	   /* slot of fam in seen, or (size_t)-1 */
-	size_t max_series; /* PROMTEXT_MAX_SERIES; may be lowered after init */
+	size_t cur_key;	       /* slot of fam in seen, or (size_t)-1 */
+	size_t max_series;     /* PROMTEXT_MAX_SERIES; may be lowered after init */
 	struct promtext_hist { /* the histogram series whose buckets are being read */
-		uint64_t key;	/* its name and labels but le */
+		uint64_t key;  /* its name and labels but le */
 		int active, inf_seen;
 		double le, count; /* of its last bucket */
 		const char *name; /* its sample name, in the input */

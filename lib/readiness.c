@@ -3,9 +3,9 @@
  * kind of evidence (soak gates summary, golden report, JUnit XML, alert
  * rules, rollback policy, canary), and the readiness.json they add up to.
  * The built-in configuration is lib/readiness_default.c (generated from
- * deploy/readiness.yaml); the validator is readiness_validate.c.  Scorers never fail: whatever is wrong with a
- * piece of evidence becomes its section's status and reason, because a
- * release gate must explain a HOLD, not crash on it.
+ * deploy/readiness.yaml); the validator is readiness_validate.c.  Scorers never fail: whatever is
+ * wrong with a piece of evidence becomes its section's status and reason, because a release gate
+ * must explain a HOLD, not crash on it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,16 +26,16 @@
 #include "xalloc.h"
 #include "yaml.h"
 
-#define REASON_MAX 2048		/* a section's reason line is cut (at a whole item) past this */
-#define LIST_MAX 64		/* items listed per evidence array (gates, alerts, files) */
+#define REASON_MAX 2048 /* a section's reason line is cut (at a whole item) past this */
+#define LIST_MAX   64	/* items listed per evidence array (gates, alerts, files) */
 
 static const char *const check_names[RCHECK_COUNT] = {
-	[RCHECK_SOAK_GATES] = "soak_gates",
-	[RCHECK_GOLDEN] = "golden",
-	[RCHECK_JUNIT] = "junit",
-	[RCHECK_ALERT_RULES] = "alert_rules",
-	[RCHECK_ROLLBACK_POLICY] = "rollback_policy",
-	[RCHECK_CANARY] = "canary",
+    [RCHECK_SOAK_GATES] = "soak_gates",
+    [RCHECK_GOLDEN] = "golden",
+    [RCHECK_JUNIT] = "junit",
+    [RCHECK_ALERT_RULES] = "alert_rules",
+    [RCHECK_ROLLBACK_POLICY] = "rollback_policy",
+    [RCHECK_CANARY] = "canary",
 };
 
 const char *
@@ -97,7 +97,8 @@ enum sstatus { ST_PASS, ST_FAIL, ST_MISSING, ST_INVALID, ST_COUNT };
 _Static_assert(ST_COUNT == READINESS_NSTATUS, "readiness.h lists every status");
 
 /* Shared with the validator (readiness_validate.c). */
-const char *const readiness_status_names[READINESS_NSTATUS] = { "pass", "fail", "missing", "invalid" };
+const char *const readiness_status_names[READINESS_NSTATUS] = {"pass", "fail", "missing",
+							       "invalid"};
 
 /*
  * The section object: points are the maximum for a pass and 0 otherwise.
@@ -105,8 +106,8 @@ const char *const readiness_status_names[READINESS_NSTATUS] = { "pass", "fail", 
  * buf_addf, whose all-or-nothing appends never split a UTF-8 sequence).
  */
 static json_t *
-section_new(enum readiness_check c, long max, enum sstatus st, json_t *evidence,
-	    const char *fmt, ...)
+section_new(enum readiness_check c, long max, enum sstatus st, json_t *evidence, const char *fmt,
+	    ...)
 {
 	char reason[REASON_MAX];
 	json_t *s = json_object();
@@ -164,7 +165,8 @@ read_evidence(const char *path, struct buf *b, enum sstatus *st, char *why, size
 	struct stat sb;
 
 	buf_init(b, READINESS_MAX_FILE);
-	if (strcmp(path, "-") != 0 && stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+	if (strcmp(path, "-") != 0 && stat(path, &sb) < 0 &&
+	    (errno == ENOENT || errno == ENOTDIR)) {
 		*st = ST_MISSING;
 		snprintf(why, n, "'%s' does not exist", path);
 		return -1;
@@ -260,8 +262,8 @@ valid_name(const char *s)
 static int
 load_section(const struct ynode *n, struct readiness_section_conf *s, struct mm_err *err)
 {
-	static const char *const keys[] = { "name", "check", "max", "evidence", "require_alerts",
-					    "require_hard_alerts", NULL };
+	static const char *const keys[] = {
+	    "name", "check", "max", "evidence", "require_alerts", "require_hard_alerts", NULL};
 	const struct ynode *v;
 	const char *str;
 	int c;
@@ -281,8 +283,10 @@ load_section(const struct ynode *n, struct readiness_section_conf *s, struct mm_
 	if (ynode_str(v, &str, err) < 0)
 		return -1;
 	if ((c = readiness_check_parse(str)) < 0)
-		return ynode_errf(v, err, "unknown check '%s' (expected one of: soak_gates, golden, "
-				  "junit, alert_rules, rollback_policy)", str);
+		return ynode_errf(v, err,
+				  "unknown check '%s' (expected one of: soak_gates, golden, "
+				  "junit, alert_rules, rollback_policy)",
+				  str);
 	s->check = (enum readiness_check)c;
 	if (!(v = ynode_get(n, "max")))
 		return ynode_errf(n, err, "section '%s' without 'max'", s->name);
@@ -299,7 +303,8 @@ load_section(const struct ynode *n, struct readiness_section_conf *s, struct mm_
 	if ((v = ynode_get(n, "require_alerts")) && s->check != RCHECK_ALERT_RULES)
 		return ynode_errf(v, err, "require_alerts belongs to alert_rules sections only");
 	if (!v && (v = ynode_get(n, "require_hard_alerts")) && s->check != RCHECK_ROLLBACK_POLICY)
-		return ynode_errf(v, err, "require_hard_alerts belongs to rollback_policy sections only");
+		return ynode_errf(v, err,
+				  "require_hard_alerts belongs to rollback_policy sections only");
 	if (v) {
 		if (v->kind != YNODE_SEQ)
 			return ynode_errf(v, err, "expected a list of alert names");
@@ -313,7 +318,7 @@ load_section(const struct ynode *n, struct readiness_section_conf *s, struct mm_
 static int
 load_conf(struct readiness_conf *conf, const struct ydoc *doc, struct mm_err *err)
 {
-	static const char *const keys[] = { "sections", NULL };
+	static const char *const keys[] = {"sections", NULL};
 	const struct ynode *root = doc->root, *secs;
 	long total = 0;
 	size_t i, j;
@@ -336,7 +341,8 @@ load_conf(struct readiness_conf *conf, const struct ydoc *doc, struct mm_err *er
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(conf->sections[j].name, conf->sections[i].name) == 0)
-				return ynode_errf(secs->items[i], err, "section '%s' is defined twice",
+				return ynode_errf(secs->items[i], err,
+						  "section '%s' is defined twice",
 						  conf->sections[i].name);
 		total += conf->sections[i].max;
 	}
@@ -415,7 +421,7 @@ readiness_conf_set_evidence(struct readiness_conf *conf, enum readiness_check c,
 
 enum gverdict { GV_PASS, GV_FAIL, GV_NO_DATA, GV_ERROR, GV_UNKNOWN };
 
-static const char *const gverdict_names[] = { "pass", "fail", "no_data", "error", "unknown" };
+static const char *const gverdict_names[] = {"pass", "fail", "no_data", "error", "unknown"};
 
 struct word {
 	const char *w;
@@ -433,18 +439,18 @@ word_lookup(const struct word *tab, const char *s, int dflt)
 
 /* The spellings of a gate verdict that mmops soak and the seed's runner use. */
 static const struct word gate_words[] = {
-	{ "pass", GV_PASS }, { "passed", GV_PASS }, { "ok", GV_PASS }, { "success", GV_PASS },
-	{ "fail", GV_FAIL }, { "failed", GV_FAIL }, { "breach", GV_FAIL }, { "breached", GV_FAIL },
-	{ "no_data", GV_NO_DATA }, { "nodata", GV_NO_DATA }, { "no data", GV_NO_DATA },
-	{ "no-data", GV_NO_DATA }, { "error", GV_ERROR }, { "query_error", GV_ERROR },
-	{ NULL, 0 },
+    {"pass", GV_PASS},	    {"passed", GV_PASS},       {"ok", GV_PASS},
+    {"success", GV_PASS},   {"fail", GV_FAIL},	       {"failed", GV_FAIL},
+    {"breach", GV_FAIL},    {"breached", GV_FAIL},     {"no_data", GV_NO_DATA},
+    {"nodata", GV_NO_DATA}, {"no data", GV_NO_DATA},   {"no-data", GV_NO_DATA},
+    {"error", GV_ERROR},    {"query_error", GV_ERROR}, {NULL, 0},
 };
 
 static enum gverdict
 gate_verdict(const json_t *g)
 {
-	static const char *const str_keys[] = { "verdict", "status", "result", NULL };
-	static const char *const bool_keys[] = { "pass", "passed", "ok", NULL };
+	static const char *const str_keys[] = {"verdict", "status", "result", NULL};
+	static const char *const bool_keys[] = {"pass", "passed", "ok", NULL};
 	size_t i;
 
 	for (i = 0; str_keys[i]; i++) {
@@ -465,15 +471,14 @@ gate_verdict(const json_t *g)
 }
 
 static const struct word hard_words[] = {
-	{ "hard", 1 }, { "critical", 1 }, { "soft", 0 }, { "warning", 0 }, { "warn", 0 },
-	{ NULL, 0 },
+    {"hard", 1}, {"critical", 1}, {"soft", 0}, {"warning", 0}, {"warn", 0}, {NULL, 0},
 };
 
 /* 1 hard, 0 soft, -1 when the gate does not say (dflt comes from the list it is in). */
 static int
 gate_hardness(const json_t *g, int dflt)
 {
-	static const char *const keys[] = { "kind", "type", "severity", "class", NULL };
+	static const char *const keys[] = {"kind", "type", "severity", "class", NULL};
 	json_t *v = json_object_get(g, "hard");
 	size_t i;
 
@@ -499,7 +504,7 @@ struct gate_tally {
 static void
 tally_gate(struct gate_tally *t, const char *name, const json_t *g, int dflt_hard)
 {
-	static const char *const copy_keys[] = { "value", "threshold", "op", NULL };
+	static const char *const copy_keys[] = {"value", "threshold", "op", NULL};
 	enum gverdict v;
 	json_t *item;
 	int hard;
@@ -568,27 +573,31 @@ tally_list(struct gate_tally *t, const json_t *list, int dflt_hard)
 	size_t i;
 
 	if (json_is_array(list)) {
-		json_array_foreach(list, i, g)
-			tally_gate(t, NULL, g, dflt_hard);
+		json_array_foreach(list, i, g) tally_gate(t, NULL, g, dflt_hard);
 	} else if (json_is_object(list)) {
 		json_object_foreach((json_t *)list, key, g)
-			tally_gate(t, jsontree_str(g, "name", key), g, dflt_hard);
+		    tally_gate(t, jsontree_str(g, "name", key), g, dflt_hard);
 	} else if (list) {
 		t->malformed++;
 	}
 }
 
 static const struct word summary_words[] = {
-	{ "pass", GV_PASS }, { "passed", GV_PASS }, { "ok", GV_PASS }, { "success", GV_PASS },
-	{ "warn", GV_PASS }, { "warning", GV_PASS }, { "pass_with_warnings", GV_PASS },
-	{ NULL, 0 },
+    {"pass", GV_PASS},
+    {"passed", GV_PASS},
+    {"ok", GV_PASS},
+    {"success", GV_PASS},
+    {"warn", GV_PASS},
+    {"warning", GV_PASS},
+    {"pass_with_warnings", GV_PASS},
+    {NULL, 0},
 };
 
 json_t *
 readiness_eval_soak_gates(const char *data, size_t len, const char *name, long max)
 {
 	const enum readiness_check c = RCHECK_SOAK_GATES;
-	struct gate_tally t = { 0 };
+	struct gate_tally t = {0};
 	json_t *doc, *ev = evidence_new(name), *res;
 	const char *verdict, *source;
 	int mock;
@@ -603,8 +612,8 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 	}
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		return section_new(c, max, ST_INVALID, ev, "gates summary '%s' is not a JSON object",
-				   name);
+		return section_new(c, max, ST_INVALID, ev,
+				   "gates summary '%s' is not a JSON object", name);
 	}
 	t.hard_not_passed = json_array();
 	t.soft_not_passed = json_array();
@@ -644,7 +653,8 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 				  t.hard - t.hard_passed, t.hard, t.hard_list.data);
 	else if (verdict && word_lookup(summary_words, verdict, GV_FAIL) != GV_PASS)
 		res = section_new(c, max, ST_FAIL, ev,
-				  "every hard gate passed but the summary's verdict is '%s'", verdict);
+				  "every hard gate passed but the summary's verdict is '%s'",
+				  verdict);
 	else if (t.soft_passed < t.soft)
 		res = section_new(c, max, ST_PASS, ev,
 				  "all %ld hard gates passed%s; soft gates not passed: %s", t.hard,
@@ -663,7 +673,7 @@ readiness_eval_soak_gates(const char *data, size_t len, const char *name, long m
 json_t *
 readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 {
-	static const char *const copy_keys[] = { "baseline", "actual", NULL };
+	static const char *const copy_keys[] = {"baseline", "actual", NULL};
 	const enum readiness_check c = RCHECK_GOLDEN;
 	json_t *doc, *ev = evidence_new(name), *drift, *count, *res, *list;
 	struct mm_err err;
@@ -679,8 +689,8 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 	}
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		return section_new(c, max, ST_INVALID, ev, "golden report '%s' is not a JSON object",
-				   name);
+		return section_new(c, max, ST_INVALID, ev,
+				   "golden report '%s' is not a JSON object", name);
 	}
 	for (i = 0; copy_keys[i]; i++)
 		if (json_is_string(json_object_get(doc, copy_keys[i])))
@@ -690,8 +700,9 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 	if (json_is_integer(count))
 		n = json_integer_value(count);
 	if (!json_is_boolean(drift)) {
-		res = section_new(c, max, ST_INVALID, ev,
-				  "golden report has no boolean 'drift' (is it `mmops golden --format json`?)");
+		res = section_new(
+		    c, max, ST_INVALID, ev,
+		    "golden report has no boolean 'drift' (is it `mmops golden --format json`?)");
 		goto out;
 	}
 	json_object_set(ev, "drift", drift);
@@ -707,7 +718,8 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 	if (json_is_array(list) && json_array_size(list)) {
 		json_t *ptrs = json_array(), *d;
 
-		json_array_foreach(list, i, d) {
+		json_array_foreach(list, i, d)
+		{
 			const char *p = jsontree_str(d, "pointer", jsontree_str(d, "path", NULL));
 
 			if (json_array_size(ptrs) >= 10)
@@ -723,8 +735,9 @@ readiness_eval_golden(const char *data, size_t len, const char *name, long max)
 	else if (json_is_true(drift))
 		res = section_new(c, max, ST_FAIL, ev, "golden report shows drift");
 	else if (n > 0)
-		res = section_new(c, max, ST_FAIL, ev,
-				  "golden report says no drift but counts %lld drifts", (long long)n);
+		res =
+		    section_new(c, max, ST_FAIL, ev,
+				"golden report says no drift but counts %lld drifts", (long long)n);
 	else
 		res = section_new(c, max, ST_PASS, ev, "no drift from the golden baseline");
 out:
@@ -736,7 +749,7 @@ static json_t *
 eval_junit_files(const struct readiness_section_conf *s)
 {
 	const enum readiness_check c = RCHECK_JUNIT;
-	struct junit_counts total = { 0 };
+	struct junit_counts total = {0};
 	json_t *ev = json_object(), *files = json_array();
 	struct buf bad = BUF_INIT(1024);
 	enum sstatus worst = ST_PASS;
@@ -752,7 +765,7 @@ eval_junit_files(const struct readiness_section_conf *s)
 	}
 	for (i = 0; i < s->nevidence; i++) {
 		const char *path = s->evidence[i];
-		struct junit_counts one = { 0 };
+		struct junit_counts one = {0};
 		json_t *f = evidence_new(path);
 		enum sstatus st;
 		struct mm_err err;
@@ -797,8 +810,9 @@ eval_junit_files(const struct readiness_section_conf *s)
 	else if (total.tests == 0)
 		res = section_new(c, s->max, ST_FAIL, ev, "the JUnit results hold no test");
 	else
-		res = section_new(c, s->max, ST_PASS, ev, "%ld tests, 0 failures, 0 errors (%ld skipped)",
-				  total.tests, total.skipped);
+		res = section_new(c, s->max, ST_PASS, ev,
+				  "%ld tests, 0 failures, 0 errors (%ld skipped)", total.tests,
+				  total.skipped);
 	buf_release(&bad);
 	return res;
 }
@@ -909,7 +923,8 @@ readiness_eval_alert_rules(const char *data, size_t len, const char *name, long 
 			an = ynode_get(r, "alert");
 			if (!an) {
 				if (!ynode_get(r, "record"))
-					rule_problem(problems, &ptext, r, "rule is neither 'alert' nor 'record'");
+					rule_problem(problems, &ptext, r,
+						     "rule is neither 'alert' nor 'record'");
 				continue;
 			}
 			if (an->kind != YNODE_SCALAR || ynode_is_null(an)) {
@@ -959,9 +974,10 @@ readiness_eval_alert_rules(const char *data, size_t len, const char *name, long 
 	else if (nrequired == 0 && nalerts == 0)
 		res = section_new(c, max, ST_FAIL, ev, "no alerting rules");
 	else
-		res = section_new(c, max, ST_PASS, ev,
-				  "all %zu required alerts present with expr, for and labels.severity",
-				  nrequired);
+		res = section_new(
+		    c, max, ST_PASS, ev,
+		    "all %zu required alerts present with expr, for and labels.severity",
+		    nrequired);
 out:
 	for (k = 0; k < nrequired; k++)
 		free((char *)why[k]);
@@ -982,7 +998,7 @@ out:
 static int
 rolls_back(const struct policy *p, const char *alertname, char *why, size_t n)
 {
-	struct alert_label l = { (char *)"alertname", (char *)alertname };
+	struct alert_label l = {(char *)"alertname", (char *)alertname};
 	struct alert a;
 
 	memset(&a, 0, sizeof(a));
@@ -1009,7 +1025,8 @@ readiness_eval_rollback_policy(const char *data, size_t len, const char *name, l
 	if (!(p = policy_loadb(data, len, name, &err))) {
 		mm_err_format(&err, pos, sizeof(pos));
 		set_str(ev, "error", pos);
-		return section_new(c, max, ST_INVALID, ev, "rollback policy does not load: %s", pos);
+		return section_new(c, max, ST_INVALID, ev, "rollback policy does not load: %s",
+				   pos);
 	}
 	nroll = policy_count_actions(p, DECISION_ROLLBACK);
 	set_str(ev, "cooldown", clock_format_duration(p->cooldown, why, sizeof(why)));
@@ -1035,8 +1052,8 @@ readiness_eval_rollback_policy(const char *data, size_t len, const char *name, l
 	else if (nroll == 0)
 		res = section_new(c, max, ST_FAIL, ev, "rollback policy has no action on rollback");
 	else if (text.len)
-		res = section_new(c, max, ST_FAIL, ev, "hard alerts the policy would not roll back: %s",
-				  text.data);
+		res = section_new(c, max, ST_FAIL, ev,
+				  "hard alerts the policy would not roll back: %s", text.data);
 	else
 		res = section_new(c, max, ST_PASS, ev,
 				  "policy loads; %zu rollback action%s, cooldown %s%s", nroll,
@@ -1077,7 +1094,8 @@ readiness_eval_canary(const char *data, size_t len, const char *name, long max)
 		return section_new(c, max, ST_INVALID, ev,
 				   "'%s' is not a canary report (verdict, score, metrics)", name);
 	}
-	json_array_foreach(json_object_get(doc, "metrics"), i, m) {
+	json_array_foreach(json_object_get(doc, "metrics"), i, m)
+	{
 		const char *cl = jsontree_str(m, "classification", "");
 
 		if (strcmp(cl, "high") == 0 || strcmp(cl, "low") == 0) {
@@ -1129,8 +1147,9 @@ readiness_score_section(const struct readiness_section_conf *s)
 		res = readiness_eval_golden(b.data ? b.data : "", b.len, path, s->max);
 		break;
 	case RCHECK_ALERT_RULES:
-		res = readiness_eval_alert_rules(b.data ? b.data : "", b.len, path, s->max,
-						 (const char *const *)s->require_alerts, s->nrequire);
+		res =
+		    readiness_eval_alert_rules(b.data ? b.data : "", b.len, path, s->max,
+					       (const char *const *)s->require_alerts, s->nrequire);
 		break;
 	case RCHECK_CANARY:
 		res = readiness_eval_canary(b.data ? b.data : "", b.len, path, s->max);

@@ -33,13 +33,13 @@
 
 #include "err.h"
 
-#define READINESS_TOTAL 100		/* the section maxima add up to this */
+#define READINESS_TOTAL	       100 /* the section maxima add up to this */
 #define READINESS_MAX_SECTIONS 16
-#define READINESS_MAX_NAME 64		/* section names: [a-z0-9_], at most this long */
-#define READINESS_MAX_EVIDENCE 64	/* evidence files of one section */
-#define READINESS_MAX_REQUIRED 256	/* required alerts of one section */
-#define READINESS_MAX_FILE ((size_t)64 << 20)	/* 64 MiB: the most any evidence file may be */
-#define READINESS_MAX_PROBLEMS 1000	/* validate stops listing after this many */
+#define READINESS_MAX_NAME     64		  /* section names: [a-z0-9_], at most this long */
+#define READINESS_MAX_EVIDENCE 64		  /* evidence files of one section */
+#define READINESS_MAX_REQUIRED 256		  /* required alerts of one section */
+#define READINESS_MAX_FILE     ((size_t)64 << 20) /* 64 MiB: the most any evidence file may be */
+#define READINESS_MAX_PROBLEMS 1000		  /* validate stops listing after this many */
 
 /* What a section checks; each kind reads one kind of evidence file. */
 enum readiness_check {
@@ -47,7 +47,7 @@ enum readiness_check {
 	RCHECK_GOLDEN,		/* `mmops golden --format json` report */
 	RCHECK_JUNIT,		/* JUnit XML test results, one or more files */
 	RCHECK_ALERT_RULES,	/* Prometheus rule file with the required alerts */
-	RCHECK_ROLLBACK_POLICY,	/* rollback policy YAML of `mmops watch` */
+	RCHECK_ROLLBACK_POLICY, /* rollback policy YAML of `mmops watch` */
 	RCHECK_CANARY,		/* canary.json of `mmops canary --out-json`: verdict pass */
 	RCHECK_COUNT
 };
@@ -60,8 +60,8 @@ int readiness_check_parse(const char *s);
 struct readiness_section_conf {
 	char *name;
 	enum readiness_check check;
-	long max;		/* 1..100 */
-	char **evidence;	/* file paths, relative to the working directory */
+	long max;	 /* 1..100 */
+	char **evidence; /* file paths, relative to the working directory */
 	size_t nevidence;
 	/*
 	 * Alert names.  RCHECK_ALERT_RULES ("require_alerts"): each must be an
@@ -151,15 +151,15 @@ json_t *readiness_eval_canary(const char *data, size_t len, const char *name, lo
 
 /* One problem found by readiness_validate(). */
 struct readiness_problem {
-	char *where;	/* JSON Pointer of the offending value ("" for the whole document) */
-	char *what;	/* what is wrong, lowercase, no full stop */
+	char *where; /* JSON Pointer of the offending value ("" for the whole document) */
+	char *what;  /* what is wrong, lowercase, no full stop */
 };
 
 struct readiness_problems {
 	struct readiness_problem *v;
 	size_t n;
 	size_t alloc;
-	int truncated;	/* more than READINESS_MAX_PROBLEMS were found */
+	int truncated; /* more than READINESS_MAX_PROBLEMS were found */
 };
 
 void readiness_problems_release(struct readiness_problems *p);

@@ -1,8 +1,8 @@
 /*
  * readiness_validate.c - the validator of a readiness.json: every section
  * with its keys, types and ranges, the score equal to the sum of the
- * sections' points and the verdict to the score, RFC 3339 UTC timestamps.  Each problem is listed with its JSON Pointer;
- * the scorer (readiness.c) writes files that pass it.
+ * sections' points and the verdict to the score, RFC 3339 UTC timestamps.  Each problem is listed
+ * with its JSON Pointer; the scorer (readiness.c) writes files that pass it.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -31,9 +31,8 @@ readiness_problems_release(struct readiness_problems *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void
-problem(struct readiness_problems *p, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void problem(struct readiness_problems *p, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 problem(struct readiness_problems *p, const char *where, const char *fmt, ...)
@@ -104,9 +103,9 @@ static const char *
 type_name(const json_t *v)
 {
 	static const char *const names[] = {
-		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
-		[JSON_INTEGER] = "a number", [JSON_REAL] = "a number", [JSON_TRUE] = "a boolean",
-		[JSON_FALSE] = "a boolean", [JSON_NULL] = "null",
+	    [JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+	    [JSON_INTEGER] = "a number", [JSON_REAL] = "a number",  [JSON_TRUE] = "a boolean",
+	    [JSON_FALSE] = "a boolean",	 [JSON_NULL] = "null",
 	};
 
 	return v ? names[json_typeof(v)] : "missing";
@@ -159,8 +158,8 @@ validate_section(const char *key, const json_t *s, struct readiness_problems *ou
 	else if ((pt = json_number_value(points)) < 0)
 		problem(out, p, "%s is below 0", show(points, shown, sizeof(shown)));
 	else if (max_ok && pt > m && !same(pt, m))
-		problem(out, p, "%s is above the section's max %g", show(points, shown, sizeof(shown)),
-			m);
+		problem(out, p, "%s is above the section's max %g",
+			show(points, shown, sizeof(shown)), m);
 	else
 		points_ok = 1;
 	free(p);
@@ -248,8 +247,8 @@ readiness_validate(const json_t *doc, struct readiness_problems *out)
 	else if (!json_is_number(score))
 		problem(out, "/score", "expected a number, found %s", type_name(score));
 	else if ((score_v = json_number_value(score)) < 0 || score_v > READINESS_TOTAL)
-		problem(out, "/score", "%s is out of range 0..%d", show(score, shown, sizeof(shown)),
-			READINESS_TOTAL);
+		problem(out, "/score", "%s is out of range 0..%d",
+			show(score, shown, sizeof(shown)), READINESS_TOTAL);
 	else
 		score_ok = 1;
 
@@ -267,8 +266,9 @@ readiness_validate(const json_t *doc, struct readiness_problems *out)
 		int full = same(score_v, READINESS_TOTAL);
 
 		if (full && strcmp(vs, "GO") != 0)
-			problem(out, "/verdict", "\"%s\" but the score is %d: the verdict must be GO",
-				vs, READINESS_TOTAL);
+			problem(out, "/verdict",
+				"\"%s\" but the score is %d: the verdict must be GO", vs,
+				READINESS_TOTAL);
 		else if (!full && strcmp(vs, "GO") == 0)
 			problem(out, "/verdict", "\"GO\" but the score is %s, not %d",
 				show(score, shown, sizeof(shown)), READINESS_TOTAL);
@@ -286,12 +286,12 @@ readiness_validate(const json_t *doc, struct readiness_problems *out)
 		sums_ok = 0;
 	} else {
 		json_object_foreach(sections, key, s)
-			validate_section(key, s, out, &points_sum, &max_sum, &sums_ok);
+		    validate_section(key, s, out, &points_sum, &max_sum, &sums_ok);
 	}
 	if (sums_ok) {
 		if (!same(max_sum, READINESS_TOTAL))
-			problem(out, "/sections", "the section maxima add up to %g, not %d", max_sum,
-				READINESS_TOTAL);
+			problem(out, "/sections", "the section maxima add up to %g, not %d",
+				max_sum, READINESS_TOTAL);
 		if (score_ok && !same(points_sum, score_v))
 			problem(out, "/score", "%s but the sections' points add up to %g",
 				show(score, shown, sizeof(shown)), points_sum);
@@ -303,7 +303,8 @@ readiness_validate(const json_t *doc, struct readiness_problems *out)
 	} else if (!json_is_object(runtime)) {
 		problem(out, "/runtime", "expected an object, found %s", type_name(runtime));
 	} else {
-		json_t *utc = json_object_get(runtime, "utc"), *ver = json_object_get(runtime, "version");
+		json_t *utc = json_object_get(runtime, "utc"),
+		       *ver = json_object_get(runtime, "version");
 
 		if (!utc)
 			problem(out, "/runtime", "missing required key 'utc'");
@@ -315,7 +316,8 @@ readiness_validate(const json_t *doc, struct readiness_problems *out)
 		if (!ver)
 			problem(out, "/runtime", "missing required key 'version'");
 		else if (!json_is_string(ver))
-			problem(out, "/runtime/version", "expected a string, found %s", type_name(ver));
+			problem(out, "/runtime/version", "expected a string, found %s",
+				type_name(ver));
 		else if (!*json_string_value(ver))
 			problem(out, "/runtime/version", "is empty");
 	}

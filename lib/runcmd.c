@@ -6,7 +6,7 @@
  * between fork and exec; everything else is a poll() loop that reads both
  * pipes, watches the deadline and reaps the child.
  */
-#define _GNU_SOURCE	/* pipe2, posix_spawn_file_actions_addclosefrom_np */
+#define _GNU_SOURCE /* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -62,7 +62,8 @@ runcmd_describe(const struct runcmd_result *r, char *out, size_t n)
 {
 	if (r->timed_out)
 		snprintf(out, n, "timed out after %.3gs%s", r->duration,
-			 r->signaled ? (r->term_signal == SIGKILL ? " (killed)" : " (terminated)") : "");
+			 r->signaled ? (r->term_signal == SIGKILL ? " (killed)" : " (terminated)")
+				     : "");
 	else if (r->exited)
 		snprintf(out, n, "exit %d", r->exit_code);
 	else if (r->signaled)
@@ -122,7 +123,7 @@ drain_fd(int fd, struct buf *b, int *truncated)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
-		return 0;	/* treat read errors like EOF: stop watching the fd */
+		return 0; /* treat read errors like EOF: stop watching the fd */
 	}
 }
 
@@ -147,7 +148,8 @@ build_env(const struct runcmd *cmd, const char **envp, struct mm_err *err)
 	envp[n++] = "LANG=C";
 	for (i = 0; cmd->env && cmd->env[i]; i++) {
 		if (n >= RUNCMD_MAX_ENV)
-			return mm_errf(err, MM_E_USAGE, "too many environment entries (more than %d)",
+			return mm_errf(err, MM_E_USAGE,
+				       "too many environment entries (more than %d)",
 				       RUNCMD_MAX_ENV - 3);
 		if (!strchr(cmd->env[i], '=') || cmd->env[i][0] == '=')
 			return mm_errf(err, MM_E_USAGE, "environment entry is not NAME=value: '%s'",
@@ -184,7 +186,7 @@ spawn_child(const struct runcmd *cmd, const char *path, const char **envp, int o
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				      POSIX_SPAWN_SETSIGDEF);
+					  POSIX_SPAWN_SETSIGDEF);
 	rc = posix_spawn(pid, path, &fa, &at, (char *const *)cmd->argv, (char *const *)envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -197,7 +199,7 @@ int
 runcmd_run(const struct runcmd *cmd, struct runcmd_result *r, struct mm_err *err)
 {
 	const char *envp[RUNCMD_MAX_ENV + 1];
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
 	double timeout, grace, start, term_at = 0, reaped_at = 0;
 	size_t cap, nargs;
 	char *path = NULL;

@@ -22,34 +22,35 @@
 #include "buf.h"
 #include "err.h"
 
-#define RUNCMD_MAX_ARGS 256
-#define RUNCMD_MAX_ENV 64
-#define RUNCMD_DEFAULT_OUTPUT_CAP ((size_t)64 << 10)	/* 64 KiB per stream */
-#define RUNCMD_DEFAULT_TIMEOUT 10.0			/* seconds */
-#define RUNCMD_DEFAULT_GRACE 2.0			/* SIGTERM to SIGKILL, seconds */
-#define RUNCMD_DRAIN_SEC 0.2
-#define RUNCMD_PATH "/usr/bin:/bin"
+#define RUNCMD_MAX_ARGS		  256
+#define RUNCMD_MAX_ENV		  64
+#define RUNCMD_DEFAULT_OUTPUT_CAP ((size_t)64 << 10) /* 64 KiB per stream */
+#define RUNCMD_DEFAULT_TIMEOUT	  10.0		     /* seconds */
+#define RUNCMD_DEFAULT_GRACE	  2.0		     /* SIGTERM to SIGKILL, seconds */
+#define RUNCMD_DRAIN_SEC	  0.2
+#define RUNCMD_PATH		  "/usr/bin:/bin"
 
 struct runcmd {
-	const char *const *argv;	/* argv[0] absolute, or looked up in RUNCMD_PATH; NULL-terminated */
-	const char *const *env;		/* extra "NAME=value" entries, NULL-terminated; may be NULL */
-	const char *cwd;		/* NULL: inherit */
-	double timeout;			/* seconds; 0 = RUNCMD_DEFAULT_TIMEOUT */
-	double grace;			/* seconds; 0 = RUNCMD_DEFAULT_GRACE */
-	size_t output_cap;		/* per stream; 0 = RUNCMD_DEFAULT_OUTPUT_CAP */
+	const char *const
+	    *argv;		/* argv[0] absolute, or looked up in RUNCMD_PATH; NULL-terminated */
+	const char *const *env; /* extra "NAME=value" entries, NULL-terminated; may be NULL */
+	const char *cwd;	/* NULL: inherit */
+	double timeout;		/* seconds; 0 = RUNCMD_DEFAULT_TIMEOUT */
+	double grace;		/* seconds; 0 = RUNCMD_DEFAULT_GRACE */
+	size_t output_cap;	/* per stream; 0 = RUNCMD_DEFAULT_OUTPUT_CAP */
 };
 
 struct runcmd_result {
-	int exited;		/* 1: exited normally, exit_code is valid */
+	int exited; /* 1: exited normally, exit_code is valid */
 	int exit_code;
-	int signaled;		/* 1: killed by term_signal */
+	int signaled; /* 1: killed by term_signal */
 	int term_signal;
-	int timed_out;		/* 1: the timeout fired and the group was signalled */
-	int out_truncated;	/* 1: stdout passed the cap */
+	int timed_out;	   /* 1: the timeout fired and the group was signalled */
+	int out_truncated; /* 1: stdout passed the cap */
 	int err_truncated;
-	double duration;	/* seconds from spawn to reap */
-	struct buf out;		/* captured stdout (capped) */
-	struct buf err;		/* captured stderr (capped) */
+	double duration; /* seconds from spawn to reap */
+	struct buf out;	 /* captured stdout (capped) */
+	struct buf err;	 /* captured stderr (capped) */
 };
 
 void runcmd_result_init(struct runcmd_result *r);

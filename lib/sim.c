@@ -73,7 +73,7 @@ static const double lat_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
 static const double ws_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0};
 #define NWS (sizeof(ws_bounds) / sizeof(ws_bounds[0]))
 _Static_assert(sizeof(lat_bounds) / sizeof(lat_bounds[0]) <= PROMHIST_MAX_BOUNDS &&
-		       sizeof(ws_bounds) / sizeof(ws_bounds[0]) <= PROMHIST_MAX_BOUNDS,
+		   sizeof(ws_bounds) / sizeof(ws_bounds[0]) <= PROMHIST_MAX_BOUNDS,
 	       "the histograms' bounds fit a struct promhist");
 
 #define NGUARDS 4
@@ -760,7 +760,7 @@ sim_totals(const struct sim *s, struct sim_totals *t)
  */
 struct rcur {
 	char *o, *end;
-	int over;	/* a write did not fit */
+	int over; /* a write did not fit */
 };
 
 static int
@@ -909,44 +909,42 @@ sim_render(const struct sim *s, struct buf *out)
 	w->over = 0;
 
 	put(w, META("mm_tick_latency_seconds",
-			"Tick latency by stage; fetch_md is part of tick_total.", "histogram"));
+		    "Tick latency by stage; fetch_md is part of tick_total.", "histogram"));
 	put_hist_lat(w, s, &s->lat_total, 0, "tick_total");
 	put_hist_lat(w, s, &s->lat_fetch, 1, "fetch_md");
 
-	put(w, META("mm_md_cache_requests_total", "Market-data cache requests by result.",
-			"counter"));
+	put(w,
+	    META("mm_md_cache_requests_total", "Market-data cache requests by result.", "counter"));
 	put_line_u(w, "mm_md_cache_requests_total{result=\"hit\"} ", s->cache_hit);
 	put_line_u(w, "mm_md_cache_requests_total{result=\"miss\"} ", s->cache_miss);
 	put(w, META("mm_hit_ratio", "Market-data cache hit ratio (smoothed over about 60s).",
-			"gauge"));
+		    "gauge"));
 	put_line_f(w, "mm_hit_ratio ", s->hit_ratio);
 
 	put(w, META("mm_fills_total", "Fills by liquidity side.", "counter"));
 	put_line_u(w, "mm_fills_total{liquidity=\"maker\"} ", s->fills_maker);
 	put_line_u(w, "mm_fills_total{liquidity=\"taker\"} ", s->fills_taker);
-	put(w, META("mm_maker_share_ratio",
-			"Share of maker fills (smoothed over about 600 fills).", "gauge"));
+	put(w, META("mm_maker_share_ratio", "Share of maker fills (smoothed over about 600 fills).",
+		    "gauge"));
 	put_line_f(w, "mm_maker_share_ratio ", s->maker_share);
 
 	put(w, META("mm_ticks_total", "Strategy ticks run.", "counter"));
 	put_line_u(w, "mm_ticks_total ", s->ticks);
-	put(w,
-		META("mm_deadline_misses_total", "Ticks that missed their deadline.", "counter"));
+	put(w, META("mm_deadline_misses_total", "Ticks that missed their deadline.", "counter"));
 	put_line_u(w, "mm_deadline_misses_total ", s->misses_deadline);
-	put(w,
-		META("mm_deadline_miss_rate",
-		     "Share of ticks missing their deadline (smoothed over about 5m).", "gauge"));
+	put(w, META("mm_deadline_miss_rate",
+		    "Share of ticks missing their deadline (smoothed over about 5m).", "gauge"));
 	put_line_f(w, "mm_deadline_miss_rate ", s->miss_rate);
 
 	put(w, META("mm_edge_bps",
-			"Realised edge per fill in basis points (smoothed over about 60 fills).",
-			"gauge"));
+		    "Realised edge per fill in basis points (smoothed over about 60 fills).",
+		    "gauge"));
 	put_line_f(w, "mm_edge_bps ", s->edge_raw);
-	put(w, META("mm_edge_bps_ema1h", "Exponential moving average of mm_edge_bps, 1h.",
-			"gauge"));
+	put(w,
+	    META("mm_edge_bps_ema1h", "Exponential moving average of mm_edge_bps, 1h.", "gauge"));
 	put_line_f(w, "mm_edge_bps_ema1h ", s->ema1h);
-	put(w, META("mm_edge_bps_ema24h", "Exponential moving average of mm_edge_bps, 24h.",
-			"gauge"));
+	put(w,
+	    META("mm_edge_bps_ema24h", "Exponential moving average of mm_edge_bps, 24h.", "gauge"));
 	put_line_f(w, "mm_edge_bps_ema24h ", s->ema24h);
 	put(w, META("mm_pnl_usd", "Cumulative profit and loss in US dollars.", "gauge"));
 	put_line_f(w, "mm_pnl_usd ", s->pnl);
@@ -958,12 +956,11 @@ sim_render(const struct sim *s, struct buf *out)
 	}
 	put_line_f(w, "mm_ws_lag_seconds_sum ", s->ws.sum);
 	put_line_u(w, "mm_ws_lag_seconds_count ", s->ws.count);
-	put(w,
-		META("mm_ws_lag_max_seconds", "Largest websocket lag over the last 15s.", "gauge"));
+	put(w, META("mm_ws_lag_max_seconds", "Largest websocket lag over the last 15s.", "gauge"));
 	put_line_f(w, "mm_ws_lag_max_seconds ", ws_lag_max(s));
 
-	put(w, META("mm_circuit_breaker_open", "Circuit breaker state: 1 open, 0 closed.",
-			"gauge"));
+	put(w,
+	    META("mm_circuit_breaker_open", "Circuit breaker state: 1 open, 0 closed.", "gauge"));
 	put_line_u(w, "mm_circuit_breaker_open ", (uint64_t)breaker_open_now(s));
 	put(w, META("mm_guard_trips_total", "Risk guard trips by guard.", "counter"));
 	for (i = 0; i < sim_nguards; i++) {
@@ -971,11 +968,10 @@ sim_render(const struct sim *s, struct buf *out)
 		put(w, sim_guards[i]);
 		put_line_u(w, "\"} ", s->guard_trips[i]);
 	}
-	put(w, META("mm_strategy_replicas", "Strategy replicas running (0 stops trading).",
-			"gauge"));
-	put_line_u(w, "mm_strategy_replicas ", s->replicas);
 	put(w,
-		META("mm_orders_frozen", "Order placement frozen: 1 frozen, 0 normal.", "gauge"));
+	    META("mm_strategy_replicas", "Strategy replicas running (0 stops trading).", "gauge"));
+	put_line_u(w, "mm_strategy_replicas ", s->replicas);
+	put(w, META("mm_orders_frozen", "Order placement frozen: 1 frozen, 0 normal.", "gauge"));
 	put_line_u(w, "mm_orders_frozen ", (uint64_t)s->frozen);
 
 	if (w->over) {

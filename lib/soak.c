@@ -30,12 +30,11 @@
 #include "stats.h"
 #include "xalloc.h"
 
-#define RENDER_CAP ((size_t)16 << 20)
-#define RANGE_CHUNK 1000		/* points per query_range request */
-#define LIVE_SLEEP_SLICE 0.2		/* seconds: how often a sleeping run checks *stop */
-#define RECORD_WINDOW 300.0		/* window of a recorded series' chart */
-#define PROM_RETRIES 3
-
+#define RENDER_CAP	 ((size_t)16 << 20)
+#define RANGE_CHUNK	 1000  /* points per query_range request */
+#define LIVE_SLEEP_SLICE 0.2   /* seconds: how often a sleeping run checks *stop */
+#define RECORD_WINDOW	 300.0 /* window of a recorded series' chart */
+#define PROM_RETRIES	 3
 
 /* ---- rings ---- */
 
@@ -75,7 +74,8 @@ soak_ring_push(struct ring *r, double t, const double *v, size_t k)
 		double *nd = xreallocarray(NULL, ncap, (r->k + 1) * sizeof(double));
 
 		for (i = 0; i < r->n; i++)
-			memcpy(nd + i * (r->k + 1), soak_ring_at(r, i), (r->k + 1) * sizeof(double));
+			memcpy(nd + i * (r->k + 1), soak_ring_at(r, i),
+			       (r->k + 1) * sizeof(double));
 		free(r->d);
 		r->d = nd;
 		r->cap = ncap;
@@ -283,12 +283,14 @@ on_sample(const struct prom_sample *smp, void *ctx)
 		case ROLE_BUCKET:
 			le = prom_sample_label(smp, "le");
 			if (!le || prom_parse_float(le->p, le->len, &b) < 0 || isnan(b))
-				tr_bad(m->tr, "%s has a bucket without a numeric 'le'%s", m->key, "");
+				tr_bad(m->tr, "%s has a bucket without a numeric 'le'%s", m->key,
+				       "");
 			else
 				tr_add_bucket(m->tr, b, smp->value);
 			break;
 		case ROLE_TYPECHECK:
-			tr_bad(m->tr, "'%s' is exported as %s, not as the type declared in the gates file",
+			tr_bad(m->tr,
+			       "'%s' is exported as %s, not as the type declared in the gates file",
 			       m->key, smp->family ? prom_type_name(smp->family->type) : "?");
 			break;
 		}
@@ -374,7 +376,9 @@ probe_setup(struct soak *s, struct probe *p, struct tracker *tr, const struct ga
 	} else {
 		p->rk = RK_NONE;
 		snprintf(p->label, sizeof(p->label), "%s",
-			 agg == AGG_EMA1H ? "EMA 1h" : agg == AGG_EMA24H ? "EMA 24h" : "value");
+			 agg == AGG_EMA1H    ? "EMA 1h"
+			 : agg == AGG_EMA24H ? "EMA 24h"
+					     : "value");
 	}
 	if (p->rk == RK_RAW)
 		tr->need_raw = 1;
@@ -396,7 +400,7 @@ soak_build(struct soak *s)
 		s->slot[i] = -1;
 	for (i = 0; i < n; i++) {
 		const struct series_sel *sel =
-			i < c->ngates ? &c->gates[i].sel : &c->record[i - c->ngates].sel;
+		    i < c->ngates ? &c->gates[i].sel : &c->record[i - c->ngates].sel;
 		struct tracker *tr = find_tracker(s, sel);
 
 		if (!tr) {
@@ -416,8 +420,9 @@ soak_build(struct soak *s)
 			probe_setup(s, &s->pr[s->npr++], tr, g, g->name, g->agg, g->window);
 		} else {
 			const struct record_def *r = &c->record[i - c->ngates];
-			enum gate_agg agg = sel->type == MTYPE_HISTOGRAM ? AGG_P95 :
-					    sel->type == MTYPE_COUNTER ? AGG_INCREASE : AGG_LAST;
+			enum gate_agg agg = sel->type == MTYPE_HISTOGRAM ? AGG_P95
+					    : sel->type == MTYPE_COUNTER ? AGG_INCREASE
+									 : AGG_LAST;
 
 			probe_setup(s, &s->pr[s->npr++], tr, NULL, r->name, agg, RECORD_WINDOW);
 		}
@@ -530,7 +535,7 @@ probe_windowed(struct soak *s, struct probe *p, double t)
 		return stats_histogram_quantile(gates_agg_quantile(p->agg), b, tr->hall.n);
 	}
 	case RK_MEAN: {
-		double v[2] = { tr->twall.area, tr->twall.known }, dk;
+		double v[2] = {tr->twall.area, tr->twall.known}, dk;
 
 		soak_ring_push(&p->ring, t, v, 2);
 		ring_trim(&p->ring, t, p->window);
@@ -591,14 +596,29 @@ tracker_aggregate(const struct tracker *tr, enum gate_agg agg)
 		return v * tr->sel->scale;
 	}
 	switch (agg) {
-	case AGG_MEAN: v = stats_twmean_value(&tr->tww); break;
-	case AGG_MIN: v = tr->min; break;
-	case AGG_MAX: v = tr->max; break;
-	case AGG_LAST: v = tr->last; break;
-	case AGG_INCREASE: v = tr->call.increase - tr->inc_base; break;
-	case AGG_EMA1H: v = stats_ema_value(&tr->e1h); break;
-	case AGG_EMA24H: v = stats_ema_value(&tr->e24h); break;
-	default: break;
+	case AGG_MEAN:
+		v = stats_twmean_value(&tr->tww);
+		break;
+	case AGG_MIN:
+		v = tr->min;
+		break;
+	case AGG_MAX:
+		v = tr->max;
+		break;
+	case AGG_LAST:
+		v = tr->last;
+		break;
+	case AGG_INCREASE:
+		v = tr->call.increase - tr->inc_base;
+		break;
+	case AGG_EMA1H:
+		v = stats_ema_value(&tr->e1h);
+		break;
+	case AGG_EMA24H:
+		v = stats_ema_value(&tr->e24h);
+		break;
+	default:
+		break;
 	}
 	return v * tr->sel->scale;
 }
@@ -628,9 +648,8 @@ set_abort(struct soak *s, const struct probe *p, double t, const char *why)
 
 	s->aborted = 1;
 	snprintf(th, sizeof(th), "%.6g", p->gate->threshold);
-	snprintf(s->abort_reason, sizeof(s->abort_reason),
-		 "hard gate %s: %s (%s %s %s%s%s) at %s", p->gate->name, why,
-		 gates_agg_name(p->agg), gates_op_name(p->gate->op), th,
+	snprintf(s->abort_reason, sizeof(s->abort_reason), "hard gate %s: %s (%s %s %s%s%s) at %s",
+		 p->gate->name, why, gates_agg_name(p->agg), gates_op_name(p->gate->op), th,
 		 *p->gate->sel.unit ? " " : "", p->gate->sel.unit,
 		 clock_format_rfc3339(t, ts, sizeof(ts)));
 }
@@ -809,7 +828,8 @@ soak_check_opts(const struct soak_opts *o, struct mm_err *err)
 	if (!(o->interval > 0))
 		return mm_errf(err, MM_E_USAGE, "--interval must be longer than 0");
 	if (o->source != SOAK_SRC_PROM_RANGE && o->duration / o->interval > 1e8)
-		return mm_errf(err, MM_E_USAGE, "more than 100,000,000 samples: use a longer --interval");
+		return mm_errf(err, MM_E_USAGE,
+			       "more than 100,000,000 samples: use a longer --interval");
 	if (o->source != SOAK_SRC_MOCK && (!o->url || !http_is_url(o->url)))
 		return mm_errf(err, MM_E_USAGE, "not an http(s) URL: '%s'", o->url ? o->url : "");
 	if (o->source != SOAK_SRC_MOCK && o->nfaults)
@@ -835,14 +855,16 @@ soak_new(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err
 		soak_free(s);
 		return NULL;
 	} else {
-		s->t0 = floor(s->t0);	/* reports read better from a whole second */
+		s->t0 = floor(s->t0); /* reports read better from a whole second */
 	}
 	s->t0_real = real_now();
 	s->warmup_end = s->t0 + s->warmup;
 	if (s->warmup >= oo.duration) {
 		char w[32], d[32];
 
-		mm_log(MM_LOG_WARN, "the warm-up (%s) is not shorter than the soak (%s): nothing will be judged (--warmup)",
+		mm_log(MM_LOG_WARN,
+		       "the warm-up (%s) is not shorter than the soak (%s): nothing will be judged "
+		       "(--warmup)",
 		       clock_format_duration(s->warmup, w, sizeof(w)),
 		       clock_format_duration(oo.duration, d, sizeof(d)));
 	}
@@ -908,10 +930,10 @@ soak_free(struct soak *s)
 /* The sources' names, in the reports and the checkpoint. */
 _Static_assert(SOAK_SRC_PROM_RANGE + 1 == SOAK_NSOURCES, "a name per soak source");
 const char *const soak_source_names[SOAK_NSOURCES] = {
-	[SOAK_SRC_MOCK] = "mock",
-	[SOAK_SRC_SCRAPE] = "scrape",
-	[SOAK_SRC_PROM_LIVE] = "prometheus",
-	[SOAK_SRC_PROM_RANGE] = "prometheus-range",
+    [SOAK_SRC_MOCK] = "mock",
+    [SOAK_SRC_SCRAPE] = "scrape",
+    [SOAK_SRC_PROM_LIVE] = "prometheus",
+    [SOAK_SRC_PROM_RANGE] = "prometheus-range",
 };
 
 /* ---- the run loops ---- */
@@ -932,8 +954,9 @@ progress(struct soak *s, int done)
 		if (pr->gate && pr->ev.in_streak) {
 			p.breaching++;
 			if (len + strlen(pr->gate->name) + 2 < sizeof(s->breaching))
-				len += (size_t)snprintf(s->breaching + len, sizeof(s->breaching) - len,
-							"%s%s", len ? "," : "", pr->gate->name);
+				len +=
+				    (size_t)snprintf(s->breaching + len, sizeof(s->breaching) - len,
+						     "%s%s", len ? "," : "", pr->gate->name);
 		}
 	}
 	p.breaching_names = s->breaching;
@@ -984,9 +1007,11 @@ run_mock(struct soak *s, struct mm_err *err)
 		sim_advance_to(s->sim, rel);
 		buf_reset(&s->render);
 		if (sim_render(s->sim, &s->render) < 0)
-			soak_feed_missing(s, s->t0 + rel, "the simulator's exposition passed its cap");
+			soak_feed_missing(s, s->t0 + rel,
+					  "the simulator's exposition passed its cap");
 		else
-			soak_feed_text(s, s->t0 + rel, s->render.data, s->render.len, "simulator", &e);
+			soak_feed_text(s, s->t0 + rel, s->render.data, s->render.len, "simulator",
+				       &e);
 		s->next_i = i + 1;
 		if (after_sample(s, err) < 0)
 			return -1;
@@ -999,13 +1024,13 @@ run_mock(struct soak *s, struct mm_err *err)
 static int
 scrape_once(struct soak *s, double t)
 {
-	struct http_request req = { .method = "GET", .url = s->o.url,
-				    .max_body = SOAK_SCRAPE_MAX_BODY };
+	struct http_request req = {
+	    .method = "GET", .url = s->o.url, .max_body = SOAK_SCRAPE_MAX_BODY};
 	struct http_response resp;
 	struct mm_err e;
 	char msg[MM_ERR_MSG_MAX + MM_ERR_FILE_MAX + 32];
 	const char *accept_hdr = "text/plain;version=0.0.4;q=0.9,*/*;q=0.1";
-	struct http_header h = { "Accept", accept_hdr };
+	struct http_header h = {"Accept", accept_hdr};
 	int ret = -1;
 
 	req.headers = &h;
@@ -1056,7 +1081,8 @@ feed_prom_point(struct tracker *tr, const struct promapi_series *ser, double v)
 		double b;
 
 		if (!le || prom_parse_float(le, strlen(le), &b) < 0)
-			tr_bad(tr, "%s_bucket has a series without a numeric 'le'%s", tr->sel->metric, "");
+			tr_bad(tr, "%s_bucket has a series without a numeric 'le'%s",
+			       tr->sel->metric, "");
 		else
 			tr_add_bucket(tr, b, v);
 	} else {
@@ -1079,7 +1105,8 @@ prom_live_once(struct soak *s, double t)
 		char *q = tracker_query(tr);
 
 		mm_err_init(&e);
-		if (promapi_query(s->o.url, q, NAN, s->o.timeout > 0 ? s->o.timeout : 10, &r, &e) < 0) {
+		if (promapi_query(s->o.url, q, NAN, s->o.timeout > 0 ? s->o.timeout : 10, &r, &e) <
+		    0) {
 			if (e.code == MM_E_NET) {
 				any_net = 1;
 				soak_feed_missing(s, t, mm_err_format(&e, msg, sizeof(msg)));
@@ -1127,7 +1154,8 @@ run_live(struct soak *s, struct mm_err *err)
 			break;
 		}
 		if (el < planned) {
-			sleep_for(planned - el < LIVE_SLEEP_SLICE ? planned - el : LIVE_SLEEP_SLICE);
+			sleep_for(planned - el < LIVE_SLEEP_SLICE ? planned - el
+								  : LIVE_SLEEP_SLICE);
 			continue;
 		}
 		if (el >= planned + s->o.interval) {
@@ -1138,7 +1166,8 @@ run_live(struct soak *s, struct mm_err *err)
 				k = n + 1 - s->next_i;
 			s->missing += k;
 			snprintf(s->last_error, sizeof(s->last_error),
-				 "%lu scheduled scrapes did not run (mmops was not running, or a scrape overran)",
+				 "%lu scheduled scrapes did not run (mmops was not running, or a "
+				 "scrape overran)",
 				 k);
 			s->next_i += k;
 			continue;
@@ -1170,8 +1199,8 @@ range_query(struct soak *s, const char *q, double a, double b, double step,
 
 	for (k = 0; k < PROM_RETRIES; k++) {
 		mm_err_init(e);
-		if (promapi_query_range(s->o.url, q, a, b, step, s->o.timeout > 0 ? s->o.timeout : 30,
-					r, e) == 0)
+		if (promapi_query_range(s->o.url, q, a, b, step,
+					s->o.timeout > 0 ? s->o.timeout : 30, r, e) == 0)
 			return 0;
 		if (e->code != MM_E_NET || stopped(s))
 			return -1;
@@ -1213,7 +1242,8 @@ run_range(struct soak *s, struct mm_err *err)
 					net = 1;
 				else if (!s->tr[i].error) {
 					s->tr[i].error = 1;
-					snprintf(s->tr[i].errmsg, sizeof(s->tr[i].errmsg), "%s", msg);
+					snprintf(s->tr[i].errmsg, sizeof(s->tr[i].errmsg), "%s",
+						 msg);
 				}
 				snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
 			}
@@ -1235,10 +1265,13 @@ run_range(struct soak *s, struct mm_err *err)
 				for (k = 0; k < res[i].nseries; k++) {
 					const struct promapi_series *ser = &res[i].series[k];
 
-					while (cur[i][k] < ser->n && ser->pts[cur[i][k]].t < t - 1e-3)
+					while (cur[i][k] < ser->n &&
+					       ser->pts[cur[i][k]].t < t - 1e-3)
 						cur[i][k]++;
-					if (cur[i][k] < ser->n && fabs(ser->pts[cur[i][k]].t - t) <= 1e-3) {
-						feed_prom_point(&s->tr[i], ser, ser->pts[cur[i][k]].v);
+					if (cur[i][k] < ser->n &&
+					    fabs(ser->pts[cur[i][k]].t - t) <= 1e-3) {
+						feed_prom_point(&s->tr[i], ser,
+								ser->pts[cur[i][k]].v);
 						any = 1;
 					}
 				}
@@ -1246,7 +1279,8 @@ run_range(struct soak *s, struct mm_err *err)
 			if (any)
 				scrape_end(s, t);
 			else
-				soak_feed_missing(s, t, net ? s->last_error : "no sample at this step");
+				soak_feed_missing(s, t,
+						  net ? s->last_error : "no sample at this step");
 			s->next_i = j + 1;
 			if (after_sample(s, err) < 0) {
 				ret = -1;
@@ -1310,41 +1344,42 @@ series_aggs(const struct tracker *tr, struct series_aggs *a)
 		enum gate_agg agg;
 		size_t off;
 	} q[] = {
-		{ AGG_P50, offsetof(struct series_aggs, p50) },
-		{ AGG_P90, offsetof(struct series_aggs, p90) },
-		{ AGG_P95, offsetof(struct series_aggs, p95) },
-		{ AGG_P99, offsetof(struct series_aggs, p99) },
-		{ AGG_P999, offsetof(struct series_aggs, p999) },
-		{ AGG_MEAN, offsetof(struct series_aggs, mean) },
-		{ AGG_MIN, offsetof(struct series_aggs, min) },
-		{ AGG_MAX, offsetof(struct series_aggs, max) },
-		{ AGG_LAST, offsetof(struct series_aggs, last) },
-		{ AGG_INCREASE, offsetof(struct series_aggs, increase) },
-		{ AGG_EMA1H, offsetof(struct series_aggs, ema1h) },
-		{ AGG_EMA24H, offsetof(struct series_aggs, ema24h) },
+	    {AGG_P50, offsetof(struct series_aggs, p50)},
+	    {AGG_P90, offsetof(struct series_aggs, p90)},
+	    {AGG_P95, offsetof(struct series_aggs, p95)},
+	    {AGG_P99, offsetof(struct series_aggs, p99)},
+	    {AGG_P999, offsetof(struct series_aggs, p999)},
+	    {AGG_MEAN, offsetof(struct series_aggs, mean)},
+	    {AGG_MIN, offsetof(struct series_aggs, min)},
+	    {AGG_MAX, offsetof(struct series_aggs, max)},
+	    {AGG_LAST, offsetof(struct series_aggs, last)},
+	    {AGG_INCREASE, offsetof(struct series_aggs, increase)},
+	    {AGG_EMA1H, offsetof(struct series_aggs, ema1h)},
+	    {AGG_EMA24H, offsetof(struct series_aggs, ema24h)},
 	};
 	size_t i;
 	unsigned bit = 1u << tr->sel->type;
 	/* Which aggregates make sense for which type: gates.c's table, repeated as masks. */
 	static const unsigned types[AGG_COUNT_] = {
-		[AGG_P50] = 7, [AGG_P90] = 7, [AGG_P95] = 7, [AGG_P99] = 7, [AGG_P999] = 7,
-		[AGG_MEAN] = 1, [AGG_MIN] = 3, [AGG_MAX] = 3, [AGG_LAST] = 3,
-		[AGG_INCREASE] = 2, [AGG_EMA1H] = 1, [AGG_EMA24H] = 1,
+	    [AGG_P50] = 7,  [AGG_P90] = 7,	[AGG_P95] = 7,	 [AGG_P99] = 7,
+	    [AGG_P999] = 7, [AGG_MEAN] = 1,	[AGG_MIN] = 3,	 [AGG_MAX] = 3,
+	    [AGG_LAST] = 3, [AGG_INCREASE] = 2, [AGG_EMA1H] = 1, [AGG_EMA24H] = 1,
 	};
 
 	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		double v = NAN;
 
-		if ((types[q[i].agg] & bit) &&
-		    (gates_agg_quantile(q[i].agg) < 0 || tr->sel->type == MTYPE_HISTOGRAM || tr->nraw))
+		if ((types[q[i].agg] & bit) && (gates_agg_quantile(q[i].agg) < 0 ||
+						tr->sel->type == MTYPE_HISTOGRAM || tr->nraw))
 			v = tracker_aggregate(tr, q[i].agg);
 		*(double *)((char *)a + q[i].off) = v;
 	}
 	a->count = tr->sel->type == MTYPE_HISTOGRAM ? stats_hist_count(&tr->hw) : NAN;
 	a->samples = tr->samples;
 	/* A gauge going down is not a reset: only counters and histograms have them. */
-	a->resets = tr->sel->type == MTYPE_HISTOGRAM ? tr->hall.resets :
-		    tr->sel->type == MTYPE_COUNTER ? tr->call.resets : 0;
+	a->resets = tr->sel->type == MTYPE_HISTOGRAM ? tr->hall.resets
+		    : tr->sel->type == MTYPE_COUNTER ? tr->call.resets
+						     : 0;
 }
 
 void
@@ -1363,7 +1398,9 @@ soak_report(struct soak *s, double generated_at, struct soak_report *r)
 
 		if (p->gate) {
 			struct gate_eval ev = p->ev;
-			enum gate_data data = tr->error ? GDATA_ERROR : tr->nw ? GDATA_OK : GDATA_NONE;
+			enum gate_data data = tr->error ? GDATA_ERROR
+					      : tr->nw	? GDATA_OK
+							: GDATA_NONE;
 
 			gate_eval_finish(&ev, isnan(s->last_t) ? s->t0 : s->last_t);
 			gate_judge(p->gate, &ev, tracker_aggregate(tr, p->agg), data, tr->errmsg,

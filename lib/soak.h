@@ -31,11 +31,11 @@
 #include "gates.h"
 #include "soakreport.h"
 
-#define SOAK_MAX_FAULTS 64
-#define SOAK_MAX_SAMPLES_WINDOW 1000000	/* ring entries per window */
-#define SOAK_STATE_VERSION 1
-#define SOAK_MAX_STATE ((size_t)256 << 20)
-#define SOAK_SCRAPE_MAX_BODY ((size_t)64 << 20)
+#define SOAK_MAX_FAULTS		64
+#define SOAK_MAX_SAMPLES_WINDOW 1000000 /* ring entries per window */
+#define SOAK_STATE_VERSION	1
+#define SOAK_MAX_STATE		((size_t)256 << 20)
+#define SOAK_SCRAPE_MAX_BODY	((size_t)64 << 20)
 
 enum soak_source {
 	SOAK_SRC_MOCK,
@@ -45,35 +45,35 @@ enum soak_source {
 };
 
 struct soak_progress {
-	double elapsed, planned;	/* soak seconds */
+	double elapsed, planned; /* soak seconds */
 	unsigned long samples, missing;
-	size_t breaching;		/* gates whose windowed value breaches now */
-	const char *breaching_names;	/* "latency_p95,hit_ratio" (borrowed, this call only) */
-	int done;			/* the last call of the run */
+	size_t breaching;	     /* gates whose windowed value breaches now */
+	const char *breaching_names; /* "latency_p95,hit_ratio" (borrowed, this call only) */
+	int done;		     /* the last call of the run */
 };
 
 typedef void (*soak_progress_fn)(const struct soak_progress *p, void *ctx);
 
 struct soak_opts {
 	enum soak_source source;
-	double duration;		/* seconds of soak (hours * 3600) */
-	double interval;		/* seconds between samples; the minimum step for ranges */
-	double warmup;			/* seconds; < 0: the gates file's */
+	double duration; /* seconds of soak (hours * 3600) */
+	double interval; /* seconds between samples; the minimum step for ranges */
+	double warmup;	 /* seconds; < 0: the gates file's */
 	int abort_on_fail;
-	int record_series;		/* keep every windowed value (soakreport.h, bounded); not checkpointed */
+	int record_series; /* keep every windowed value (soakreport.h, bounded); not checkpointed */
 	/* mock */
 	uint64_t seed;
-	const char *const *faults;	/* fault specs (sim.h) */
+	const char *const *faults; /* fault specs (sim.h) */
 	size_t nfaults;
 	/* scrape / prometheus */
-	const char *url;		/* /metrics URL, or the Prometheus base URL */
-	double timeout;			/* per request; 0 = min(interval, 10s) */
-	double from, to;		/* SOAK_SRC_PROM_RANGE */
+	const char *url; /* /metrics URL, or the Prometheus base URL */
+	double timeout;	 /* per request; 0 = min(interval, 10s) */
+	double from, to; /* SOAK_SRC_PROM_RANGE */
 	/* checkpoints */
-	const char *state_path;		/* NULL: none */
-	double checkpoint_every;	/* soak seconds between checkpoints (0: none) */
+	const char *state_path;	 /* NULL: none */
+	double checkpoint_every; /* soak seconds between checkpoints (0: none) */
 	/* runtime, never saved */
-	volatile sig_atomic_t *stop;	/* set by a signal handler: finish early */
+	volatile sig_atomic_t *stop; /* set by a signal handler: finish early */
 	soak_progress_fn progress;
 	void *progress_ctx;
 };

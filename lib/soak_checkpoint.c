@@ -78,12 +78,15 @@ struct ck_field {
 	size_t off;
 };
 
-#define CK(type, member)                                                                   \
-	{                                                                                  \
-		#member,                                                                   \
-		    _Generic(((type *)0)->member, double: CK_NUM, int: CK_BOOL,            \
-			     unsigned long: CK_ULONG, unsigned: CK_UINT),                  \
-		    offsetof(type, member)                                                 \
+#define CK(type, member)                                                                           \
+	{                                                                                          \
+#member,                                                                           \
+		    _Generic(((type *)0)->member, double                                           \
+			     : CK_NUM, int                                                         \
+			     : CK_BOOL, unsigned long                                              \
+			     : CK_ULONG, unsigned                                                  \
+			     : CK_UINT),                                                           \
+		    offsetof(type, member)                                                         \
 	}
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -166,9 +169,9 @@ jarr_get(const json_t *a, double *v, size_t n)
 static json_t *
 hist_json(const struct stats_hist *h)
 {
-	return json_pack("{s:o,s:o,s:o,s:b,s:I}", "le", jarr(h->le, h->n), "inc", jarr(h->inc, h->n),
-			 "prev", jarr(h->prev, h->n), "have_prev", h->have_prev, "resets",
-			 (json_int_t)h->resets);
+	return json_pack("{s:o,s:o,s:o,s:b,s:I}", "le", jarr(h->le, h->n), "inc",
+			 jarr(h->inc, h->n), "prev", jarr(h->prev, h->n), "have_prev", h->have_prev,
+			 "resets", (json_int_t)h->resets);
 }
 
 static int
@@ -215,8 +218,8 @@ tw_load(struct stats_twmean *m, const json_t *j)
 static json_t *
 ema_json(const struct stats_ema *e)
 {
-	return json_pack("{s:o,s:o,s:b,s:o,s:o}", "last_t", jnum(e->last_t), "last_v", jnum(e->last_v),
-			 "have", e->have, "s", jnum(e->s), "w", jnum(e->w));
+	return json_pack("{s:o,s:o,s:b,s:o,s:o}", "last_t", jnum(e->last_t), "last_v",
+			 jnum(e->last_v), "have", e->have, "s", jnum(e->s), "w", jnum(e->w));
 }
 
 static void
@@ -231,26 +234,26 @@ ema_load(struct stats_ema *e, const json_t *j)
 
 /* The scalar members of a tracker, of its counter and of a gate's evaluation. */
 static const struct ck_field tracker_fields[] = {
-	CK(struct tracker, layout_gen), CK(struct tracker, post),	CK(struct tracker, inc_base),
-	CK(struct tracker, min),	CK(struct tracker, max),	CK(struct tracker, last),
-	CK(struct tracker, value),	CK(struct tracker, nw),		CK(struct tracker, prev_t),
-	CK(struct tracker, prev_v),	CK(struct tracker, have_prev), CK(struct tracker, samples),
-	CK(struct tracker, error),
+    CK(struct tracker, layout_gen), CK(struct tracker, post),	   CK(struct tracker, inc_base),
+    CK(struct tracker, min),	    CK(struct tracker, max),	   CK(struct tracker, last),
+    CK(struct tracker, value),	    CK(struct tracker, nw),	   CK(struct tracker, prev_t),
+    CK(struct tracker, prev_v),	    CK(struct tracker, have_prev), CK(struct tracker, samples),
+    CK(struct tracker, error),
 };
 static const struct ck_field counter_fields[] = {
-	CK(struct stats_counter, last),
-	CK(struct stats_counter, have),
-	CK(struct stats_counter, increase),
-	CK(struct stats_counter, resets),
+    CK(struct stats_counter, last),
+    CK(struct stats_counter, have),
+    CK(struct stats_counter, increase),
+    CK(struct stats_counter, resets),
 };
 static const struct ck_field eval_fields[] = {
-	CK(struct gate_eval, evals),	      CK(struct gate_eval, nan_evals),
-	CK(struct gate_eval, breach_evals),   CK(struct gate_eval, last_t),
-	CK(struct gate_eval, last_value),     CK(struct gate_eval, in_streak),
-	CK(struct gate_eval, streak_start),   CK(struct gate_eval, last_breach_t),
-	CK(struct gate_eval, first_breach),   CK(struct gate_eval, longest),
-	CK(struct gate_eval, longest_start),  CK(struct gate_eval, breach_seconds),
-	CK(struct gate_eval, sustained),      CK(struct gate_eval, first_sustained),
+    CK(struct gate_eval, evals),	 CK(struct gate_eval, nan_evals),
+    CK(struct gate_eval, breach_evals),	 CK(struct gate_eval, last_t),
+    CK(struct gate_eval, last_value),	 CK(struct gate_eval, in_streak),
+    CK(struct gate_eval, streak_start),	 CK(struct gate_eval, last_breach_t),
+    CK(struct gate_eval, first_breach),	 CK(struct gate_eval, longest),
+    CK(struct gate_eval, longest_start), CK(struct gate_eval, breach_seconds),
+    CK(struct gate_eval, sustained),	 CK(struct gate_eval, first_sustained),
 };
 
 static json_t *
@@ -307,10 +310,10 @@ probe_json(const struct probe *p)
 		const struct chart_bucket *b = &p->chart.b[i];
 
 		if (b->n)
-			json_array_append_new(chart, json_pack("[I,o,o,o,I,b]", (json_int_t)i,
-							       jnum(b->min), jnum(b->max),
-							       jnum(b->sum), (json_int_t)b->n,
-							       b->breach));
+			json_array_append_new(chart,
+					      json_pack("[I,o,o,o,I,b]", (json_int_t)i,
+							jnum(b->min), jnum(b->max), jnum(b->sum),
+							(json_int_t)b->n, b->breach));
 	}
 	json_object_set_new(j, "ring_k", json_integer((json_int_t)p->ring.k));
 	json_object_set_new(j, "ring", ring);
@@ -507,12 +510,14 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	}
 	for (i = 0; i < s->ntr; i++)
 		if (tracker_load(&s->tr[i], json_array_get(trs, i)) < 0) {
-			mm_errf(err, MM_E_PARSE, "'%s': series %zu of the checkpoint is damaged", path, i);
+			mm_errf(err, MM_E_PARSE, "'%s': series %zu of the checkpoint is damaged",
+				path, i);
 			goto fail;
 		}
 	for (i = 0; i < s->npr; i++)
 		if (probe_load(&s->pr[i], json_array_get(prs, i)) < 0) {
-			mm_errf(err, MM_E_PARSE, "'%s': gate %zu of the checkpoint is damaged", path, i);
+			mm_errf(err, MM_E_PARSE, "'%s': gate %zu of the checkpoint is damaged",
+				path, i);
 			goto fail;
 		}
 	s->last_t = jkey(j, "last_t");
@@ -521,7 +526,8 @@ soak_resume(const char *path, const struct soak_opts *rt, struct mm_err *err)
 	s->missing = jcount(j, "missing");
 	snprintf(s->last_error, sizeof(s->last_error), "%s", jsontree_str(j, "last_error", ""));
 	s->aborted = jsontree_bool(j, "aborted", 0);
-	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", jsontree_str(j, "abort_reason", ""));
+	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s",
+		 jsontree_str(j, "abort_reason", ""));
 	s->complete = jsontree_bool(j, "complete", 0);
 	s->resumes = (unsigned)jcount(j, "resumes") + 1;
 	s->last_ckpt_t = isnan(s->last_t) ? s->t0 : s->last_t;

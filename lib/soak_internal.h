@@ -18,8 +18,8 @@
 #include "soak.h"
 #include "stats.h"
 
-#define HASH_SLOTS 256			/* match table; power of two */
-#define SOAK_NSOURCES 4			/* enum soak_source */
+#define HASH_SLOTS    256 /* match table; power of two */
+#define SOAK_NSOURCES 4	  /* enum soak_source */
 
 /* "mock", "scrape", "prometheus", "prometheus-range" (soak.c) */
 extern const char *const soak_source_names[SOAK_NSOURCES];
@@ -36,7 +36,7 @@ struct tracker {
 	size_t ncur, hint;
 	struct hbucket cur[STATS_MAX_BUCKETS];
 	char bad_msg[1024];
-	double value;			/* this sample's scalar value (unscaled) */
+	double value; /* this sample's scalar value (unscaled) */
 	/* since the start (windows, EMAs) */
 	struct stats_hist hall;
 	unsigned layout_gen;
@@ -46,7 +46,7 @@ struct tracker {
 	/* after warm-up (the aggregates) */
 	struct stats_hist hw;
 	struct stats_twmean tww;
-	int post;			/* a sample after warm-up was seen */
+	int post; /* a sample after warm-up was seen */
 	double inc_base;
 	double min, max, last;
 	unsigned long nw;
@@ -68,7 +68,7 @@ struct ring {
 
 struct probe {
 	struct tracker *tr;
-	const struct gate_def *gate;	/* NULL for a recorded series */
+	const struct gate_def *gate; /* NULL for a recorded series */
 	const char *name;
 	enum gate_agg agg;
 	double window;
@@ -77,18 +77,18 @@ struct probe {
 	struct ring ring;
 	struct chart chart;
 	struct gate_eval ev;
-	double windowed;		/* last windowed value, scaled */
+	double windowed; /* last windowed value, scaled */
 	char label[64];
-	struct soakreport_recording rec;	/* --record-series */
+	struct soakreport_recording rec; /* --record-series */
 };
 
 struct match {
-	const char *key;		/* owned */
+	const char *key; /* owned */
 	size_t len;
 	uint32_t hash;
 	struct tracker *tr;
 	enum role role;
-	int next;			/* next entry with the same slot, -1 at the end */
+	int next; /* next entry with the same slot, -1 at the end */
 };
 
 struct soak {
@@ -101,7 +101,7 @@ struct soak {
 	double last_t;
 	unsigned long next_i;
 	unsigned long samples, missing;
-	unsigned long failing;		/* consecutive missing samples */
+	unsigned long failing; /* consecutive missing samples */
 	char last_error[1024];
 	int aborted, interrupted, complete;
 	char abort_reason[400];
@@ -126,7 +126,8 @@ struct soak {
 
 /* soak.c: the run's set-up, lent to soak_checkpoint.c for --resume. */
 int soak_check_opts(const struct soak_opts *o, struct mm_err *err);
-struct soak *soak_alloc(const struct soak_opts *o, const struct gate_config *cfg, struct mm_err *err);
+struct soak *soak_alloc(const struct soak_opts *o, const struct gate_config *cfg,
+			struct mm_err *err);
 void soak_build(struct soak *s);
 int soak_make_sim(struct soak *s, struct mm_err *err);
 /* The snapshot ring of a probe. */

@@ -121,7 +121,7 @@ margin(const struct gate_result *g)
 static const char *
 op_pretty(enum gate_op op)
 {
-	static const char *const p[] = { "<", "≤", ">", "≥", "=", "≠" };
+	static const char *const p[] = {"<", "≤", ">", "≥", "=", "≠"};
 
 	return (unsigned)op < 6 ? p[op] : "?";
 }
@@ -130,7 +130,7 @@ op_pretty(enum gate_op op)
 static const char *
 op_html(enum gate_op op)
 {
-	static const char *const p[] = { "&lt;", "≤", "&gt;", "≥", "=", "≠" };
+	static const char *const p[] = {"&lt;", "≤", "&gt;", "≥", "=", "≠"};
 
 	return (unsigned)op < 6 ? p[op] : "?";
 }
@@ -214,7 +214,8 @@ gate_json(const struct soak_report *r, const struct gate_result *g)
 	json_object_set_new(o, "unit", json_string(d->sel.unit));
 	json_object_set_new(o, "aggregate", json_string(gates_agg_name(d->agg)));
 	json_object_set_new(o, "metric", json_string(d->sel.metric));
-	json_object_set_new(o, "selector", json_string(gates_selector_str(&d->sel, sel, sizeof(sel))));
+	json_object_set_new(o, "selector",
+			    json_string(gates_selector_str(&d->sel, sel, sizeof(sel))));
 	json_object_set_new(o, "scale", jsontree_real(d->sel.scale));
 	json_object_set_new(o, "margin", jsontree_real(isnan(g->value) ? NAN : margin(g)));
 	json_object_set_new(o, "reason", json_string(g->reason));
@@ -225,8 +226,9 @@ gate_json(const struct soak_report *r, const struct gate_result *g)
 	json_object_set_new(o, "alert", json_string(d->alert.name));
 	json_object_set_new(o, "alert_expr", json_string(gates_alert_expr(d, expr, sizeof(expr))));
 	json_object_set_new(o, "first_breach", jtime(g->first_breach));
-	json_object_set_new(o, "first_breach_offset_seconds",
-			    jsontree_real(isnan(g->first_breach) ? NAN : g->first_breach - r->run.start));
+	json_object_set_new(
+	    o, "first_breach_offset_seconds",
+	    jsontree_real(isnan(g->first_breach) ? NAN : g->first_breach - r->run.start));
 	json_object_set_new(o, "first_sustained_breach", jtime(g->first_sustained));
 	json_object_set_new(o, "longest_breach_seconds", jsontree_real(g->longest));
 	json_object_set_new(o, "longest_breach_start", jtime(g->longest_start));
@@ -241,7 +243,7 @@ soakreport_gates_json(const struct soak_report *r)
 {
 	json_t *o = jsontree_tool_meta(), *gates = json_array(), *warn = json_array();
 	unsigned c[2][4];
-	const char *names[] = { "soft", "hard" };
+	const char *names[] = {"soft", "hard"};
 	size_t i, k;
 
 	soakreport_counts(r, c);
@@ -268,7 +270,8 @@ soakreport_gates_json(const struct soak_report *r)
 	json_object_set_new(o, "run", run_json(r, 0));
 	json_object_set_new(o, "interrupted", json_boolean(r->run.interrupted));
 	json_object_set_new(o, "aborted", json_boolean(r->run.aborted));
-	json_object_set_new(o, "abort_reason", json_string(r->run.abort_reason ? r->run.abort_reason : ""));
+	json_object_set_new(o, "abort_reason",
+			    json_string(r->run.abort_reason ? r->run.abort_reason : ""));
 	return o;
 }
 
@@ -281,24 +284,24 @@ aggs_json(const struct soakreport_series *s)
 		const char *name;
 		size_t off;
 	} f[] = {
-		{ "p50", offsetof(struct series_aggs, p50) },
-		{ "p90", offsetof(struct series_aggs, p90) },
-		{ "p95", offsetof(struct series_aggs, p95) },
-		{ "p99", offsetof(struct series_aggs, p99) },
-		{ "p999", offsetof(struct series_aggs, p999) },
-		{ "mean", offsetof(struct series_aggs, mean) },
-		{ "min", offsetof(struct series_aggs, min) },
-		{ "max", offsetof(struct series_aggs, max) },
-		{ "last", offsetof(struct series_aggs, last) },
-		{ "increase", offsetof(struct series_aggs, increase) },
-		{ "ema1h", offsetof(struct series_aggs, ema1h) },
-		{ "ema24h", offsetof(struct series_aggs, ema24h) },
+	    {"p50", offsetof(struct series_aggs, p50)},
+	    {"p90", offsetof(struct series_aggs, p90)},
+	    {"p95", offsetof(struct series_aggs, p95)},
+	    {"p99", offsetof(struct series_aggs, p99)},
+	    {"p999", offsetof(struct series_aggs, p999)},
+	    {"mean", offsetof(struct series_aggs, mean)},
+	    {"min", offsetof(struct series_aggs, min)},
+	    {"max", offsetof(struct series_aggs, max)},
+	    {"last", offsetof(struct series_aggs, last)},
+	    {"increase", offsetof(struct series_aggs, increase)},
+	    {"ema1h", offsetof(struct series_aggs, ema1h)},
+	    {"ema24h", offsetof(struct series_aggs, ema24h)},
 	};
 	/* Which aggregates belong to which type, so the JSON is regular per type. */
 	static const char *const by_type[3] = {
-		[MTYPE_GAUGE] = "mean min max last ema1h ema24h",
-		[MTYPE_COUNTER] = "increase min max last",
-		[MTYPE_HISTOGRAM] = "p50 p90 p95 p99 p999",
+	    [MTYPE_GAUGE] = "mean min max last ema1h ema24h",
+	    [MTYPE_COUNTER] = "increase min max last",
+	    [MTYPE_HISTOGRAM] = "p50 p90 p95 p99 p999",
 	};
 	size_t i;
 
@@ -308,7 +311,8 @@ aggs_json(const struct soakreport_series *s)
 
 		if (!p || (p[n] && p[n] != ' ') || (p != list && p[-1] != ' '))
 			continue;
-		json_object_set_new(o, f[i].name, jsontree_real(*(const double *)((const char *)a + f[i].off)));
+		json_object_set_new(o, f[i].name,
+				    jsontree_real(*(const double *)((const char *)a + f[i].off)));
 	}
 	if (s->sel->type == MTYPE_HISTOGRAM)
 		json_object_set_new(o, "count", jsontree_real(a->count));
@@ -394,7 +398,8 @@ soakreport_metrics_json(const struct soak_report *r)
 				      "verdict", gates_verdict_name(g->verdict));
 
 		if (r->gates[i].rec)
-			json_object_set_new(e, "recorded", recording_json(r->gates[i].rec, "windowed"));
+			json_object_set_new(e, "recorded",
+					    recording_json(r->gates[i].rec, "windowed"));
 		json_object_set_new(gates, g->def->name, e);
 	}
 	json_object_set_new(o, "generated_at", jtime(r->run.generated_at));
@@ -435,10 +440,14 @@ static const char *
 gate_badge(enum gate_verdict v, int hard)
 {
 	switch (v) {
-	case VERDICT_PASS: return "✅ pass";
-	case VERDICT_FAIL: return hard ? "❌ fail" : "⚠️ fail (soft)";
-	case VERDICT_NO_DATA: return hard ? "❔ no data" : "❔ no data (soft)";
-	case VERDICT_ERROR: return "🛑 error";
+	case VERDICT_PASS:
+		return "✅ pass";
+	case VERDICT_FAIL:
+		return hard ? "❌ fail" : "⚠️ fail (soft)";
+	case VERDICT_NO_DATA:
+		return hard ? "❔ no data" : "❔ no data (soft)";
+	case VERDICT_ERROR:
+		return "🛑 error";
 	}
 	return "?";
 }
@@ -480,16 +489,19 @@ soakreport_markdown(const struct soak_report *r, struct buf *b)
 	soakreport_counts(r, c);
 	buf_addf(b, "# Soak results: %s\n\n", verdict_badge(v));
 	md_run_line(r, b);
-	buf_addf(b, "\nHard gates: %u passed, %u failed, %u no data, %u errors. "
-		    "Soft gates: %u passed, %u failed, %u no data, %u errors.\n",
+	buf_addf(b,
+		 "\nHard gates: %u passed, %u failed, %u no data, %u errors. "
+		 "Soft gates: %u passed, %u failed, %u no data, %u errors.\n",
 		 c[1][0], c[1][1], c[1][2], c[1][3], c[0][0], c[0][1], c[0][2], c[0][3]);
 	if (u->unreachable)
-		buf_addf(b, "\n> **The source was unreachable for the whole run**: %s\n", u->last_error);
+		buf_addf(b, "\n> **The source was unreachable for the whole run**: %s\n",
+			 u->last_error);
 	if (u->aborted)
 		buf_addf(b, "\n> **Aborted (--abort-on-fail)**: %s\n", u->abort_reason);
 	else if (u->interrupted)
-		buf_addf(b, "\n> **Incomplete**: interrupted after %s; the gates judge only what ran.\n",
-			 fmt_dur(u->elapsed, (char[32]){ 0 }, 32));
+		buf_addf(
+		    b, "\n> **Incomplete**: interrupted after %s; the gates judge only what ran.\n",
+		    fmt_dur(u->elapsed, (char[32]){0}, 32));
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 
@@ -500,22 +512,25 @@ soakreport_markdown(const struct soak_report *r, struct buf *b)
 		}
 	}
 	buf_adds(b, "\n## Gates\n\n"
-		    "| Gate | Kind | Verdict | Value | Threshold | Margin | First breach | Longest breach | Alert (for) |\n"
+		    "| Gate | Kind | Verdict | Value | Threshold | Margin | First breach | Longest "
+		    "breach | Alert (for) |\n"
 		    "|---|---|---|---:|---|---:|---|---:|---|\n");
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 		const struct gate_def *d = g->def;
 		char val[64], th[64], m[64], fb[32], lg[32], fr[32];
 
-		buf_addf(b, "| %s | %s | %s | %s %s | %s %s | %s | ", d->name, d->hard ? "hard" : "soft",
-			 gate_badge(g->verdict, d->hard), fmt_val(g->value, d->sel.unit, val, sizeof(val)),
+		buf_addf(b, "| %s | %s | %s | %s %s | %s %s | %s | ", d->name,
+			 d->hard ? "hard" : "soft", gate_badge(g->verdict, d->hard),
+			 fmt_val(g->value, d->sel.unit, val, sizeof(val)),
 			 isnan(g->value) ? "" : gates_agg_name(d->agg), op_pretty(d->op),
 			 fmt_val(d->threshold, d->sel.unit, th, sizeof(th)),
 			 isnan(g->value) ? "-" : fmt_val(margin(g), d->sel.unit, m, sizeof(m)));
 		if (isnan(g->first_breach))
 			buf_adds(b, "- | - |");
 		else
-			buf_addf(b, "+%s | %s |", fmt_dur(g->first_breach - u->start, fb, sizeof(fb)),
+			buf_addf(b, "+%s | %s |",
+				 fmt_dur(g->first_breach - u->start, fb, sizeof(fb)),
 				 fmt_dur(g->longest, lg, sizeof(lg)));
 		buf_addf(b, " %s (%s) |\n", d->alert.name, fmt_dur(d->alert.for_s, fr, sizeof(fr)));
 	}
@@ -526,13 +541,14 @@ soakreport_markdown(const struct soak_report *r, struct buf *b)
 		buf_addc(b, '\n');
 	}
 	buf_adds(b, "\n</details>\n\n## Series\n\n"
-		    "| Series | Selector | p50 | p95 | p99 | mean | min | max | last | EMA 1h | EMA 24h | samples |\n"
+		    "| Series | Selector | p50 | p95 | p99 | mean | min | max | last | EMA 1h | "
+		    "EMA 24h | samples |\n"
 		    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (i = 0; i < r->nseries; i++) {
 		const struct soakreport_series *s = &r->series[i];
 		const struct series_aggs *a = &s->aggs;
-		const double vals[] = { a->p50, a->p95, a->p99, a->mean, a->min, a->max, a->last,
-					a->ema1h, a->ema24h };
+		const double vals[] = {a->p50, a->p95,	a->p99,	  a->mean,  a->min,
+				       a->max, a->last, a->ema1h, a->ema24h};
 		char sel[4096], n[48];
 		size_t k;
 
@@ -547,11 +563,13 @@ soakreport_markdown(const struct soak_report *r, struct buf *b)
 	{
 		char gen[CLOCK_RFC3339_MAX], iv[32], wu[32];
 
-		buf_addf(b, "\n## Run\n\n| | |\n|---|---|\n| source | %s |\n| target | ", u->source);
+		buf_addf(b, "\n## Run\n\n| | |\n|---|---|\n| source | %s |\n| target | ",
+			 u->source);
 		md_cell(b, u->target);
-		buf_addf(b, " |\n| gates file | %s |\n| interval | %s |\n| warm-up | %s |\n"
-			    "| samples | %lu |\n| missing scrapes | %lu |\n| complete | %s |\n"
-			    "| resumed | %u time%s |\n",
+		buf_addf(b,
+			 " |\n| gates file | %s |\n| interval | %s |\n| warm-up | %s |\n"
+			 "| samples | %lu |\n| missing scrapes | %lu |\n| complete | %s |\n"
+			 "| resumed | %u time%s |\n",
 			 u->gates_file, fmt_dur(u->interval, iv, sizeof(iv)),
 			 fmt_dur(u->warmup, wu, sizeof(wu)), u->samples, u->missing,
 			 u->complete ? "yes" : "no", u->resumes, u->resumes == 1 ? "" : "s");
@@ -581,12 +599,23 @@ html_esc(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s);
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		case '\'':
+			buf_adds(b, "&#39;");
+			break;
+		default:
+			buf_addc(b, *s);
 		}
 	}
 }
@@ -624,7 +653,7 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 	char n[48];
 
 #define X(i_) (PAD_L + pw * ((double)(i_) + 0.5) / (double)c->nb)
-#define Y(v_) (PAD_T + ph * (1 - ((v_) - lo) / (hi - lo)))
+#define Y(v_) (PAD_T + ph * (1 - ((v_)-lo) / (hi - lo)))
 	for (i = 0; i < c->nb; i++) {
 		if (!c->b[i].n)
 			continue;
@@ -668,8 +697,10 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 
 		if (w > pw)
 			w = pw;
-		buf_addf(b, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"warmup\"/>\n",
-			 PAD_L, PAD_T, w, ph);
+		buf_addf(
+		    b,
+		    "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"warmup\"/>\n",
+		    PAD_L, PAD_T, w, ph);
 	}
 	/* Breaches: runs of buckets with a breach. */
 	for (i = 0; i < c->nb; i++) {
@@ -678,15 +709,18 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 		start = i;
 		while (i + 1 < c->nb && c->b[i + 1].breach)
 			i++;
-		buf_addf(b, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"breach\"/>\n",
-			 PAD_L + pw * (double)start / (double)c->nb, PAD_T,
-			 pw * (double)(i - start + 1) / (double)c->nb, ph);
+		buf_addf(
+		    b,
+		    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"breach\"/>\n",
+		    PAD_L + pw * (double)start / (double)c->nb, PAD_T,
+		    pw * (double)(i - start + 1) / (double)c->nb, ph);
 	}
 	/* Y grid and labels. */
 	step = nice_step(hi - lo, 4);
 	for (y = ceil(lo / step) * step; y <= hi + step * 1e-9; y += step) {
-		buf_addf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
-			    "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
+		buf_addf(b,
+			 "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+			 "<text x=\"%d\" y=\"%.1f\" class=\"yl\">%s</text>\n",
 			 PAD_L, SVG_W - PAD_R, Y(y), Y(y), PAD_L - 6, Y(y) + 4,
 			 fmt_num(fabs(y) < step * 1e-9 ? 0 : y, n, sizeof(n)));
 	}
@@ -719,7 +753,7 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 	first = 1;
 	for (i = 0; i < c->nb; i++) {
 		if (!c->b[i].n) {
-			first = 1;	/* a gap stays a gap */
+			first = 1; /* a gap stays a gap */
 			continue;
 		}
 		buf_addf(b, "%c%.1f %.1f", first ? 'M' : 'L', X(i), Y(c->b[i].sum / c->b[i].n));
@@ -727,44 +761,55 @@ svg_chart(struct buf *b, const struct chart *c, const char *unit, int has_th, do
 	}
 	buf_adds(b, "\"/>\n");
 	if (has_th) {
-		buf_addf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"th\"/>"
-			    "<text x=\"%d\" y=\"%.1f\" class=\"thl\">threshold %s%s",
+		buf_addf(b,
+			 "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"th\"/>"
+			 "<text x=\"%d\" y=\"%.1f\" class=\"thl\">threshold %s%s",
 			 PAD_L, SVG_W - PAD_R, Y(th), Y(th), SVG_W - PAD_R - 4, Y(th) - 4,
 			 fmt_num(th, n, sizeof(n)), unit && *unit ? " " : "");
 		html_esc(b, unit ? unit : "");
 		buf_adds(b, "</text>\n");
 	}
-	buf_addf(b, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n</svg>\n",
-		 PAD_L, PAD_T, pw, ph);
+	buf_addf(
+	    b, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n</svg>\n",
+	    PAD_L, PAD_T, pw, ph);
 #undef X
 #undef Y
 }
 
 static const char html_css[] =
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;"
-	"max-width:1120px;color:#1f2328;padding:0 16px}"
-	"h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px;border-bottom:1px solid #d0d7de;padding-bottom:4px}"
-	".banner{padding:14px 18px;border-radius:8px;margin:12px 0 18px;font-size:15px}"
-	".banner b{font-size:20px;margin-right:10px}"
-	".pass{background:#dafbe1;border:1px solid #4ac26b}.fail{background:#ffebe9;border:1px solid #ff8182}"
-	".incomplete,.warn{background:#fff8c5;border:1px solid #d4a72c}.error{background:#f6e8ff;border:1px solid #a475f9}"
-	"table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left}"
-	"th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
-	".v-pass{color:#1a7f37;font-weight:600}.v-fail{color:#cf222e;font-weight:600}"
-	".v-soft{color:#9a6700;font-weight:600}.v-no_data{color:#6e7781;font-weight:600}.v-error{color:#8250df;font-weight:600}"
-	".card{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:14px 0}"
-	".card h3{font-size:15px;margin:0 0 2px}.card p{margin:0 0 6px;color:#57606a;font-size:12.5px}"
-	".card p.why{font-size:13px}"
-	"svg{width:100%;height:auto;display:block}"
-	"svg .band{fill:#54aeff;fill-opacity:.25;stroke:none}svg .line{fill:none;stroke:#0969da;stroke-width:1.4}"
-	"svg .th{stroke:#cf222e;stroke-width:1.3;stroke-dasharray:6 4}svg .thl{fill:#cf222e;font-size:11px;text-anchor:end}"
-	"svg .breach{fill:#ff8182;fill-opacity:.28}svg .warmup{fill:#8c959f;fill-opacity:.15}"
-	"svg .grid{stroke:#eaeef2}svg .frame{fill:none;stroke:#d0d7de}"
-	"svg .yl{font-size:11px;fill:#57606a;text-anchor:end}svg .xl{font-size:11px;fill:#57606a;text-anchor:middle}"
-	"svg .nodata{fill:#6e7781;font-size:14px}"
-	".legend span{display:inline-block;margin-right:14px;font-size:12px;color:#57606a}"
-	".sw{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}"
-	"footer{margin-top:30px;color:#6e7781;font-size:12px}code{font-size:12px}";
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;"
+    "max-width:1120px;color:#1f2328;padding:0 16px}"
+    "h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px;border-bottom:1px solid "
+    "#d0d7de;padding-bottom:4px}"
+    ".banner{padding:14px 18px;border-radius:8px;margin:12px 0 18px;font-size:15px}"
+    ".banner b{font-size:20px;margin-right:10px}"
+    ".pass{background:#dafbe1;border:1px solid #4ac26b}.fail{background:#ffebe9;border:1px solid "
+    "#ff8182}"
+    ".incomplete,.warn{background:#fff8c5;border:1px solid "
+    "#d4a72c}.error{background:#f6e8ff;border:1px solid #a475f9}"
+    "table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid "
+    "#d0d7de;padding:5px 8px;text-align:left}"
+    "th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:"
+    "nowrap}"
+    ".v-pass{color:#1a7f37;font-weight:600}.v-fail{color:#cf222e;font-weight:600}"
+    ".v-soft{color:#9a6700;font-weight:600}.v-no_data{color:#6e7781;font-weight:600}.v-error{color:"
+    "#8250df;font-weight:600}"
+    ".card{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:14px 0}"
+    ".card h3{font-size:15px;margin:0 0 2px}.card p{margin:0 0 6px;color:#57606a;font-size:12.5px}"
+    ".card p.why{font-size:13px}"
+    "svg{width:100%;height:auto;display:block}"
+    "svg .band{fill:#54aeff;fill-opacity:.25;stroke:none}svg "
+    ".line{fill:none;stroke:#0969da;stroke-width:1.4}"
+    "svg .th{stroke:#cf222e;stroke-width:1.3;stroke-dasharray:6 4}svg "
+    ".thl{fill:#cf222e;font-size:11px;text-anchor:end}"
+    "svg .breach{fill:#ff8182;fill-opacity:.28}svg .warmup{fill:#8c959f;fill-opacity:.15}"
+    "svg .grid{stroke:#eaeef2}svg .frame{fill:none;stroke:#d0d7de}"
+    "svg .yl{font-size:11px;fill:#57606a;text-anchor:end}svg "
+    ".xl{font-size:11px;fill:#57606a;text-anchor:middle}"
+    "svg .nodata{fill:#6e7781;font-size:14px}"
+    ".legend span{display:inline-block;margin-right:14px;font-size:12px;color:#57606a}"
+    ".sw{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}"
+    "footer{margin-top:30px;color:#6e7781;font-size:12px}code{font-size:12px}";
 
 static const char *
 verdict_class(enum gate_verdict v, int hard)
@@ -794,11 +839,14 @@ soakreport_html(const struct soak_report *r, struct buf *b)
 	buf_adds(b, v);
 	buf_addf(b, "</title>\n<style>%s</style></head><body>\n", html_css);
 	/* No emoji here: headless browsers and CI artefact viewers often lack the font. */
-	buf_addf(b, "<h1>Soak results</h1>\n<div class=\"banner %s\"><b>%s</b>", v, verdict_word(v));
+	buf_addf(b, "<h1>Soak results</h1>\n<div class=\"banner %s\"><b>%s</b>", v,
+		 verdict_word(v));
 	buf_addf(b, "%s soak of ", fmt_dur(u->planned, d1, sizeof(d1)));
 	html_esc(b, u->target);
-	buf_addf(b, " (%s), %s → %s, %s covered; %lu samples, %lu missing.<br>"
-		    "Hard gates: %u pass, %u fail, %u no data, %u error · soft gates: %u pass, %u fail, %u no data, %u error.",
+	buf_addf(b,
+		 " (%s), %s → %s, %s covered; %lu samples, %lu missing.<br>"
+		 "Hard gates: %u pass, %u fail, %u no data, %u error · soft gates: %u pass, %u "
+		 "fail, %u no data, %u error.",
 		 u->source, fmt_time(u->start, s1, sizeof(s1)), fmt_time(u->end, s2, sizeof(s2)),
 		 fmt_dur(u->elapsed, d2, sizeof(d2)), u->samples, u->missing, c[1][0], c[1][1],
 		 c[1][2], c[1][3], c[0][0], c[0][1], c[0][2], c[0][3]);
@@ -806,24 +854,29 @@ soakreport_html(const struct soak_report *r, struct buf *b)
 		buf_adds(b, "<br><b style=\"font-size:14px\">Aborted:</b> ");
 		html_esc(b, u->abort_reason);
 	} else if (u->interrupted) {
-		buf_adds(b, "<br><b style=\"font-size:14px\">Incomplete:</b> interrupted; the gates judge only what ran.");
+		buf_adds(b, "<br><b style=\"font-size:14px\">Incomplete:</b> interrupted; the "
+			    "gates judge only what ran.");
 	}
 	if (u->unreachable) {
 		buf_adds(b, "<br><b style=\"font-size:14px\">Source unreachable:</b> ");
 		html_esc(b, u->last_error);
 	}
-	buf_adds(b, "</div>\n<h2>Gates</h2>\n<table><tr><th>Gate</th><th>Kind</th><th>Verdict</th>"
-		    "<th>Aggregate</th><th>Value</th><th>Threshold</th><th>Margin</th><th>First breach</th>"
-		    "<th>Longest breach</th><th>Alert (for)</th></tr>\n");
+	buf_adds(
+	    b,
+	    "</div>\n<h2>Gates</h2>\n<table><tr><th>Gate</th><th>Kind</th><th>Verdict</th>"
+	    "<th>Aggregate</th><th>Value</th><th>Threshold</th><th>Margin</th><th>First breach</th>"
+	    "<th>Longest breach</th><th>Alert (for)</th></tr>\n");
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 		const struct gate_def *d = g->def;
 		char val[64], th[64], m[64], fb[32], lg[32], fr[32];
 
-		buf_addf(b, "<tr><td><a href=\"#g-%s\">%s</a></td><td>%s</td><td class=\"%s\">%s</td>"
-			    "<td>%s</td><td class=\"n\">",
-			 d->name, d->name, d->hard ? "hard" : "soft", verdict_class(g->verdict, d->hard),
-			 gates_verdict_name(g->verdict), gates_agg_name(d->agg));
+		buf_addf(b,
+			 "<tr><td><a href=\"#g-%s\">%s</a></td><td>%s</td><td class=\"%s\">%s</td>"
+			 "<td>%s</td><td class=\"n\">",
+			 d->name, d->name, d->hard ? "hard" : "soft",
+			 verdict_class(g->verdict, d->hard), gates_verdict_name(g->verdict),
+			 gates_agg_name(d->agg));
 		html_esc(b, fmt_val(g->value, d->sel.unit, val, sizeof(val)));
 		buf_adds(b, "</td><td class=\"n\">");
 		html_esc(b, op_pretty(d->op));
@@ -841,20 +894,25 @@ soakreport_html(const struct soak_report *r, struct buf *b)
 		buf_addf(b, "<td>%s (%s)</td></tr>\n", d->alert.name,
 			 fmt_dur(d->alert.for_s, fr, sizeof(fr)));
 	}
-	buf_adds(b, "</table>\n<h2>Gates over time</h2>\n<div class=\"legend\">"
-		    "<span><i class=\"sw\" style=\"background:#0969da\"></i>windowed value (mean per pixel)</span>"
-		    "<span><i class=\"sw\" style=\"background:#54aeff;opacity:.4\"></i>min–max</span>"
-		    "<span><i class=\"sw\" style=\"background:#cf222e\"></i>threshold</span>"
-		    "<span><i class=\"sw\" style=\"background:#ff8182;opacity:.5\"></i>breach</span>"
-		    "<span><i class=\"sw\" style=\"background:#8c959f;opacity:.4\"></i>warm-up</span></div>\n");
+	buf_adds(b,
+		 "</table>\n<h2>Gates over time</h2>\n<div class=\"legend\">"
+		 "<span><i class=\"sw\" style=\"background:#0969da\"></i>windowed value (mean per "
+		 "pixel)</span>"
+		 "<span><i class=\"sw\" style=\"background:#54aeff;opacity:.4\"></i>min–max</span>"
+		 "<span><i class=\"sw\" style=\"background:#cf222e\"></i>threshold</span>"
+		 "<span><i class=\"sw\" style=\"background:#ff8182;opacity:.5\"></i>breach</span>"
+		 "<span><i class=\"sw\" "
+		 "style=\"background:#8c959f;opacity:.4\"></i>warm-up</span></div>\n");
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
 		const struct gate_def *d = g->def;
 		char th[64], w[32], aria[256], sel[4096];
 
-		buf_addf(b, "<div class=\"card\" id=\"g-%s\"><h3>%s <span class=\"%s\">%s</span></h3><p>",
-			 d->name, d->name, verdict_class(g->verdict, d->hard),
-			 gates_verdict_name(g->verdict));
+		buf_addf(
+		    b,
+		    "<div class=\"card\" id=\"g-%s\"><h3>%s <span class=\"%s\">%s</span></h3><p>",
+		    d->name, d->name, verdict_class(g->verdict, d->hard),
+		    gates_verdict_name(g->verdict));
 		html_esc(b, *d->description ? d->description : d->name);
 		if (gates_agg_quantile(d->agg) >= 0 || (d->agg == AGG_MEAN && d->window > 0) ||
 		    d->agg == AGG_INCREASE)
@@ -864,9 +922,12 @@ soakreport_html(const struct soak_report *r, struct buf *b)
 		else
 			buf_addf(b, " · %s %s over the soak; charted: %s at each sample · <code>",
 				 gates_agg_name(d->agg), op_html(d->op),
-				 d->agg == AGG_EMA1H || d->agg == AGG_EMA24H ? gates_agg_name(d->agg) : "the value");
+				 d->agg == AGG_EMA1H || d->agg == AGG_EMA24H
+				     ? gates_agg_name(d->agg)
+				     : "the value");
 		html_esc(b, gates_selector_str(&d->sel, sel, sizeof(sel)));
-		buf_addf(b, "</code></p>\n<p class=\"why %s\">", verdict_class(g->verdict, d->hard));
+		buf_addf(b, "</code></p>\n<p class=\"why %s\">",
+			 verdict_class(g->verdict, d->hard));
 		html_esc(b, g->reason);
 		buf_adds(b, "</p>\n");
 		snprintf(aria, sizeof(aria), "%s over time against threshold %s", d->name,
@@ -891,8 +952,9 @@ soakreport_html(const struct soak_report *r, struct buf *b)
 		html_esc(b, gates_selector_str(s->sel, sel, sizeof(sel)));
 		buf_addf(b, "</code> · charted: %s · ", s->chart_label);
 		if (s->sel->type == MTYPE_HISTOGRAM)
-			buf_addf(b, "p50 %s, p95 %s, p99 %s over the soak", fmt_num(a->p50, n1, sizeof(n1)),
-				 fmt_num(a->p95, n2, sizeof(n2)), fmt_num(a->p99, n3, sizeof(n3)));
+			buf_addf(b, "p50 %s, p95 %s, p99 %s over the soak",
+				 fmt_num(a->p50, n1, sizeof(n1)), fmt_num(a->p95, n2, sizeof(n2)),
+				 fmt_num(a->p99, n3, sizeof(n3)));
 		else if (s->sel->type == MTYPE_GAUGE)
 			buf_addf(b, "mean %s, min %s, max %s", fmt_num(a->mean, n1, sizeof(n1)),
 				 fmt_num(a->min, n2, sizeof(n2)), fmt_num(a->max, n3, sizeof(n3)));
@@ -926,16 +988,21 @@ soakreport_junit(const struct soak_report *r, struct buf *b)
 	char **texts = xcalloc(r->ngates ? r->ngates : 1, sizeof(*texts));
 	char ts[CLOCK_RFC3339_MAX], missing[32];
 	struct junit_property props[] = {
-		{ "source", u->source },
-		{ "target", u->target },
-		{ "gates_file", u->gates_file },
-		{ "verdict", soakreport_verdict(r) },
-		{ "complete", u->complete ? "true" : "false" },
-		{ "abort_reason", u->abort_reason ? u->abort_reason : "" },
-		{ "missing_scrapes", missing },
+	    {"source", u->source},
+	    {"target", u->target},
+	    {"gates_file", u->gates_file},
+	    {"verdict", soakreport_verdict(r)},
+	    {"complete", u->complete ? "true" : "false"},
+	    {"abort_reason", u->abort_reason ? u->abort_reason : ""},
+	    {"missing_scrapes", missing},
 	};
-	struct junit_suite suite = { "soak gates", u->elapsed, fmt_time(u->start, ts, sizeof(ts)),
-				     props, sizeof(props) / sizeof(props[0]), cases, r->ngates };
+	struct junit_suite suite = {"soak gates",
+				    u->elapsed,
+				    fmt_time(u->start, ts, sizeof(ts)),
+				    props,
+				    sizeof(props) / sizeof(props[0]),
+				    cases,
+				    r->ngates};
 	struct mm_err err;
 	size_t i;
 	int ret;
@@ -986,7 +1053,8 @@ write_buf(const char *path, struct buf *b, int rc, struct mm_err *err)
 
 	if (rc < 0) {
 		buf_release(b);
-		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path, b->cap);
+		return mm_errf(err, MM_E_LIMIT, "report '%s' is larger than %zu bytes", path,
+			       b->cap);
 	}
 	ret = atomicfile_write_atomic(path, b->data ? b->data : "", b->len, err);
 	buf_release(b);

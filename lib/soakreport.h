@@ -20,19 +20,19 @@
 #include "err.h"
 #include "gates.h"
 
-#define CHART_BUCKETS 600	/* time buckets of a chart (its resolution) */
+#define CHART_BUCKETS 600 /* time buckets of a chart (its resolution) */
 
 /* A downsampled time series: per time bucket min, max, mean, breach flag. */
 struct chart_bucket {
 	double min, max, sum;
 	unsigned n;
-	unsigned char breach;	/* a windowed value in this bucket breached */
+	unsigned char breach; /* a windowed value in this bucket breached */
 };
 
 struct chart {
 	double t0, span;	/* the run's planned time axis */
 	size_t nb;		/* CHART_BUCKETS */
-	struct chart_bucket *b;	/* owned (chart_release) */
+	struct chart_bucket *b; /* owned (chart_release) */
 };
 
 void chart_init(struct chart *c, double t0, double span);
@@ -59,38 +59,38 @@ void soakreport_recording_release(struct soakreport_recording *r);
 struct series_aggs {
 	double p50, p90, p95, p99, p999;
 	double mean, min, max, last, increase, ema1h, ema24h;
-	double count;		/* histograms: observations after warm-up */
-	unsigned long samples;	/* scrapes that had the series */
-	unsigned long resets;	/* counter resets seen */
+	double count;	       /* histograms: observations after warm-up */
+	unsigned long samples; /* scrapes that had the series */
+	unsigned long resets;  /* counter resets seen */
 };
 
 struct soakreport_series {
-	const char *name;		/* record name, or the gate's name */
+	const char *name; /* record name, or the gate's name */
 	const struct series_sel *sel;
-	const char *chart_label;	/* "p95 over 5m", "value" */
+	const char *chart_label; /* "p95 over 5m", "value" */
 	struct series_aggs aggs;
 	const struct chart *chart;
-	const char *error;		/* NULL, or why the series was unusable */
-	const struct soakreport_recording *rec;	/* NULL unless --record-series */
+	const char *error;			/* NULL, or why the series was unusable */
+	const struct soakreport_recording *rec; /* NULL unless --record-series */
 };
 
 struct soakreport_gate {
 	struct gate_result res;
-	const struct chart *chart;	/* the windowed value over time */
-	const struct soakreport_recording *rec;	/* NULL unless --record-series */
+	const struct chart *chart;		/* the windowed value over time */
+	const struct soakreport_recording *rec; /* NULL unless --record-series */
 };
 
 struct soakreport_run {
-	const char *source;		/* "mock", "scrape", "prometheus", "prometheus-range" */
-	const char *target;		/* URL, or "simulator seed 42" */
+	const char *source; /* "mock", "scrape", "prometheus", "prometheus-range" */
+	const char *target; /* URL, or "simulator seed 42" */
 	const char *gates_file;
-	double generated_at;		/* clock_now() of the writing, CI_FAKE_UTC-aware */
-	double start, end;		/* soak time axis: first and last evaluation */
-	double planned;			/* planned duration, seconds */
-	double elapsed;			/* soak seconds covered */
-	double interval;		/* seconds between samples (the step for ranges) */
+	double generated_at; /* clock_now() of the writing, CI_FAKE_UTC-aware */
+	double start, end;   /* soak time axis: first and last evaluation */
+	double planned;	     /* planned duration, seconds */
+	double elapsed;	     /* soak seconds covered */
+	double interval;     /* seconds between samples (the step for ranges) */
 	double warmup;
-	unsigned long samples, missing;	/* successful and failed scrapes/queries */
+	unsigned long samples, missing; /* successful and failed scrapes/queries */
 	int complete;			/* ran for the whole planned duration */
 	int interrupted;		/* SIGINT/SIGTERM */
 	int aborted;			/* --abort-on-fail */

@@ -29,12 +29,12 @@
 
 #include <stddef.h>
 
-#define STATS_DEFAULT_STALENESS 300.0	/* seconds; Prometheus's lookback delta */
-#define STATS_MAX_BUCKETS 256		/* the most buckets one histogram may have */
+#define STATS_DEFAULT_STALENESS 300.0 /* seconds; Prometheus's lookback delta */
+#define STATS_MAX_BUCKETS	256   /* the most buckets one histogram may have */
 
 /* One classic histogram bucket: cumulative count of observations <= le. */
 struct hbucket {
-	double le;	/* upper bound; +Inf for the last */
+	double le; /* upper bound; +Inf for the last */
 	double count;
 };
 
@@ -72,9 +72,9 @@ struct stats_twmean {
 	double staleness;
 	double last_t, last_v;
 	int have;
-	double area;	/* integral of the held value over the known time */
-	double known;	/* seconds during which the value was known */
-	double plain_sum;	/* for the fallback when no time has passed */
+	double area;	  /* integral of the held value over the known time */
+	double known;	  /* seconds during which the value was known */
+	double plain_sum; /* for the fallback when no time has passed */
 	unsigned long n;
 };
 void stats_twmean_init(struct stats_twmean *m, double staleness);
@@ -97,7 +97,7 @@ struct stats_ema {
 	double tau, staleness;
 	double last_t, last_v;
 	int have;
-	double s, w;	/* decayed weighted sum and weight */
+	double s, w; /* decayed weighted sum and weight */
 };
 void stats_ema_init(struct stats_ema *e, double tau, double staleness);
 int stats_ema_add(struct stats_ema *e, double t, double v);
@@ -127,9 +127,9 @@ double stats_counter_add(struct stats_counter *c, double v);
  */
 struct stats_hist {
 	size_t n;
-	double *le;		/* sorted bounds */
-	double *inc;		/* accumulated increase per bound (cumulative counts) */
-	double *prev;		/* the previous scrape's counts */
+	double *le;   /* sorted bounds */
+	double *inc;  /* accumulated increase per bound (cumulative counts) */
+	double *prev; /* the previous scrape's counts */
 	int have_prev;
 	unsigned long resets;
 };
@@ -149,6 +149,6 @@ double stats_hist_quantile(const struct stats_hist *h, double q);
 /* Observations accumulated (the +Inf bucket's increase; 0 when there is none). */
 double stats_hist_count(const struct stats_hist *h);
 
-#include "banned.h"	/* last: see banned.h */
+#include "banned.h" /* last: see banned.h */
 
 #endif

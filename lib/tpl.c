@@ -11,11 +11,11 @@
 #include "tpl.h"
 #include "xalloc.h"
 
-#define TPL_MAX_TEXT ((size_t)1 << 22)	/* a template's text, variables substituted */
+#define TPL_MAX_TEXT ((size_t)1 << 22) /* a template's text, variables substituted */
 
 static const char *const plain_fields[] = {
-	"alertname", "status", "fingerprint", "startsAt", "endsAt", "generatorURL", "receiver",
-	"externalURL", "groupKey", "decision", "gate", "rollback_id", NULL,
+    "alertname",   "status",   "fingerprint", "startsAt", "endsAt",	 "generatorURL", "receiver",
+    "externalURL", "groupKey", "decision",    "gate",	  "rollback_id", NULL,
 };
 
 static int
@@ -60,8 +60,8 @@ tpl_push(struct tpl *t, int field, struct buf *text, struct buf *shown)
 }
 
 int
-tpl_parse(const char *s, tpl_lookup_fn lookup, void *lookup_ctx, int allow_fields,
-	  struct tpl *t, int *used_empty, struct mm_err *err)
+tpl_parse(const char *s, tpl_lookup_fn lookup, void *lookup_ctx, int allow_fields, struct tpl *t,
+	  int *used_empty, struct mm_err *err)
 {
 	struct buf text = BUF_INIT(TPL_MAX_TEXT), shown = BUF_INIT(TPL_MAX_TEXT);
 	const char *p = s;
@@ -81,10 +81,12 @@ tpl_parse(const char *s, tpl_lookup_fn lookup, void *lookup_ctx, int allow_field
 				mm_errf(err, MM_E_CONFIG, "unterminated '${' in '%s'", s);
 				goto out;
 			}
-			if (!lookup || !lookup(lookup_ctx, p + 2, (size_t)(end - p - 2), &value,
-					       &secret)) {
-				mm_errf(err, MM_E_CONFIG, "unknown variable '%.*s' (define it under "
-					"variables)", (int)(end - p - 2), p + 2);
+			if (!lookup ||
+			    !lookup(lookup_ctx, p + 2, (size_t)(end - p - 2), &value, &secret)) {
+				mm_errf(err, MM_E_CONFIG,
+					"unknown variable '%.*s' (define it under "
+					"variables)",
+					(int)(end - p - 2), p + 2);
 				goto out;
 			}
 			buf_adds(&text, value);
@@ -101,7 +103,8 @@ tpl_parse(const char *s, tpl_lookup_fn lookup, void *lookup_ctx, int allow_field
 				goto out;
 			}
 			if (!allow_fields) {
-				mm_errf(err, MM_E_CONFIG, "alert fields ({{...}}) are not allowed here, "
+				mm_errf(err, MM_E_CONFIG,
+					"alert fields ({{...}}) are not allowed here, "
 					"only ${variables}");
 				goto out;
 			}
@@ -110,8 +113,10 @@ tpl_parse(const char *s, tpl_lookup_fn lookup, void *lookup_ctx, int allow_field
 			fe = end;
 			while (fe > fs && (fe[-1] == ' ' || fe[-1] == '\t'))
 				fe--;
-			if (buf_add(&f, fs, (size_t)(fe - fs)) < 0 || !field_known(f.data ? f.data : "")) {
-				mm_errf(err, MM_E_CONFIG, "unknown alert field '%.*s' (fields: %s, "
+			if (buf_add(&f, fs, (size_t)(fe - fs)) < 0 ||
+			    !field_known(f.data ? f.data : "")) {
+				mm_errf(err, MM_E_CONFIG,
+					"unknown alert field '%.*s' (fields: %s, "
 					"labels.NAME, annotations.NAME)",
 					(int)(fe - fs) > 64 ? 64 : (int)(fe - fs), fs, TPL_FIELDS);
 				buf_release(&f);

@@ -21,14 +21,15 @@
 
 #define TPL_SECRET_MASK "***"
 /* The whitelisted alert fields a template may name (plus labels.X, annotations.X). */
-#define TPL_FIELDS "alertname, status, fingerprint, startsAt, endsAt, generatorURL, " \
-		   "receiver, externalURL, groupKey, decision, gate, rollback_id"
+#define TPL_FIELDS                                                                                 \
+	"alertname, status, fingerprint, startsAt, endsAt, generatorURL, "                         \
+	"receiver, externalURL, groupKey, decision, gate, rollback_id"
 
 /* A template: literal pieces (as-is and as shown) and alert fields. */
 struct tpl_seg {
-	int field;		/* 0: literal; 1: alert field named text */
-	char *text;		/* literal text with variables substituted, or the field name */
-	char *shown;		/* literal text with secret variables masked */
+	int field;   /* 0: literal; 1: alert field named text */
+	char *text;  /* literal text with variables substituted, or the field name */
+	char *shown; /* literal text with secret variables masked */
 };
 
 struct tpl {
@@ -39,9 +40,9 @@ struct tpl {
 /* Where {{field}} values come from when an action runs (all borrowed). */
 struct tpl_ctx {
 	const struct alert *alert;
-	const char *decision;		/* "rollback", "notify", ... */
-	const char *gate;		/* "hard", "soft" or "" */
-	long rollback_id;		/* 0 when not a rollback */
+	const char *decision; /* "rollback", "notify", ... */
+	const char *gate;     /* "hard", "soft" or "" */
+	long rollback_id;     /* 0 when not a rollback */
 	const char *receiver;
 	const char *external_url;
 	const char *group_key;

@@ -79,7 +79,7 @@ mwu_counts(size_t n, size_t m, long kmax, i128 *total)
 	    kmax >= TWOSAMPLE_EXACT_MAX_CELLS)
 		return NULL;
 	for (i = 1; i <= s; i++)
-		t = t * (i128)(l + i) / (i128)i;	/* exact: C(l+i, i) at each step */
+		t = t * (i128)(l + i) / (i128)i; /* exact: C(l+i, i) at each step */
 	*total = t;
 	c = xcalloc((size_t)kmax + 1, sizeof(*c));
 	c[0] = 1;
@@ -116,8 +116,8 @@ twosample_mwu_cdf(long k, size_t n, size_t m)
 
 /* Walk the merged sorted samples by distinct value; calls fn for each group. */
 struct tie_walk {
-	double r1;		/* rank sum of x */
-	double tie_term;	/* sum of t^3 - t */
+	double r1;	 /* rank sum of x */
+	double tie_term; /* sum of t^3 - t */
 	int ties;
 };
 
@@ -244,17 +244,17 @@ double
 twosample_norm_isf(double p)
 {
 	/* Acklam's rational approximation of the lower quantile, then Halley steps on erfc. */
-	static const double a[] = { -3.969683028665376e+01, 2.209460984245205e+02,
-				    -2.759285104469687e+02, 1.383577518672690e+02,
-				    -3.066479806614716e+01, 2.506628277459239e+00 };
-	static const double b[] = { -5.447609879822406e+01, 1.615858368580409e+02,
-				    -1.556989798598866e+02, 6.680131188771972e+01,
-				    -1.328068155288572e+01 };
-	static const double c[] = { -7.784894002430293e-03, -3.223964580411365e-01,
-				    -2.400758277161838e+00, -2.549732539343734e+00,
-				    4.374664141464968e+00, 2.938163982698783e+00 };
-	static const double d[] = { 7.784695709041462e-03, 3.224671290700398e-01,
-				    2.445134137142996e+00, 3.754408661907416e+00 };
+	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+				   -2.759285104469687e+02, 1.383577518672690e+02,
+				   -3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+				   -1.556989798598866e+02, 6.680131188771972e+01,
+				   -1.328068155288572e+01};
+	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+				   -2.400758277161838e+00, -2.549732539343734e+00,
+				   4.374664141464968e+00,  2.938163982698783e+00};
+	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+				   2.445134137142996e+00, 3.754408661907416e+00};
 	double q = p, x, r, e, u;
 	int it;
 
@@ -272,8 +272,8 @@ twosample_norm_isf(double p)
 		    ((((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1);
 	} else {
 		r = (q - 0.5) * (q - 0.5);
-		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * (q - 0.5) /
-		    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) *
+		    (q - 0.5) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 	}
 	/* Refine x so that P(Z > x) = p, with the upper tail computed by erfc. */
 	for (it = 0; it < 3; it++) {
@@ -307,7 +307,8 @@ twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m, doub
 		out->estimate = twosample_diff_select(x, n, y, m, nm / 2 + 1);
 	else
 		out->estimate = (twosample_diff_select(x, n, y, m, nm / 2) +
-				 twosample_diff_select(x, n, y, m, nm / 2 + 1)) / 2;
+				 twosample_diff_select(x, n, y, m, nm / 2 + 1)) /
+				2;
 	twosample_hl_interval(x, n, y, m, confidence, inflate, out);
 }
 
@@ -336,7 +337,7 @@ twosample_hl_interval(const double *x, size_t n, const double *y, size_t m, doub
 			/* largest k with P(U <= k-1) <= alpha/2 */
 			long j;
 
-			k = 1;	/* k = j + 1 while P(U <= j) <= alpha/2 */
+			k = 1; /* k = j + 1 while P(U <= j) <= alpha/2 */
 			for (j = 0; j < kmax; j++) {
 				sum += c[j];
 				if ((double)sum / (double)total > alpha / 2)
@@ -439,12 +440,14 @@ ks_outer_prob_inside(long m, long n, long g, long h)
 		for (jj = 0; jj < maxj - minj; jj++) {
 			long j = jj + minj;
 
-			val = (a[jj + minj - lastminj] * (double)i + val * (double)j) / (double)(i + j);
+			val = (a[jj + minj - lastminj] * (double)i + val * (double)j) /
+			      (double)(i + j);
 			a[jj] = val;
 		}
 		curlen = maxj - minj;
 		if (lastlen > curlen)
-			for (jj = maxj - minj; jj < maxj - minj + (lastlen - curlen) && jj < lenA; jj++)
+			for (jj = maxj - minj; jj < maxj - minj + (lastlen - curlen) && jj < lenA;
+			     jj++)
 				a[jj] = 1;
 	}
 	ret = a[maxj - minj - 1];
@@ -499,10 +502,10 @@ clip01(double p)
 static double
 log_nfact_div_npown(double n)
 {
-	static const double c[] = { -2.955065359477124183e-2, 6.4102564102564102564e-3,
-				    -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-				    -5.952380952380952381e-4, 7.9365079365079365079e-4,
-				    -2.7777777777777777778e-3, 8.3333333333333333333e-2 };
+	static const double c[] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
+				   -1.9175269175269175269e-3, 8.4175084175084175084e-4,
+				   -5.952380952380952381e-4,  7.9365079365079365079e-4,
+				   -2.7777777777777777778e-3, 8.3333333333333333333e-2};
 	double rn = 1.0 / n, x = rn / n, p = 0;
 	size_t i;
 
@@ -601,7 +604,7 @@ kolmogorov_cdf_pelzgood(long n, double x)
 {
 	const double pi2 = M_PI * M_PI, pi4 = pi2 * pi2, pi6 = pi4 * pi2;
 	const double sqrt2pi = sqrt(2 * M_PI), sqrt3 = sqrt(3.0);
-	double z, z2, z3, z4, z6, qlog, q, K[4] = { 0, 0, 0, 0 }, k2extra = 0, k3extra = 0;
+	double z, z2, z3, z4, z6, qlog, q, K[4] = {0, 0, 0, 0}, k2extra = 0, k3extra = 0;
 	double k1a, k1b, k2a, k2b, k2c, k3a, k3b, k3c, k3d, sqrt3z;
 	long maxk, k;
 	int i;
@@ -632,8 +635,8 @@ kolmogorov_cdf_pelzgood(long n, double x)
 	for (k = maxk; k > 0; k--) {
 		double mm = (double)(2 * k - 1), m2 = mm * mm, m4 = m2 * m2, m6 = m4 * m2;
 		double qp = pow(q, (double)(8 * k));
-		double co[4] = { 1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
-				 k3a + k3b * m2 + k3c * m4 + k3d * m6 };
+		double co[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
+				k3a + k3b * m2 + k3c * m4 + k3d * m6};
 
 		for (i = 0; i < 4; i++)
 			K[i] = K[i] * qp + co[i];
@@ -691,7 +694,7 @@ twosample_kolmogorov_sf(double x, long n)
 		return clip01(2 * twosample_smirnov(n, x));
 	nx2 = t * x;
 	if (n <= 140) {
-		if (nx2 <= 4)	/* scipy: Durbin below 0.754693, Pomeranz up to 4; both exact */
+		if (nx2 <= 4) /* scipy: Durbin below 0.754693, Pomeranz up to 4; both exact */
 			return clip01(1 - kolmogorov_cdf_durbin(n, x));
 		return clip01(2 * twosample_smirnov(n, x));
 	}

@@ -30,10 +30,11 @@
 
 /* scipy's thresholds (1.10): exact U when a side is this small, exact KS up to ... */
 #define TWOSAMPLE_MWU_EXACT_N 8
-#define TWOSAMPLE_KS_EXACT_N 10000
+#define TWOSAMPLE_KS_EXACT_N  10000
 /* The exact U distribution is counted in 128-bit integers while C(n+m, min) fits. */
 #define TWOSAMPLE_EXACT_MAX 1e37
-/* ... and while the counts up to n*m/2 take at most 64 MiB (4M cells); scipy itself would need days. */
+/* ... and while the counts up to n*m/2 take at most 64 MiB (4M cells); scipy itself would need
+ * days. */
 #define TWOSAMPLE_EXACT_MAX_CELLS 4000000L
 
 /* Sort v ascending in place (NaN last). */
@@ -43,11 +44,11 @@ void twosample_sort(double *v, size_t n);
 int twosample_has_nan(const double *v, size_t n);
 
 struct mwu_result {
-	double u;		/* U of x: scipy's statistic */
-	double p;		/* two-sided p-value */
-	int exact;		/* 1 exact null distribution, 0 normal approximation */
-	double z;		/* the standardised statistic (normal approximation), else NAN */
-	int ties;		/* 1 when any value occurs more than once */
+	double u;  /* U of x: scipy's statistic */
+	double p;  /* two-sided p-value */
+	int exact; /* 1 exact null distribution, 0 normal approximation */
+	double z;  /* the standardised statistic (normal approximation), else NAN */
+	int ties;  /* 1 when any value occurs more than once */
 };
 
 /* Mann-Whitney U of sorted x (n) against sorted y (m).  n or m 0: NaNs. */
@@ -70,7 +71,7 @@ double twosample_diff_select(const double *x, size_t n, const double *y, size_t 
 
 struct hl_result {
 	double estimate;	/* median of the n*m differences x - y */
-	double ci_low, ci_high;	/* distribution-free interval at confidence */
+	double ci_low, ci_high; /* distribution-free interval at confidence */
 	double confidence;	/* as asked (the achieved one is at least this) */
 	unsigned long long k;	/* the interval's order statistics: k-th and (N+1-k)-th */
 };
@@ -90,16 +91,16 @@ void twosample_hl(const double *x, size_t n, const double *y, size_t m, double c
  * inflate (>= 1; 1 is twosample_hl()): the interval for samples whose
  * autocorrelation makes them worth fewer independent ones (canary.h).
  */
-void twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m,
-			   double confidence, double inflate, struct hl_result *out);
+void twosample_hl_inflated(const double *x, size_t n, const double *y, size_t m, double confidence,
+			   double inflate, struct hl_result *out);
 /* Only the interval (ci_low, ci_high, k, confidence) into out; estimate untouched. */
-void twosample_hl_interval(const double *x, size_t n, const double *y, size_t m,
-			   double confidence, double inflate, struct hl_result *out);
+void twosample_hl_interval(const double *x, size_t n, const double *y, size_t m, double confidence,
+			   double inflate, struct hl_result *out);
 
 struct ks_result {
-	double d;		/* sup |F_x - F_y| */
-	double p;		/* two-sided p-value */
-	int exact;		/* 1 exact, 0 asymptotic (kstwo) */
+	double d;  /* sup |F_x - F_y| */
+	double p;  /* two-sided p-value */
+	int exact; /* 1 exact, 0 asymptotic (kstwo) */
 };
 
 void twosample_ks(const double *x, size_t n, const double *y, size_t m, struct ks_result *out);
@@ -116,6 +117,6 @@ double twosample_smirnov(long n, double d);
 /* The standard normal's upper quantile: z with P(Z > z) = p, 0 < p < 1. */
 double twosample_norm_isf(double p);
 
-#include "banned.h"	/* last: see banned.h */
+#include "banned.h" /* last: see banned.h */
 
 #endif

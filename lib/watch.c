@@ -27,24 +27,25 @@
 
 /* ---- metrics ---- */
 
-static const double action_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-					 30, 60 };
+static const double action_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+					1,     2.5,  5,	    10,	  30,  60};
 #define N_ACTION_BUCKETS (sizeof(action_buckets) / sizeof(action_buckets[0]))
-static const double request_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-					  0.025, 0.05, 0.1, 0.25, 1 };
+static const double request_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+					 0.01,	 0.025,	  0.05,	  0.1,	 0.25,	 1};
 #define N_REQUEST_BUCKETS (sizeof(request_buckets) / sizeof(request_buckets[0]))
 /* mmops's own share of alert-to-action (DESIGN.md §7: action start <= 1 ms). */
-static const double share_buckets[] = { 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
-					0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1 };
+static const double share_buckets[] = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+				       0.0025,	0.005,	  0.01,	   0.025,  0.1,	    1};
 #define N_SHARE_BUCKETS (sizeof(share_buckets) / sizeof(share_buckets[0]))
-_Static_assert(N_ACTION_BUCKETS <= PROMHIST_MAX_BOUNDS && N_REQUEST_BUCKETS <= PROMHIST_MAX_BOUNDS &&
-		       N_SHARE_BUCKETS <= PROMHIST_MAX_BOUNDS,
+_Static_assert(N_ACTION_BUCKETS <= PROMHIST_MAX_BOUNDS &&
+		   N_REQUEST_BUCKETS <= PROMHIST_MAX_BOUNDS &&
+		   N_SHARE_BUCKETS <= PROMHIST_MAX_BOUNDS,
 	       "the histograms' bounds fit a struct promhist");
-static const int http_codes[] = { 200, 400, 401, 404, 405, 415, 500, 503 };
+static const int http_codes[] = {200, 400, 401, 404, 405, 415, 500, 503};
 #define N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
-static const char *const result_names[] = { "ok", "failed", "skipped" };
+static const char *const result_names[] = {"ok", "failed", "skipped"};
 #define N_RESULTS 3
-static const char *const status_names[] = { "firing", "resolved", "unknown" };
+static const char *const status_names[] = {"firing", "resolved", "unknown"};
 
 struct action_metrics {
 	unsigned long long result[N_RESULTS];
@@ -58,18 +59,18 @@ struct metrics {
 	unsigned long long decisions[DECISION__COUNT];
 	unsigned long long rollbacks, dedup_hits, cooldown_skips, auth_failures, queue_dropped;
 	unsigned long long http[N_CODES];
-	unsigned long long jobs_done[2];	/* rollback, notify */
-	struct action_metrics *act;		/* one per policy action */
+	unsigned long long jobs_done[2]; /* rollback, notify */
+	struct action_metrics *act;	 /* one per policy action */
 	struct promhist req;
-	struct promhist decision;		/* request read -> decisions durable */
-	struct promhist action_start[2];	/* decision durable -> first action started, by kind */
+	struct promhist decision;	 /* request read -> decisions durable */
+	struct promhist action_start[2]; /* decision durable -> first action started, by kind */
 };
 
 /* ---- the service ---- */
 
 struct job_node {
 	struct decisions_job *job;
-	double durable_at;	/* clock_mono() when its decision was durable */
+	double durable_at; /* clock_mono() when its decision was durable */
 	struct job_node *next;
 };
 
@@ -78,13 +79,13 @@ struct watch {
 	const struct policy *pol;
 	struct decisions *ledger;
 	struct httpd *httpd;
-	char *expect_bearer;		/* "token" */
-	char *expect_basic;		/* base64 of user:password */
+	char *expect_bearer; /* "token" */
+	char *expect_basic;  /* base64 of user:password */
 	double started_at;
 	/* queue */
 	pthread_mutex_t qmu;
-	pthread_cond_t qcv;		/* work arrived or stop */
-	pthread_cond_t idlecv;		/* queue drained and worker idle */
+	pthread_cond_t qcv;    /* work arrived or stop */
+	pthread_cond_t idlecv; /* queue drained and worker idle */
 	struct job_node *head, *tail;
 	size_t depth;
 	int running, stop, stop_now, worker_started;
@@ -107,7 +108,8 @@ count_code(struct watch *w, int code)
 static char *
 base64(const char *s)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(s), i, o = 0;
 	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
 
@@ -143,8 +145,8 @@ authorized(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp
 	pthread_mutex_unlock(&w->m.mu);
 	mm_log(MM_LOG_WARN, "%s %s from %s: %s credentials", req->method, req->path,
 	       req->remote_addr, h ? "wrong" : "missing");
-	resp->www_authenticate = w->expect_bearer ? "Bearer realm=\"mmops watch\""
-						  : "Basic realm=\"mmops watch\"";
+	resp->www_authenticate =
+	    w->expect_bearer ? "Bearer realm=\"mmops watch\"" : "Basic realm=\"mmops watch\"";
 	httpd_resp_text(resp, 401, "unauthorized");
 	return 0;
 }
@@ -188,8 +190,10 @@ enqueue(struct watch *w, struct decisions_job *j, double durable_at)
 		pthread_mutex_lock(&w->m.mu);
 		w->m.queue_dropped++;
 		pthread_mutex_unlock(&w->m.mu);
-		mm_log(MM_LOG_WARN, "queue full: notification job %ld for %s not run (it stays "
-		       "pending and resumes at the next start)", j->id, alert_name(&j->alert));
+		mm_log(MM_LOG_WARN,
+		       "queue full: notification job %ld for %s not run (it stays "
+		       "pending and resumes at the next start)",
+		       j->id, alert_name(&j->alert));
 		decisions_job_free(j);
 		return -1;
 	}
@@ -279,8 +283,8 @@ handle_hook(struct watch *w, const struct httpd_req *req, struct httpd_resp *res
 			char *text;
 
 			tpl_ctx_for(&c, a, v[i].kind, v[i].gate,
-				    v[i].kind == DECISION_ROLLBACK ? v[i].rollback_id : 0, p.receiver,
-				    p.external_url, p.group_key);
+				    v[i].kind == DECISION_ROLLBACK ? v[i].rollback_id : 0,
+				    p.receiver, p.external_url, p.group_key);
 			plan = actions_plan(w->pol, v[i].kind, &c,
 					    w->cfg.dry_run ? "planned" : "queued");
 			text = jsontree_dumps_compact(plan);
@@ -360,8 +364,8 @@ watch_status(struct watch *w)
 	pthread_mutex_unlock(&w->qmu);
 	json_object_set_new(o, "dry_run", json_boolean(w->cfg.dry_run));
 	json_object_set_new(o, "policy", json_string(w->pol->file));
-	json_object_set_new(o, "started_at", json_string(clock_format_rfc3339(w->started_at, ts,
-									      sizeof(ts))));
+	json_object_set_new(o, "started_at",
+			    json_string(clock_format_rfc3339(w->started_at, ts, sizeof(ts))));
 	json_object_set_new(o, "queue_depth", json_integer((json_int_t)depth));
 	json_object_set_new(o, "worker_busy", json_boolean(running));
 	return o;
@@ -401,20 +405,26 @@ watch_metrics(struct watch *w, struct buf *out)
 	for (i = 0; i < DECISION__COUNT; i++)
 		buf_addf(out, "mmops_watch_decisions_total{decision=\"%s\"} %llu\n",
 			 decision_name((enum decision_kind)i), m->decisions[i]);
-	buf_addf(out, "# HELP mmops_watch_rollbacks_total Rollbacks decided.\n"
-		      "# TYPE mmops_watch_rollbacks_total counter\nmmops_watch_rollbacks_total %llu\n",
+	buf_addf(out,
+		 "# HELP mmops_watch_rollbacks_total Rollbacks decided.\n"
+		 "# TYPE mmops_watch_rollbacks_total counter\nmmops_watch_rollbacks_total %llu\n",
 		 m->rollbacks);
-	buf_addf(out, "# HELP mmops_watch_dedup_hits_total Alerts already decided before "
-		      "(retries, repeats, other Alertmanagers).\n"
-		      "# TYPE mmops_watch_dedup_hits_total counter\nmmops_watch_dedup_hits_total %llu\n",
+	buf_addf(out,
+		 "# HELP mmops_watch_dedup_hits_total Alerts already decided before "
+		 "(retries, repeats, other Alertmanagers).\n"
+		 "# TYPE mmops_watch_dedup_hits_total counter\nmmops_watch_dedup_hits_total %llu\n",
 		 m->dedup_hits);
-	buf_addf(out, "# HELP mmops_watch_cooldown_skips_total Hard alerts not rolled back because "
-		      "of the cooldown or a rollback in progress.\n"
-		      "# TYPE mmops_watch_cooldown_skips_total counter\n"
-		      "mmops_watch_cooldown_skips_total %llu\n", m->cooldown_skips);
-	buf_addf(out, "# HELP mmops_watch_auth_failures_total Requests refused for missing or "
-		      "wrong credentials.\n# TYPE mmops_watch_auth_failures_total counter\n"
-		      "mmops_watch_auth_failures_total %llu\n", m->auth_failures);
+	buf_addf(out,
+		 "# HELP mmops_watch_cooldown_skips_total Hard alerts not rolled back because "
+		 "of the cooldown or a rollback in progress.\n"
+		 "# TYPE mmops_watch_cooldown_skips_total counter\n"
+		 "mmops_watch_cooldown_skips_total %llu\n",
+		 m->cooldown_skips);
+	buf_addf(out,
+		 "# HELP mmops_watch_auth_failures_total Requests refused for missing or "
+		 "wrong credentials.\n# TYPE mmops_watch_auth_failures_total counter\n"
+		 "mmops_watch_auth_failures_total %llu\n",
+		 m->auth_failures);
 	buf_adds(out, "# HELP mmops_watch_http_requests_total HTTP requests answered by the "
 		      "handler, by status code.\n# TYPE mmops_watch_http_requests_total counter\n");
 	for (i = 0; i < N_CODES; i++)
@@ -422,17 +432,21 @@ watch_metrics(struct watch *w, struct buf *out)
 			 m->http[i]);
 	buf_adds(out, "# HELP mmops_watch_jobs_completed_total Rollback and notification jobs "
 		      "finished by the worker.\n# TYPE mmops_watch_jobs_completed_total counter\n");
-	buf_addf(out, "mmops_watch_jobs_completed_total{kind=\"rollback\"} %llu\n"
-		      "mmops_watch_jobs_completed_total{kind=\"notify\"} %llu\n",
+	buf_addf(out,
+		 "mmops_watch_jobs_completed_total{kind=\"rollback\"} %llu\n"
+		 "mmops_watch_jobs_completed_total{kind=\"notify\"} %llu\n",
 		 m->jobs_done[0], m->jobs_done[1]);
-	buf_addf(out, "# HELP mmops_watch_jobs_dropped_total Notifications shed (no job) because "
-		      "too many were pending.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
-		      "mmops_watch_jobs_dropped_total %llu\n", m->queue_dropped);
+	buf_addf(out,
+		 "# HELP mmops_watch_jobs_dropped_total Notifications shed (no job) because "
+		 "too many were pending.\n# TYPE mmops_watch_jobs_dropped_total counter\n"
+		 "mmops_watch_jobs_dropped_total %llu\n",
+		 m->queue_dropped);
 	buf_adds(out, "# HELP mmops_watch_actions_total Actions run, by action and result.\n"
 		      "# TYPE mmops_watch_actions_total counter\n");
 	for (i = 0; i < w->pol->nactions; i++)
 		for (k = 0; k < N_RESULTS; k++)
-			buf_addf(out, "mmops_watch_actions_total{action=\"%s\",result=\"%s\"} %llu\n",
+			buf_addf(out,
+				 "mmops_watch_actions_total{action=\"%s\",result=\"%s\"} %llu\n",
 				 w->pol->actions[i].name, result_names[k], m->act[i].result[k]);
 	buf_adds(out, "# HELP mmops_watch_action_duration_seconds Time an action took, retries "
 		      "included.\n# TYPE mmops_watch_action_duration_seconds histogram\n");
@@ -441,46 +455,56 @@ watch_metrics(struct watch *w, struct buf *out)
 
 		snprintf(lab, sizeof(lab), "action=\"%s\"", w->pol->actions[i].name);
 		promhist_write(out, "mmops_watch_action_duration_seconds", lab, &m->act[i].dur,
-			   action_buckets, N_ACTION_BUCKETS);
+			       action_buckets, N_ACTION_BUCKETS);
 	}
-	buf_adds(out, "# HELP mmops_watch_request_duration_seconds Time from a webhook request to "
-		      "its durable answer.\n# TYPE mmops_watch_request_duration_seconds histogram\n");
+	buf_adds(out,
+		 "# HELP mmops_watch_request_duration_seconds Time from a webhook request to "
+		 "its durable answer.\n# TYPE mmops_watch_request_duration_seconds histogram\n");
 	promhist_write(out, "mmops_watch_request_duration_seconds", "", &m->req, request_buckets,
-		   N_REQUEST_BUCKETS);
+		       N_REQUEST_BUCKETS);
 	buf_adds(out, "# HELP mmops_watch_decision_seconds Time from a webhook request read to its "
 		      "decisions durable (fdatasync done).\n"
 		      "# TYPE mmops_watch_decision_seconds histogram\n");
 	promhist_write(out, "mmops_watch_decision_seconds", "", &m->decision, share_buckets,
-		   N_SHARE_BUCKETS);
+		       N_SHARE_BUCKETS);
 	buf_adds(out, "# HELP mmops_watch_action_start_seconds Time from a decision durable to "
 		      "the worker starting its first action.\n"
 		      "# TYPE mmops_watch_action_start_seconds histogram\n");
 	promhist_write(out, "mmops_watch_action_start_seconds", "kind=\"rollback\"",
-		   &m->action_start[0], share_buckets, N_SHARE_BUCKETS);
+		       &m->action_start[0], share_buckets, N_SHARE_BUCKETS);
 	promhist_write(out, "mmops_watch_action_start_seconds", "kind=\"notify\"",
-		   &m->action_start[1], share_buckets, N_SHARE_BUCKETS);
+		       &m->action_start[1], share_buckets, N_SHARE_BUCKETS);
 	pthread_mutex_unlock(&m->mu);
-	buf_addf(out, "# HELP mmops_watch_queue_depth Jobs waiting for the worker.\n"
-		      "# TYPE mmops_watch_queue_depth gauge\nmmops_watch_queue_depth %zu\n", depth);
-	buf_addf(out, "# HELP mmops_watch_rollback_in_progress 1 while a rollback's actions run.\n"
-		      "# TYPE mmops_watch_rollback_in_progress gauge\n"
-		      "mmops_watch_rollback_in_progress %d\n", in_progress);
-	buf_addf(out, "# HELP mmops_watch_cooldown_remaining_seconds Time until another rollback "
-		      "may start.\n# TYPE mmops_watch_cooldown_remaining_seconds gauge\n"
-		      "mmops_watch_cooldown_remaining_seconds %.3f\n", left);
-	buf_addf(out, "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
-		      "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
-		      "mmops_watch_remembered_alerts %zu\n", decisions_entries(w->ledger));
-	buf_addf(out, "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
-		      "the state or audit log cannot be written (the webhook answers 500).\n"
-		      "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
+	buf_addf(out,
+		 "# HELP mmops_watch_queue_depth Jobs waiting for the worker.\n"
+		 "# TYPE mmops_watch_queue_depth gauge\nmmops_watch_queue_depth %zu\n",
+		 depth);
+	buf_addf(out,
+		 "# HELP mmops_watch_rollback_in_progress 1 while a rollback's actions run.\n"
+		 "# TYPE mmops_watch_rollback_in_progress gauge\n"
+		 "mmops_watch_rollback_in_progress %d\n",
+		 in_progress);
+	buf_addf(out,
+		 "# HELP mmops_watch_cooldown_remaining_seconds Time until another rollback "
+		 "may start.\n# TYPE mmops_watch_cooldown_remaining_seconds gauge\n"
+		 "mmops_watch_cooldown_remaining_seconds %.3f\n",
+		 left);
+	buf_addf(out,
+		 "# HELP mmops_watch_remembered_alerts Alerts (fingerprint, startsAt) in the "
+		 "dedup table.\n# TYPE mmops_watch_remembered_alerts gauge\n"
+		 "mmops_watch_remembered_alerts %zu\n",
+		 decisions_entries(w->ledger));
+	buf_addf(out,
+		 "# HELP mmops_watch_durable 1 while decisions can be made durable; 0 while "
+		 "the state or audit log cannot be written (the webhook answers 500).\n"
+		 "# TYPE mmops_watch_durable gauge\nmmops_watch_durable %d\n",
 		 decisions_healthy(w->ledger, NULL, 0, NULL));
 }
 
 /* The endpoints: path, allowed methods, needs auth, handler. */
 struct route {
 	const char *path;
-	int post;		/* 1: POST only; 0: GET and HEAD */
+	int post; /* 1: POST only; 0: GET and HEAD */
 	int auth;
 	void (*fn)(struct watch *w, const struct httpd_req *req, struct httpd_resp *resp);
 };
@@ -523,11 +547,9 @@ handle_status(struct watch *w, const struct httpd_req *req, struct httpd_resp *r
 }
 
 static const struct route routes[] = {
-	{ "/alert-hook",	1, 1, handle_hook },
-	{ "/health",		0, 0, handle_health },
-	{ "/-/healthy",		0, 0, handle_health },
-	{ "/metrics",		0, 0, handle_metrics },
-	{ "/status",		0, 1, handle_status },
+    {"/alert-hook", 1, 1, handle_hook},	 {"/health", 0, 0, handle_health},
+    {"/-/healthy", 0, 0, handle_health}, {"/metrics", 0, 0, handle_metrics},
+    {"/status", 0, 1, handle_status},
 };
 
 static void
@@ -545,7 +567,8 @@ handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 	} else if (r->post && strcmp(req->method, "POST") != 0) {
 		resp->allow = "POST";
 		httpd_resp_text(resp, 405, "method not allowed: use POST");
-	} else if (!r->post && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+	} else if (!r->post && strcmp(req->method, "GET") != 0 &&
+		   strcmp(req->method, "HEAD") != 0) {
 		resp->allow = "GET, HEAD";
 		httpd_resp_text(resp, 405, "method not allowed: use GET");
 	} else if (!r->auth || authorized(w, req, resp)) {
@@ -590,12 +613,13 @@ on_result(const struct policy_action *a, const json_t *result, void *arg)
 			w->m.act[idx].result[k]++;
 	if (strcmp(res, "skipped") != 0)
 		promhist_observe(&w->m.act[idx].dur, action_buckets, N_ACTION_BUCKETS,
-			     jsontree_num(result, "duration_seconds", 0));
+				 jsontree_num(result, "duration_seconds", 0));
 	pthread_mutex_unlock(&w->m.mu);
-	mm_log(strcmp(res, "failed") == 0 ? MM_LOG_ERROR : MM_LOG_INFO,
-	       "%s %ld: action %s: %s%s%s", decision_name(rc->job->kind),
-	       rc->job->kind == DECISION_ROLLBACK ? rc->job->rollback_id : rc->job->id, a->name, res,
-	       json_object_get(result, "error") ? ": " : "", jsontree_str(result, "error", ""));
+	mm_log(strcmp(res, "failed") == 0 ? MM_LOG_ERROR : MM_LOG_INFO, "%s %ld: action %s: %s%s%s",
+	       decision_name(rc->job->kind),
+	       rc->job->kind == DECISION_ROLLBACK ? rc->job->rollback_id : rc->job->id, a->name,
+	       res, json_object_get(result, "error") ? ": " : "",
+	       jsontree_str(result, "error", ""));
 	rec = json_deep_copy(result);
 	json_object_set_new(rec, "event", json_string("action"));
 	json_object_set_new(rec, "job", json_integer(rc->job->id));
@@ -615,7 +639,7 @@ static void
 run_job(struct watch *w, struct decisions_job *j)
 {
 	struct actions_env env;
-	struct run_ctx rc = { w, j };
+	struct run_ctx rc = {w, j};
 	struct tpl_ctx c;
 	struct mm_err err;
 	json_t *results;
@@ -643,10 +667,11 @@ run_job(struct watch *w, struct decisions_job *j)
 	w->m.jobs_done[j->kind == DECISION_ROLLBACK ? 0 : 1]++;
 	pthread_mutex_unlock(&w->m.mu);
 	if (j->kind == DECISION_ROLLBACK) {
-		size_t i, n[3] = { 0, 0, 0 };
+		size_t i, n[3] = {0, 0, 0};
 		json_t *r;
 
-		json_array_foreach(results, i, r) {
+		json_array_foreach(results, i, r)
+		{
 			const char *res = jsontree_str(r, "result", "");
 
 			n[strcmp(res, "ok") == 0 ? 0 : strcmp(res, "failed") == 0 ? 1 : 2]++;
@@ -706,8 +731,9 @@ worker_main(void *arg)
 		/* Jobs resumed at start-up were decided by another process. */
 		if (!n->job->resumed) {
 			pthread_mutex_lock(&w->m.mu);
-			promhist_observe(&w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
-				     share_buckets, N_SHARE_BUCKETS, clock_mono() - n->durable_at);
+			promhist_observe(
+			    &w->m.action_start[n->job->kind == DECISION_ROLLBACK ? 0 : 1],
+			    share_buckets, N_SHARE_BUCKETS, clock_mono() - n->durable_at);
 			pthread_mutex_unlock(&w->m.mu);
 		}
 		run_job(w, n->job);
@@ -827,9 +853,9 @@ watch_start(const struct watch_config *cfg, struct mm_err *err)
 	if (!(w->httpd = httpd_start(&hc, err)))
 		goto fail;
 	{
-		json_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:I}", "event", "start",
-					"version", MMOPS_VERSION, "policy", w->pol->file,
-					"dry_run", cfg->dry_run, "port", (json_int_t)httpd_port(w->httpd));
+		json_t *rec = json_pack("{s:s, s:s, s:s, s:b, s:I}", "event", "start", "version",
+					MMOPS_VERSION, "policy", w->pol->file, "dry_run",
+					cfg->dry_run, "port", (json_int_t)httpd_port(w->httpd));
 
 		if (decisions_audit(w->ledger, rec, now, 1, err) < 0) {
 			json_decref(rec);

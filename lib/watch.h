@@ -36,23 +36,23 @@
 #include "httpd.h"
 #include "policy.h"
 
-#define WATCH_MAX_BODY ((size_t)1 << 20)	/* 1 MiB, as Alertmanager groups are small */
-#define WATCH_CONN_LIMIT 1024u
-#define WATCH_PER_IP_LIMIT 64u		/* connections from one address; Alertmanager uses a few */
-#define WATCH_TIMEOUT_SEC 10u
-#define WATCH_REQUEST_TIMEOUT_SEC 5u	/* to send a whole request (headers and body) */
-#define WATCH_QUEUE_CAP 1024		/* queued notifications past this are dropped (rollbacks never) */
-#define WATCH_STOP_GRACE 10.0		/* seconds a running job may take to finish on stop */
+#define WATCH_MAX_BODY		  ((size_t)1 << 20) /* 1 MiB, as Alertmanager groups are small */
+#define WATCH_CONN_LIMIT	  1024u
+#define WATCH_PER_IP_LIMIT	  64u /* connections from one address; Alertmanager uses a few */
+#define WATCH_TIMEOUT_SEC	  10u
+#define WATCH_REQUEST_TIMEOUT_SEC 5u /* to send a whole request (headers and body) */
+#define WATCH_QUEUE_CAP		  1024 /* queued notifications past this are dropped (rollbacks never) */
+#define WATCH_STOP_GRACE	  10.0 /* seconds a running job may take to finish on stop */
 
 struct watch_config {
-	const char *listen;		/* "127.0.0.1:8080"; port 0 picks a free one */
-	const struct policy *policy;	/* borrowed; must outlive the service */
-	int dry_run;			/* decide and report, run nothing, never write state */
-	const char *state_dir;		/* NULL: memory only */
-	const char *audit_path;		/* NULL: no audit log */
-	const char *bearer_token;	/* expected bearer token, or NULL */
-	const char *basic_auth;		/* expected "user:password", or NULL */
-	int accept_loss;		/* start even when the state lost records (see decisions.h) */
+	const char *listen;	     /* "127.0.0.1:8080"; port 0 picks a free one */
+	const struct policy *policy; /* borrowed; must outlive the service */
+	int dry_run;		     /* decide and report, run nothing, never write state */
+	const char *state_dir;	     /* NULL: memory only */
+	const char *audit_path;	     /* NULL: no audit log */
+	const char *bearer_token;    /* expected bearer token, or NULL */
+	const char *basic_auth;	     /* expected "user:password", or NULL */
+	int accept_loss;	     /* start even when the state lost records (see decisions.h) */
 };
 
 struct watch;

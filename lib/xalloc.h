@@ -17,6 +17,6 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a fresh string the caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#include "banned.h"	/* last: see banned.h */
+#include "banned.h" /* last: see banned.h */
 
 #endif

@@ -150,7 +150,8 @@ build(struct builder *b, yaml_event_t *ev, int depth)
 
 	if (depth > YAML_MAX_DEPTH) {
 		mm_errf_at(b->err, MM_E_LIMIT, b->file, ev->start_mark.line + 1,
-			   ev->start_mark.column + 1, "nested deeper than %d levels", YAML_MAX_DEPTH);
+			   ev->start_mark.column + 1, "nested deeper than %d levels",
+			   YAML_MAX_DEPTH);
 		return NULL;
 	}
 	switch (ev->type) {
@@ -221,7 +222,7 @@ yaml_loadb(const char *data, size_t len, const char *name, struct mm_err *err)
 	struct builder b;
 	struct ydoc *doc = xcalloc(1, sizeof(*doc));
 	yaml_event_t ev;
-	int state = 0;	/* 0 before document, 1 after root, 2 after document end */
+	int state = 0; /* 0 before document, 1 after root, 2 after document end */
 
 	doc->file = xstrdup(name);
 	b.file = doc->file;
@@ -317,7 +318,7 @@ ynode_errf(const struct ynode *n, struct mm_err *err, const char *fmt, ...)
 static const char *
 kind_name(const struct ynode *n)
 {
-	static const char *names[] = { "a scalar", "a list", "a mapping" };
+	static const char *names[] = {"a scalar", "a list", "a mapping"};
 
 	return n ? names[n->kind] : "nothing";
 }

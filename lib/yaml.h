@@ -13,7 +13,7 @@
 
 #include "err.h"
 
-#define YAML_MAX_FILE ((size_t)16 << 20)	/* 16 MiB */
+#define YAML_MAX_FILE  ((size_t)16 << 20) /* 16 MiB */
 #define YAML_MAX_DEPTH 64
 
 enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
@@ -21,17 +21,17 @@ enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 struct ynode;
 
 struct ypair {
-	struct ynode *key;	/* always a scalar */
+	struct ynode *key; /* always a scalar */
 	struct ynode *val;
 };
 
 struct ynode {
 	enum ynode_kind kind;
-	unsigned long line, col;	/* 1-based start of the node */
-	const char *file;		/* borrowed from the owning ydoc */
+	unsigned long line, col; /* 1-based start of the node */
+	const char *file;	 /* borrowed from the owning ydoc */
 	/* YNODE_SCALAR */
 	char *str;
-	int quoted;			/* written quoted: always a string, never null/bool/number */
+	int quoted; /* written quoted: always a string, never null/bool/number */
 	/* YNODE_SEQ: items[n]; YNODE_MAP: pairs[n], in file order */
 	size_t n;
 	struct ynode **items;
@@ -40,7 +40,7 @@ struct ynode {
 
 struct ydoc {
 	char *file;
-	struct ynode *root;	/* NULL for an empty document */
+	struct ynode *root; /* NULL for an empty document */
 };
 
 /* Parse a file / a buffer.  Caller frees with ydoc_free(). NULL and err on failure. */
@@ -53,7 +53,7 @@ const struct ynode *ynode_get(const struct ynode *map, const char *key);
 
 /* Fill err with "file:line:col: <fmt>" at node n; returns -1. */
 int ynode_errf(const struct ynode *n, struct mm_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Check that every key of map is in allowed (NULL-terminated); the first

@@ -36,56 +36,57 @@ reset(void)
 }
 
 static const struct opt render_opts[] = {
-	{ "gates", 'g', OPT_STRING, &o.gates, "FILE",
-	  "the gates file (default " DEFAULT_GATES ")", 0, 0 },
-	{ "output", 'o', OPT_STRING, &o.output, "FILE",
-	  "write the rules here, atomically (default: stdout)", 0, 0 },
-	{ "scale-time", 0, OPT_DOUBLE, &o.scale, "K",
-	  "divide every for: and range window by K, for `mmops sim --speed K` (default 1)", 0, 0 },
-	{ "runbook-base", 0, OPT_STRING, &o.runbook_base, "URL",
-	  "where docs/runbooks/ is published (default " ALERTS_RUNBOOK_BASE ")", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"gates", 'g', OPT_STRING, &o.gates, "FILE", "the gates file (default " DEFAULT_GATES ")", 0,
+     0},
+    {"output", 'o', OPT_STRING, &o.output, "FILE",
+     "write the rules here, atomically (default: stdout)", 0, 0},
+    {"scale-time", 0, OPT_DOUBLE, &o.scale, "K",
+     "divide every for: and range window by K, for `mmops sim --speed K` (default 1)", 0, 0},
+    {"runbook-base", 0, OPT_STRING, &o.runbook_base, "URL",
+     "where docs/runbooks/ is published (default " ALERTS_RUNBOOK_BASE ")", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help render_help = {
-	"alerts render",
-	"[--gates FILE] [--output FILE] [--scale-time K] [--runbook-base URL]",
-	"Render the Prometheus alerting rules of the soak gates: one rule per gate, with\n"
-	"the gate's expression and negated comparison, its for:, labels severity\n"
-	"(critical for hard gates, warning for soft) and gate (hard|soft), and the\n"
-	"annotations summary, description (with the value) and runbook_url (the alert's\n"
-	"section of docs/runbooks/soak-test-failures.md).  --scale-time K renders the\n"
-	"same rules for a simulator running K times faster: every for: and every\n"
-	"duration in the expression divided by K.\n"
-	"Exit codes: 0 written, 2 usage or a bad gates file (file:line:col), 3 cannot\n"
-	"write the output.",
-	render_opts,
-	"  mmops alerts render --output deploy/prometheus/alerts_soak.yml\n"
-	"  mmops alerts render --scale-time 60 --output /tmp/alerts_fast.yml\n"
-	"  mmops alerts render --gates my-gates.yaml | promtool check rules /dev/stdin\n",
+    "alerts render",
+    "[--gates FILE] [--output FILE] [--scale-time K] [--runbook-base URL]",
+    "Render the Prometheus alerting rules of the soak gates: one rule per gate, with\n"
+    "the gate's expression and negated comparison, its for:, labels severity\n"
+    "(critical for hard gates, warning for soft) and gate (hard|soft), and the\n"
+    "annotations summary, description (with the value) and runbook_url (the alert's\n"
+    "section of docs/runbooks/soak-test-failures.md).  --scale-time K renders the\n"
+    "same rules for a simulator running K times faster: every for: and every\n"
+    "duration in the expression divided by K.\n"
+    "Exit codes: 0 written, 2 usage or a bad gates file (file:line:col), 3 cannot\n"
+    "write the output.",
+    render_opts,
+    "  mmops alerts render --output deploy/prometheus/alerts_soak.yml\n"
+    "  mmops alerts render --scale-time 60 --output /tmp/alerts_fast.yml\n"
+    "  mmops alerts render --gates my-gates.yaml | promtool check rules /dev/stdin\n",
 };
 
 static const struct opt check_opts[] = {
-	{ "gates", 'g', OPT_STRING, &o.gates, "FILE",
-	  "the gates file (default " DEFAULT_GATES ")", 0, 0 },
-	{ "rules", 'r', OPT_STRING, &o.rules, "FILE",
-	  "the committed rule file (default " DEFAULT_RULES ")", 0, 0 },
-	{ "runbook-base", 0, OPT_STRING, &o.runbook_base, "URL",
-	  "as given to render (default " ALERTS_RUNBOOK_BASE ")", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"gates", 'g', OPT_STRING, &o.gates, "FILE", "the gates file (default " DEFAULT_GATES ")", 0,
+     0},
+    {"rules", 'r', OPT_STRING, &o.rules, "FILE",
+     "the committed rule file (default " DEFAULT_RULES ")", 0, 0},
+    {"runbook-base", 0, OPT_STRING, &o.runbook_base, "URL",
+     "as given to render (default " ALERTS_RUNBOOK_BASE ")", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help check_help = {
-	"alerts check",
-	"[--gates FILE] [--rules FILE] [--runbook-base URL]",
-	"Check that the committed rule file is exactly the rendering of the gates file,\n"
-	"so a threshold can never differ between the soak and the production alerts.\n"
-	"When they differ, a unified diff (committed -> rendered) is printed on stdout.\n"
-	"Exit codes: 0 identical, 1 different, 2 usage, a bad gates file or an\n"
-	"unreadable rule file.",
-	check_opts,
-	"  mmops alerts check\n"
-	"  mmops alerts check --gates deploy/gates/soak.yaml --rules deploy/prometheus/alerts_soak.yml\n",
+    "alerts check",
+    "[--gates FILE] [--rules FILE] [--runbook-base URL]",
+    "Check that the committed rule file is exactly the rendering of the gates file,\n"
+    "so a threshold can never differ between the soak and the production alerts.\n"
+    "When they differ, a unified diff (committed -> rendered) is printed on stdout.\n"
+    "Exit codes: 0 identical, 1 different, 2 usage, a bad gates file or an\n"
+    "unreadable rule file.",
+    check_opts,
+    "  mmops alerts check\n"
+    "  mmops alerts check --gates deploy/gates/soak.yaml --rules "
+    "deploy/prometheus/alerts_soak.yml\n",
 };
 
 /* Load the gates and render them into out; an exit code (0 ok). */
@@ -190,9 +191,10 @@ cmd_check(int argc, char **argv)
 	if (buf_failed(&diff))
 		printf("... (diff cut at %zu bytes)\n", diff.cap);
 	fflush(stdout);
-	fprintf(stderr, "mmops alerts: %s differs from the rendering of %s (%zu line%s); "
-		"fix it with: mmops alerts render --gates %s --output %s\n", o.rules, o.gates, n,
-		n == 1 ? "" : "s", o.gates, o.rules);
+	fprintf(stderr,
+		"mmops alerts: %s differs from the rendering of %s (%zu line%s); "
+		"fix it with: mmops alerts render --gates %s --output %s\n",
+		o.rules, o.gates, n, n == 1 ? "" : "s", o.gates, o.rules);
 	ret = 1;
 out:
 	buf_release(&want);
@@ -202,16 +204,17 @@ out:
 }
 
 static const struct cmd_sub subs[] = {
-	{ "render", cmd_render, "write the alert rules from the gates file" },
-	{ "check", cmd_check, "exit 1 with a diff when the committed rules differ" },
+    {"render", cmd_render, "write the alert rules from the gates file"},
+    {"check", cmd_check, "exit 1 with a diff when the committed rules differ"},
 };
 
 int
 cmd_alerts(int argc, char **argv)
 {
-	return cmd_dispatch("alerts",
-			    "usage: mmops alerts <render|check> [options]\n\n"
-			    "The Prometheus alert rules of the soak gates, rendered from the gates file\n"
-			    "(" DEFAULT_GATES ") into " DEFAULT_RULES ".\n",
-			    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+	return cmd_dispatch(
+	    "alerts",
+	    "usage: mmops alerts <render|check> [options]\n\n"
+	    "The Prometheus alert rules of the soak gates, rendered from the gates file\n"
+	    "(" DEFAULT_GATES ") into " DEFAULT_RULES ".\n",
+	    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

@@ -365,7 +365,8 @@ write_out(const char *path, const char *text, struct mm_err *err)
 {
 	if (strcmp(path, "-") == 0) {
 		if (fputs(text, stdout) == EOF || fflush(stdout) != 0)
-			return mm_errf(err, MM_E_WRITE, "cannot write to stdout: %s", strerror(errno));
+			return mm_errf(err, MM_E_WRITE, "cannot write to stdout: %s",
+				       strerror(errno));
 		return 0;
 	}
 	return atomicfile_write_atomic(path, text, strlen(text), err);

@@ -26,49 +26,45 @@ static struct {
 } so;
 
 static const struct opt score_opts[] = {
-	{ "out-json", 'o', OPT_STRING, &so.out_json, "FILE",
-	  "write readiness.json here (required; - is stdout)", 0, 0 },
-	{ "gates-summary", 0, OPT_STRING, &so.gates, "FILE",
-	  "gates summary of `mmops soak --gate-summary`", 0, 0 },
-	{ "golden-report", 0, OPT_STRING, &so.golden, "FILE",
-	  "report of `mmops golden --format json`", 0, 0 },
-	{ "junit", 0, OPT_LIST, &so.junit, "FILE",
-	  "JUnit XML test results (repeatable)", 0, 0 },
-	{ "alert-rules", 0, OPT_STRING, &so.alerts, "FILE",
-	  "Prometheus rule file with the soak alerts", 0, 0 },
-	{ "canary", 0, OPT_STRING, &so.canary, "FILE",
-	  "canary.json of `mmops canary --out-json` (for a config with a canary section)", 0, 0 },
-	{ "policy", 0, OPT_STRING, &so.policy, "FILE",
-	  "rollback policy of `mmops watch`", 0, 0 },
-	{ "config", 'c', OPT_STRING, &so.config, "FILE",
-	  "sections, maxima, evidence (YAML)", 0, 0 },
-	{ "fail-on-hold", 0, OPT_BOOL, &so.fail_on_hold, NULL,
-	  "exit 1 when the verdict is HOLD", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"out-json", 'o', OPT_STRING, &so.out_json, "FILE",
+     "write readiness.json here (required; - is stdout)", 0, 0},
+    {"gates-summary", 0, OPT_STRING, &so.gates, "FILE",
+     "gates summary of `mmops soak --gate-summary`", 0, 0},
+    {"golden-report", 0, OPT_STRING, &so.golden, "FILE", "report of `mmops golden --format json`",
+     0, 0},
+    {"junit", 0, OPT_LIST, &so.junit, "FILE", "JUnit XML test results (repeatable)", 0, 0},
+    {"alert-rules", 0, OPT_STRING, &so.alerts, "FILE", "Prometheus rule file with the soak alerts",
+     0, 0},
+    {"canary", 0, OPT_STRING, &so.canary, "FILE",
+     "canary.json of `mmops canary --out-json` (for a config with a canary section)", 0, 0},
+    {"policy", 0, OPT_STRING, &so.policy, "FILE", "rollback policy of `mmops watch`", 0, 0},
+    {"config", 'c', OPT_STRING, &so.config, "FILE", "sections, maxima, evidence (YAML)", 0, 0},
+    {"fail-on-hold", 0, OPT_BOOL, &so.fail_on_hold, NULL, "exit 1 when the verdict is HOLD", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help score_help = {
-	"readiness score",
-	"--out-json FILE [--gates-summary FILE] [--golden-report FILE] [--junit FILE]... [options]",
-	"Score release readiness from its evidence and write readiness.json.  Each section\n"
-	"(soak gates, golden regression, tests, alert rules, rollback policy by default)\n"
-	"earns its maximum when its evidence proves its criterion, else 0 with the reason;\n"
-	"a missing or unreadable evidence file costs its section, never the run.  The\n"
-	"maxima add up to 100 and the verdict is GO iff the score is 100, else HOLD.\n"
-	"A summary is printed on stdout.  CI_FAKE_UTC (then SOURCE_DATE_EPOCH) fixes\n"
-	"runtime.utc, so the report is byte-for-byte reproducible.\n\n"
-	"Without --config the sections are those of deploy/readiness.yaml (built in),\n"
-	"reading artifacts/reports/gates_summary.json, artifacts/reports/golden.json,\n"
-	"artifacts/reports/junit.xml, deploy/prometheus/alerts_soak.yml and\n"
-	"deploy/policies/rollback.yaml; each evidence flag replaces the file(s) of its\n"
-	"section.\n"
-	"exit: 0 report written (1 on HOLD with --fail-on-hold), 2 bad usage or config,\n"
-	"3 the report cannot be written.",
-	score_opts,
-	"  CI_FAKE_UTC=\"1970-01-01T00:00:00Z\" mmops readiness score \\\n"
-	"      --out-json artifacts/reports/readiness.json\n"
-	"  mmops readiness score --out-json r.json --gates-summary gates_summary.json \\\n"
-	"      --golden-report golden.json --junit unit.xml --junit e2e.xml --fail-on-hold\n",
+    "readiness score",
+    "--out-json FILE [--gates-summary FILE] [--golden-report FILE] [--junit FILE]... [options]",
+    "Score release readiness from its evidence and write readiness.json.  Each section\n"
+    "(soak gates, golden regression, tests, alert rules, rollback policy by default)\n"
+    "earns its maximum when its evidence proves its criterion, else 0 with the reason;\n"
+    "a missing or unreadable evidence file costs its section, never the run.  The\n"
+    "maxima add up to 100 and the verdict is GO iff the score is 100, else HOLD.\n"
+    "A summary is printed on stdout.  CI_FAKE_UTC (then SOURCE_DATE_EPOCH) fixes\n"
+    "runtime.utc, so the report is byte-for-byte reproducible.\n\n"
+    "Without --config the sections are those of deploy/readiness.yaml (built in),\n"
+    "reading artifacts/reports/gates_summary.json, artifacts/reports/golden.json,\n"
+    "artifacts/reports/junit.xml, deploy/prometheus/alerts_soak.yml and\n"
+    "deploy/policies/rollback.yaml; each evidence flag replaces the file(s) of its\n"
+    "section.\n"
+    "exit: 0 report written (1 on HOLD with --fail-on-hold), 2 bad usage or config,\n"
+    "3 the report cannot be written.",
+    score_opts,
+    "  CI_FAKE_UTC=\"1970-01-01T00:00:00Z\" mmops readiness score \\\n"
+    "      --out-json artifacts/reports/readiness.json\n"
+    "  mmops readiness score --out-json r.json --gates-summary gates_summary.json \\\n"
+    "      --golden-report golden.json --junit unit.xml --junit e2e.xml --fail-on-hold\n",
 };
 
 /* "  name   points/max  status  reason", numbers as "?" when they are not numbers. */
@@ -118,27 +114,31 @@ apply_overrides(struct readiness_conf *conf)
 		const char *flag;
 		const char *path;
 	} one[] = {
-		{ RCHECK_SOAK_GATES, "gates-summary", so.gates },
-		{ RCHECK_GOLDEN, "golden-report", so.golden },
-		{ RCHECK_ALERT_RULES, "alert-rules", so.alerts },
-		{ RCHECK_ROLLBACK_POLICY, "policy", so.policy },
-		{ RCHECK_CANARY, "canary", so.canary },
+	    {RCHECK_SOAK_GATES, "gates-summary", so.gates},
+	    {RCHECK_GOLDEN, "golden-report", so.golden},
+	    {RCHECK_ALERT_RULES, "alert-rules", so.alerts},
+	    {RCHECK_ROLLBACK_POLICY, "policy", so.policy},
+	    {RCHECK_CANARY, "canary", so.canary},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++)
-		if (one[i].path && readiness_conf_set_evidence(conf, one[i].check, &one[i].path, 1) == 0)
-			return opt_usage_error(&score_help, "--%s: the configuration has no %s section",
+		if (one[i].path &&
+		    readiness_conf_set_evidence(conf, one[i].check, &one[i].path, 1) == 0)
+			return opt_usage_error(&score_help,
+					       "--%s: the configuration has no %s section",
 					       one[i].flag, readiness_check_name(one[i].check));
-	if (so.junit.n && readiness_conf_set_evidence(conf, RCHECK_JUNIT, so.junit.v, so.junit.n) == 0)
-		return opt_usage_error(&score_help, "--junit: the configuration has no junit section");
+	if (so.junit.n &&
+	    readiness_conf_set_evidence(conf, RCHECK_JUNIT, so.junit.v, so.junit.n) == 0)
+		return opt_usage_error(&score_help,
+				       "--junit: the configuration has no junit section");
 	return 0;
 }
 
 static int
 cmd_score(int argc, char **argv)
 {
-	struct readiness_conf conf = { NULL, 0 };
+	struct readiness_conf conf = {NULL, 0};
 	const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
 	struct mm_err err;
 	json_t *doc = NULL;
@@ -202,26 +202,25 @@ static struct {
 } vo;
 
 static const struct opt validate_opts[] = {
-	{ "format", 'f', OPT_STRING, &vo.format, "text|json",
-	  "output format (default text)", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"format", 'f', OPT_STRING, &vo.format, "text|json", "output format (default text)", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help validate_help = {
-	"readiness validate",
-	"[--format text|json] FILE",
-	"Validate a readiness.json ('-' reads stdin): structure (required keys and types),\n"
-	"ranges (score 0..100, each section's points 0..its max, maxima adding up to 100,\n"
-	"points adding up to the score), verdict logic (GO iff the score is 100), section\n"
-	"status agreeing with its points, and runtime metadata (utc in RFC 3339 UTC,\n"
-	"version).  Every problem is listed, each with the JSON Pointer of its value:\n"
-	"with --format text the summary goes to stdout and the problems to stderr,\n"
-	"with --format json one object {file, valid, go, verdict, score, problems}\n"
-	"goes to stdout.\n"
-	"exit: 0 valid and GO, 1 HOLD or invalid, 2 unreadable or not JSON (file:line:col).",
-	validate_opts,
-	"  mmops readiness validate artifacts/reports/readiness.json\n"
-	"  mmops readiness validate --format json readiness.json | jq .problems\n",
+    "readiness validate",
+    "[--format text|json] FILE",
+    "Validate a readiness.json ('-' reads stdin): structure (required keys and types),\n"
+    "ranges (score 0..100, each section's points 0..its max, maxima adding up to 100,\n"
+    "points adding up to the score), verdict logic (GO iff the score is 100), section\n"
+    "status agreeing with its points, and runtime metadata (utc in RFC 3339 UTC,\n"
+    "version).  Every problem is listed, each with the JSON Pointer of its value:\n"
+    "with --format text the summary goes to stdout and the problems to stderr,\n"
+    "with --format json one object {file, valid, go, verdict, score, problems}\n"
+    "goes to stdout.\n"
+    "exit: 0 valid and GO, 1 HOLD or invalid, 2 unreadable or not JSON (file:line:col).",
+    validate_opts,
+    "  mmops readiness validate artifacts/reports/readiness.json\n"
+    "  mmops readiness validate --format json readiness.json | jq .problems\n",
 };
 
 static int
@@ -242,13 +241,13 @@ print_sections(const json_t *doc)
 	if (!json_is_object(sections))
 		return;
 	keys = xcalloc(json_object_size(sections) + 1, sizeof(*keys));
-	json_object_foreach((json_t *)sections, key, s)
-		keys[n++] = key;
+	json_object_foreach((json_t *)sections, key, s) keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		s = json_object_get(sections, keys[i]);
-		section_line(stdout, keys[i], json_object_get(s, "points"), json_object_get(s, "max"),
-			     jsontree_str(s, "status", "?"), jsontree_str(s, "reason", ""));
+		section_line(stdout, keys[i], json_object_get(s, "points"),
+			     json_object_get(s, "max"), jsontree_str(s, "status", "?"),
+			     jsontree_str(s, "reason", ""));
 	}
 	free(keys);
 }
@@ -256,7 +255,7 @@ print_sections(const json_t *doc)
 static int
 cmd_validate(int argc, char **argv)
 {
-	struct readiness_problems probs = { NULL, 0, 0, 0 };
+	struct readiness_problems probs = {NULL, 0, 0, 0};
 	const char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
 	const char *file, *verdict;
 	struct mm_err err;
@@ -298,8 +297,9 @@ cmd_validate(int argc, char **argv)
 		char *s;
 
 		for (i = 0; i < probs.n; i++)
-			json_array_append_new(list, json_pack("{s:s, s:s}", "where", probs.v[i].where,
-							      "what", probs.v[i].what));
+			json_array_append_new(list,
+					      json_pack("{s:s, s:s}", "where", probs.v[i].where,
+							"what", probs.v[i].what));
 		json_object_set_new(o, "file", name ? name : json_string("?"));
 		json_object_set_new(o, "valid", json_boolean(probs.n == 0));
 		json_object_set_new(o, "go", json_boolean(ret == 0));
@@ -308,10 +308,12 @@ cmd_validate(int argc, char **argv)
 			json_object_set_new(o, "problems_truncated", json_true());
 		json_object_set(o, "verdict",
 				json_is_object(doc) && json_object_get(doc, "verdict")
-					? json_object_get(doc, "verdict") : json_null());
+				    ? json_object_get(doc, "verdict")
+				    : json_null());
 		json_object_set(o, "score",
 				json_is_object(doc) && json_object_get(doc, "score")
-					? json_object_get(doc, "score") : json_null());
+				    ? json_object_get(doc, "score")
+				    : json_null());
 		s = jsontree_dumps(o);
 		fputs(s, stdout);
 		free(s);
@@ -332,8 +334,10 @@ cmd_validate(int argc, char **argv)
 		fprintf(stderr, "mmops readiness validate: %s: %s%s%s\n", file, probs.v[i].where,
 			*probs.v[i].where ? ": " : "", probs.v[i].what);
 	if (probs.truncated)
-		fprintf(stderr, "mmops readiness validate: %s: more than %d problems; the rest are "
-			"not listed\n", file, READINESS_MAX_PROBLEMS);
+		fprintf(stderr,
+			"mmops readiness validate: %s: more than %d problems; the rest are "
+			"not listed\n",
+			file, READINESS_MAX_PROBLEMS);
 	if (probs.n)
 		printf("%s: INVALID, %zu problem%s%s\n", file, probs.n, probs.n == 1 ? "" : "s",
 		       probs.truncated ? " (list cut)" : "");
@@ -349,16 +353,17 @@ out:
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const struct cmd_sub subs[] = {
-	{ "score", cmd_score, "score the evidence into readiness.json (GO iff 100)" },
-	{ "validate", cmd_validate, "check a readiness.json; exit 0 GO, 1 HOLD or invalid" },
+    {"score", cmd_score, "score the evidence into readiness.json (GO iff 100)"},
+    {"validate", cmd_validate, "check a readiness.json; exit 0 GO, 1 HOLD or invalid"},
 };
 
 int
 cmd_readiness(int argc, char **argv)
 {
-	return cmd_dispatch("readiness",
-			    "usage: mmops readiness <score|validate> [options]\n\n"
-			    "Release readiness: score the evidence of a release (soak gates, golden\n"
-			    "regression, tests, alert rules, rollback policy) and validate the result.\n",
-			    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+	return cmd_dispatch(
+	    "readiness",
+	    "usage: mmops readiness <score|validate> [options]\n\n"
+	    "Release readiness: score the evidence of a release (soak gates, golden\n"
+	    "regression, tests, alert rules, rollback policy) and validate the result.\n",
+	    subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

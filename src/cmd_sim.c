@@ -35,7 +35,7 @@
 
 static const char default_listen[] = "127.0.0.1:9100";
 static const char *listen_addr = default_listen, *soakreport_path, *token_file, *port_file;
-static double speed = 1, duration, hours = NAN;	/* hours: NAN until given (24) */
+static double speed = 1, duration, hours = NAN; /* hours: NAN until given (24) */
 static long seed = 1, replicas = 1;
 static struct strlist fault_specs;
 
@@ -79,9 +79,9 @@ static const struct cmd_help sim_help = {
 struct server {
 	pthread_mutex_t mu;
 	struct sim *sim;
-	double t0;	       /* clock_mono() at start */
-	double sim_t0;	       /* simulated time at t0 */
-	char *token;	       /* NULL = no auth */
+	double t0;     /* clock_mono() at start */
+	double sim_t0; /* simulated time at t0 */
+	char *token;   /* NULL = no auth */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -451,16 +451,17 @@ cmd_sim(int argc, char **argv)
 	/* Options of the other mode would be silently ignored: refuse them. */
 	if (!soakreport_path && !isnan(hours)) {
 		ret = opt_usage_error(&sim_help, "--hours goes with --report (serving runs until "
-				      "stopped, or for --duration of wall time)");
+						 "stopped, or for --duration of wall time)");
 		goto out;
 	}
-	if (soakreport_path && (listen_addr != default_listen || token_file || port_file ||
-			    duration > 0)) {
-		ret = opt_usage_error(&sim_help, "--%s does not go with --report (nothing is served)",
-				      listen_addr != default_listen ? "listen"
-				      : token_file		    ? "token-file"
-				      : port_file		    ? "port-file"
-								    : "duration");
+	if (soakreport_path &&
+	    (listen_addr != default_listen || token_file || port_file || duration > 0)) {
+		ret =
+		    opt_usage_error(&sim_help, "--%s does not go with --report (nothing is served)",
+				    listen_addr != default_listen ? "listen"
+				    : token_file		  ? "token-file"
+				    : port_file			  ? "port-file"
+								  : "duration");
 		goto out;
 	}
 	if (isnan(hours))

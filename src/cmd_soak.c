@@ -23,7 +23,7 @@
 #include "soak.h"
 #include "xalloc.h"
 
-#define SOAK_DEFAULT_SCRAPE "http://127.0.0.1:9100/metrics"	/* mmops sim's default listen */
+#define SOAK_DEFAULT_SCRAPE "http://127.0.0.1:9100/metrics" /* mmops sim's default listen */
 
 static double hours, interval, checkpoint_every, warmup, timeout, progress_every;
 static const char *export_json, *export_md, *gate_summary, *export_html, *junit, *gates_path;
@@ -32,56 +32,86 @@ static int mock, abort_on_fail, verbose, check_only, print_gates, quiet, record_
 static struct strlist faults;
 
 static const struct opt opts[] = {
-	{ "hours", 0, OPT_DOUBLE, &hours, "H", "planned duration in hours (default 72)", 0, 0 },
-	{ "mock", 0, OPT_BOOL, &mock, NULL, "soak the in-process simulator on a simulated clock (seconds for 72 h)", 0, 0 },
-	{ "scrape", 0, OPT_STRING, &scrape_url, "URL", "scrape this /metrics URL in real time (default without a source: $MMOPS_SCRAPE_URL or " SOAK_DEFAULT_SCRAPE ")", 0, 0 },
-	{ "prometheus", 0, OPT_STRING, &prom_url, "URL", "query this Prometheus each interval (or over --from/--to)", 0, 0 },
-	{ "from", 0, OPT_STRING, &from_str, "T", "with --prometheus: judge the soak that ran from T (RFC 3339 or epoch seconds)", 0, 0 },
-	{ "to", 0, OPT_STRING, &to_str, "T", "with --prometheus: ... to T (query_range, step kept under 11,000 points)", 0, 0 },
-	{ "interval", 0, OPT_DURATION, &interval, "D", "time between samples (default 15s)", 0, 0 },
-	{ "timeout", 0, OPT_DURATION, &timeout, "D", "per scrape (default: the interval, at most 10s) or Prometheus query (10s; 30s with --from/--to); 0 is the default", 0, 0 },
-	{ "export-json", 0, OPT_STRING, &export_json, "FILE", "write soak_metrics.json: every series and aggregate, the run", 0, 0 },
-	{ "export-md", 0, OPT_STRING, &export_md, "FILE", "write SOAK_RESULTS.md (GitHub-flavoured summary)", 0, 0 },
-	{ "gate-summary", 0, OPT_STRING, &gate_summary, "FILE", "write gates_summary.json (verdict and every gate)", 0, 0 },
-	{ "export-html", 0, OPT_STRING, &export_html, "FILE", "write a self-contained HTML report with charts", 0, 0 },
-	{ "junit", 0, OPT_STRING, &junit, "FILE", "write JUnit XML, one testcase per gate", 0, 0 },
-	{ "record-series", 0, OPT_BOOL, &record_series, NULL, "keep every series' windowed value after warm-up in --export-json (for mmops canary --baseline-soak; at most 1,000,000 per series; not checkpointed)", 0, 0 },
-	{ "gates", 0, OPT_STRING, &gates_path, "FILE", "gates file (default: the built-in copy of deploy/gates/soak.yaml)", 0, 0 },
-	{ "seed", 0, OPT_STRING, &seed_str, "S", "with --mock: the simulator's seed (default 1)", 0, 0 },
-	{ "fault", 0, OPT_LIST, &faults, "SPEC", "with --mock: inject a fault, e.g. latency:x4@30h+2h (repeatable)", 0, 0 },
-	{ "warmup", 0, OPT_DURATION, &warmup, "D", "not judged at the start (default: the gates file's, 10m)", 0, 0 },
-	{ "checkpoint-every", 0, OPT_DURATION, &checkpoint_every, "D", "soak time between checkpoints (default 5m; 0: only at the end)", 0, 0 },
-	{ "state", 0, OPT_STRING, &state_path, "FILE", "checkpoint file (default for live sources: soak.state.json beside --export-json; --mock: none)", 0, 0 },
-	{ "resume", 0, OPT_STRING, &resume_path, "STATE", "continue the run checkpointed in STATE", 0, 0 },
-	{ "abort-on-fail", 0, OPT_BOOL, &abort_on_fail, NULL, "stop at the first sustained hard-gate breach", 0, 0 },
-	{ "progress-every", 0, OPT_DURATION, &progress_every, "D", "when stderr is not a terminal: a progress line every D of soak time (default 5m; --mock 6h)", 0, 0 },
-	{ "check", 0, OPT_BOOL, &check_only, NULL, "only load and check the gates file, then exit", 0, 0 },
-	{ "print-gates", 0, OPT_BOOL, &print_gates, NULL, "print the built-in gates file and exit", 0, 0 },
-	{ "quiet", 'q', OPT_BOOL, &quiet, NULL, "no progress and no summary on stdout", 0, 0 },
-	{ "verbose", 'v', OPT_BOOL, &verbose, NULL, "log every failed scrape", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"hours", 0, OPT_DOUBLE, &hours, "H", "planned duration in hours (default 72)", 0, 0},
+    {"mock", 0, OPT_BOOL, &mock, NULL,
+     "soak the in-process simulator on a simulated clock (seconds for 72 h)", 0, 0},
+    {"scrape", 0, OPT_STRING, &scrape_url, "URL",
+     "scrape this /metrics URL in real time (default without a source: $MMOPS_SCRAPE_URL "
+     "or " SOAK_DEFAULT_SCRAPE ")",
+     0, 0},
+    {"prometheus", 0, OPT_STRING, &prom_url, "URL",
+     "query this Prometheus each interval (or over --from/--to)", 0, 0},
+    {"from", 0, OPT_STRING, &from_str, "T",
+     "with --prometheus: judge the soak that ran from T (RFC 3339 or epoch seconds)", 0, 0},
+    {"to", 0, OPT_STRING, &to_str, "T",
+     "with --prometheus: ... to T (query_range, step kept under 11,000 points)", 0, 0},
+    {"interval", 0, OPT_DURATION, &interval, "D", "time between samples (default 15s)", 0, 0},
+    {"timeout", 0, OPT_DURATION, &timeout, "D",
+     "per scrape (default: the interval, at most 10s) or Prometheus query (10s; 30s with "
+     "--from/--to); 0 is the default",
+     0, 0},
+    {"export-json", 0, OPT_STRING, &export_json, "FILE",
+     "write soak_metrics.json: every series and aggregate, the run", 0, 0},
+    {"export-md", 0, OPT_STRING, &export_md, "FILE",
+     "write SOAK_RESULTS.md (GitHub-flavoured summary)", 0, 0},
+    {"gate-summary", 0, OPT_STRING, &gate_summary, "FILE",
+     "write gates_summary.json (verdict and every gate)", 0, 0},
+    {"export-html", 0, OPT_STRING, &export_html, "FILE",
+     "write a self-contained HTML report with charts", 0, 0},
+    {"junit", 0, OPT_STRING, &junit, "FILE", "write JUnit XML, one testcase per gate", 0, 0},
+    {"record-series", 0, OPT_BOOL, &record_series, NULL,
+     "keep every series' windowed value after warm-up in --export-json (for mmops canary "
+     "--baseline-soak; at most 1,000,000 per series; not checkpointed)",
+     0, 0},
+    {"gates", 0, OPT_STRING, &gates_path, "FILE",
+     "gates file (default: the built-in copy of deploy/gates/soak.yaml)", 0, 0},
+    {"seed", 0, OPT_STRING, &seed_str, "S", "with --mock: the simulator's seed (default 1)", 0, 0},
+    {"fault", 0, OPT_LIST, &faults, "SPEC",
+     "with --mock: inject a fault, e.g. latency:x4@30h+2h (repeatable)", 0, 0},
+    {"warmup", 0, OPT_DURATION, &warmup, "D",
+     "not judged at the start (default: the gates file's, 10m)", 0, 0},
+    {"checkpoint-every", 0, OPT_DURATION, &checkpoint_every, "D",
+     "soak time between checkpoints (default 5m; 0: only at the end)", 0, 0},
+    {"state", 0, OPT_STRING, &state_path, "FILE",
+     "checkpoint file (default for live sources: soak.state.json beside --export-json; --mock: "
+     "none)",
+     0, 0},
+    {"resume", 0, OPT_STRING, &resume_path, "STATE", "continue the run checkpointed in STATE", 0,
+     0},
+    {"abort-on-fail", 0, OPT_BOOL, &abort_on_fail, NULL,
+     "stop at the first sustained hard-gate breach", 0, 0},
+    {"progress-every", 0, OPT_DURATION, &progress_every, "D",
+     "when stderr is not a terminal: a progress line every D of soak time (default 5m; --mock 6h)",
+     0, 0},
+    {"check", 0, OPT_BOOL, &check_only, NULL, "only load and check the gates file, then exit", 0,
+     0},
+    {"print-gates", 0, OPT_BOOL, &print_gates, NULL, "print the built-in gates file and exit", 0,
+     0},
+    {"quiet", 'q', OPT_BOOL, &quiet, NULL, "no progress and no summary on stdout", 0, 0},
+    {"verbose", 'v', OPT_BOOL, &verbose, NULL, "log every failed scrape", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help help = {
-	"soak",
-	"--hours H [--mock | --scrape URL | --prometheus URL [--from T --to T]] [options]",
-	"Run a soak and judge the gates of deploy/gates/soak.yaml (DESIGN.md §5): each gate's\n"
-	"aggregate over the soak after warm-up, and its windowed value against the alert's for:.\n"
-	"Reports are written atomically; with CI_FAKE_UTC they are byte-for-byte reproducible.\n"
-	"Exit: 0 every hard gate passed (soft failures only warn), 1 a hard gate failed or had\n"
-	"no data, 2 usage or gates file, 3 source unreachable for the whole run, a query error\n"
-	"on a hard gate, or the run was interrupted (SIGINT/SIGTERM: reports marked incomplete).",
-	opts,
-	"  mmops soak --hours 72 --mock \\\n"
-	"    --export-json artifacts/reports/soak_metrics.json \\\n"
-	"    --export-md artifacts/reports/SOAK_RESULTS.md \\\n"
-	"    --gate-summary artifacts/reports/gates_summary.json\n"
-	"  mmops soak --mock --hours 72 --interval 1s --fault latency:x4@30h+2h \\\n"
-	"    --export-html report.html --junit junit.xml\n"
-	"  mmops soak --hours 72 --scrape http://bot:9100/metrics --state soak.state.json\n"
-	"  mmops soak --resume soak.state.json --gate-summary gates_summary.json\n"
-	"  mmops soak --prometheus http://127.0.0.1:9090 --from 2025-10-11T00:00:00Z \\\n"
-	"    --to 2025-10-14T00:00:00Z --gate-summary gates_summary.json\n",
+    "soak",
+    "--hours H [--mock | --scrape URL | --prometheus URL [--from T --to T]] [options]",
+    "Run a soak and judge the gates of deploy/gates/soak.yaml (DESIGN.md §5): each gate's\n"
+    "aggregate over the soak after warm-up, and its windowed value against the alert's for:.\n"
+    "Reports are written atomically; with CI_FAKE_UTC they are byte-for-byte reproducible.\n"
+    "Exit: 0 every hard gate passed (soft failures only warn), 1 a hard gate failed or had\n"
+    "no data, 2 usage or gates file, 3 source unreachable for the whole run, a query error\n"
+    "on a hard gate, or the run was interrupted (SIGINT/SIGTERM: reports marked incomplete).",
+    opts,
+    "  mmops soak --hours 72 --mock \\\n"
+    "    --export-json artifacts/reports/soak_metrics.json \\\n"
+    "    --export-md artifacts/reports/SOAK_RESULTS.md \\\n"
+    "    --gate-summary artifacts/reports/gates_summary.json\n"
+    "  mmops soak --mock --hours 72 --interval 1s --fault latency:x4@30h+2h \\\n"
+    "    --export-html report.html --junit junit.xml\n"
+    "  mmops soak --hours 72 --scrape http://bot:9100/metrics --state soak.state.json\n"
+    "  mmops soak --resume soak.state.json --gate-summary gates_summary.json\n"
+    "  mmops soak --prometheus http://127.0.0.1:9090 --from 2025-10-11T00:00:00Z \\\n"
+    "    --to 2025-10-14T00:00:00Z --gate-summary gates_summary.json\n",
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -108,10 +138,10 @@ reset_opts(void)
 
 struct prog {
 	int tty;
-	double every;		/* soak seconds between log lines (not a tty) */
-	double next_log;	/* soak time of the next log line */
+	double every;	 /* soak seconds between log lines (not a tty) */
+	double next_log; /* soak time of the next log line */
 	double wall0, last_draw;
-	double logged;		/* soak time of the last log line */
+	double logged; /* soak time of the last log line */
 	int drawn;
 };
 
@@ -135,9 +165,11 @@ on_progress(const struct soak_progress *p, void *ctx)
 		if (!p->done && now - g->last_draw < 0.2)
 			return;
 		g->last_draw = now;
-		fprintf(stderr, "\r\033[Ksoak %s/%s %5.1f%%  ETA %s  samples %lu  missing %lu  breaching: %s",
-			el, pl, pct, p->done ? "0s" : eta, p->samples, p->missing,
-			p->breaching ? p->breaching_names : "none");
+		fprintf(
+		    stderr,
+		    "\r\033[Ksoak %s/%s %5.1f%%  ETA %s  samples %lu  missing %lu  breaching: %s",
+		    el, pl, pct, p->done ? "0s" : eta, p->samples, p->missing,
+		    p->breaching ? p->breaching_names : "none");
 		g->drawn = 1;
 		if (p->done)
 			fputc('\n', stderr);
@@ -151,8 +183,8 @@ on_progress(const struct soak_progress *p, void *ctx)
 	g->logged = p->elapsed;
 	while (g->next_log <= p->elapsed)
 		g->next_log += g->every;
-	fprintf(stderr, "mmops soak: %s/%s (%.1f%%) samples %lu, missing %lu, breaching: %s%s\n", el,
-		pl, pct, p->samples, p->missing, p->breaching ? p->breaching_names : "none",
+	fprintf(stderr, "mmops soak: %s/%s (%.1f%%) samples %lu, missing %lu, breaching: %s%s\n",
+		el, pl, pct, p->samples, p->missing, p->breaching ? p->breaching_names : "none",
 		p->done ? " (done)" : "");
 }
 
@@ -170,7 +202,8 @@ parse_seed(uint64_t *seed)
 	errno = 0;
 	v = strtoull(seed_str, &end, 10);
 	if (errno || end == seed_str || *end || seed_str[0] == '-')
-		return opt_usage_error(&help, "--seed: '%s' is not a non-negative integer", seed_str);
+		return opt_usage_error(&help, "--seed: '%s' is not a non-negative integer",
+				       seed_str);
 	*seed = v;
 	return 0;
 }
@@ -194,7 +227,8 @@ build_opts(struct soak_opts *o, char **state_own)
 
 	memset(o, 0, sizeof(*o));
 	if (nsrc > 1)
-		return opt_usage_error(&help, "choose one source: --mock, --scrape or --prometheus");
+		return opt_usage_error(&help,
+				       "choose one source: --mock, --scrape or --prometheus");
 	if ((from_str || to_str) && !prom_url)
 		return opt_usage_error(&help, "--from and --to need --prometheus");
 	if (!!from_str != !!to_str)
@@ -226,13 +260,15 @@ build_opts(struct soak_opts *o, char **state_own)
 		if (from_str) {
 			mm_err_init(&err);
 			if (clock_parse_time(from_str, &o->from, &err) < 0)
-				return opt_usage_error(&help, "--from: '%s' is not a time", from_str);
+				return opt_usage_error(&help, "--from: '%s' is not a time",
+						       from_str);
 			if (clock_parse_time(to_str, &o->to, &err) < 0)
 				return opt_usage_error(&help, "--to: '%s' is not a time", to_str);
 			if (!(o->to > o->from))
 				return opt_usage_error(&help, "--to must be after --from");
 			if (!isnan(hours))
-				return opt_usage_error(&help, "--hours does not go with --from/--to");
+				return opt_usage_error(&help,
+						       "--hours does not go with --from/--to");
 			o->source = SOAK_SRC_PROM_RANGE;
 		}
 	} else {
@@ -252,7 +288,7 @@ build_opts(struct soak_opts *o, char **state_own)
 static int
 check_resume_conflicts(const struct soak_opts *rec)
 {
-	static const char *const names[] = { "mock", "scrape", "prometheus", "prometheus" };
+	static const char *const names[] = {"mock", "scrape", "prometheus", "prometheus"};
 	const char *given = mock ? "mock" : scrape_url ? "scrape" : prom_url ? "prometheus" : NULL;
 
 	if (given && strcmp(given, names[rec->source]) != 0)
@@ -267,25 +303,32 @@ check_resume_conflicts(const struct soak_opts *rec)
 				       rec->duration / 3600, hours);
 	if (!isnan(interval) && rec->source != SOAK_SRC_PROM_RANGE &&
 	    fabs(interval - rec->interval) > 1e-9)
-		return opt_usage_error(&help, "--resume: the checkpoint's interval is %gs", rec->interval);
+		return opt_usage_error(&help, "--resume: the checkpoint's interval is %gs",
+				       rec->interval);
 	/* The engine runs with the recorded values: a different one would be ignored. */
 	if (abort_on_fail && !rec->abort_on_fail)
-		return opt_usage_error(&help, "--resume: the checkpoint's run has no --abort-on-fail");
+		return opt_usage_error(&help,
+				       "--resume: the checkpoint's run has no --abort-on-fail");
 	if (!isnan(timeout) && fabs(timeout - rec->timeout) > 1e-9) {
 		if (rec->timeout > 0)
 			return opt_usage_error(&help, "--resume: the checkpoint's --timeout is %gs",
 					       rec->timeout);
-		return opt_usage_error(&help, "--resume: the checkpoint's run has the default --timeout");
+		return opt_usage_error(&help,
+				       "--resume: the checkpoint's run has the default --timeout");
 	}
 	if (!isnan(checkpoint_every) && fabs(checkpoint_every - rec->checkpoint_every) > 1e-9)
-		return opt_usage_error(&help, "--resume: the checkpoint's --checkpoint-every is %gs",
+		return opt_usage_error(&help,
+				       "--resume: the checkpoint's --checkpoint-every is %gs",
 				       rec->checkpoint_every);
 	if (gates_path)
-		return opt_usage_error(&help, "--resume: the checkpoint carries its own gates; drop --gates");
+		return opt_usage_error(
+		    &help, "--resume: the checkpoint carries its own gates; drop --gates");
 	if (record_series)
-		return opt_usage_error(&help, "--resume: recorded series are not checkpointed; drop --record-series");
+		return opt_usage_error(
+		    &help, "--resume: recorded series are not checkpointed; drop --record-series");
 	if (faults.n || seed_str || from_str || !isnan(warmup))
-		return opt_usage_error(&help, "--resume: --fault, --seed, --from/--to and --warmup are taken from the checkpoint");
+		return opt_usage_error(&help, "--resume: --fault, --seed, --from/--to and --warmup "
+					      "are taken from the checkpoint");
 	return 0;
 }
 
@@ -299,8 +342,8 @@ print_summary(const struct soak_report *r)
 	size_t i;
 
 	clock_format_duration(u->elapsed, el, sizeof(el));
-	printf("soak: %s (%s, %s, %lu samples, %lu missing)\n", soakreport_verdict(r), u->source, el,
-	       u->samples, u->missing);
+	printf("soak: %s (%s, %s, %lu samples, %lu missing)\n", soakreport_verdict(r), u->source,
+	       el, u->samples, u->missing);
 	printf("  %-20s %-4s %-8s %-22s %s\n", "gate", "kind", "verdict", "value", "threshold");
 	for (i = 0; i < r->ngates; i++) {
 		const struct gate_result *g = &r->gates[i].res;
@@ -311,8 +354,8 @@ print_summary(const struct soak_report *r)
 			snprintf(val, sizeof(val), "-");
 		else {
 			snprintf(v, sizeof(v), "%.4g", g->value);
-			snprintf(val, sizeof(val), "%s%s%s %s", v, *d->sel.unit ? " " : "", d->sel.unit,
-				 gates_agg_name(d->agg));
+			snprintf(val, sizeof(val), "%s%s%s %s", v, *d->sel.unit ? " " : "",
+				 d->sel.unit, gates_agg_name(d->agg));
 		}
 		printf("  %-20s %-4s %-8s %-22s %s %.6g%s%s\n", d->name, d->hard ? "hard" : "soft",
 		       gates_verdict_name(g->verdict), val, gates_op_name(d->op), d->threshold,
@@ -327,11 +370,9 @@ write_reports(const struct soak_report *r)
 		const char **path;
 		int (*fn)(const struct soak_report *, const char *, struct mm_err *);
 	} w[] = {
-		{ &export_json, soakreport_write_metrics },
-		{ &export_md, soakreport_write_markdown },
-		{ &gate_summary, soakreport_write_gates },
-		{ &export_html, soakreport_write_html },
-		{ &junit, soakreport_write_junit },
+	    {&export_json, soakreport_write_metrics}, {&export_md, soakreport_write_markdown},
+	    {&gate_summary, soakreport_write_gates},  {&export_html, soakreport_write_html},
+	    {&junit, soakreport_write_junit},
 	};
 	size_t i;
 	int failed = 0;
@@ -373,7 +414,9 @@ warn_soft(const struct soak_report *r)
 	if (r->run.aborted)
 		fprintf(stderr, "mmops soak: aborted: %s\n", r->run.abort_reason);
 	if (r->run.interrupted)
-		fprintf(stderr, "mmops soak: interrupted: reports cover %s of the run and are marked incomplete\n",
+		fprintf(stderr,
+			"mmops soak: interrupted: reports cover %s of the run and are marked "
+			"incomplete\n",
 			r->run.complete ? "all" : "part");
 	if (r->run.unreachable)
 		fprintf(stderr, "mmops soak: the source was unreachable for the whole run: %s\n",
@@ -453,8 +496,9 @@ cmd_soak(int argc, char **argv)
 		ret = cmd_fail("soak", &err);
 		goto out;
 	}
-	prog.every = !isnan(progress_every) && progress_every > 0 ? progress_every :
-		     soak_get_opts(s)->source == SOAK_SRC_MOCK ? 6 * 3600 : 300;
+	prog.every = !isnan(progress_every) && progress_every > 0 ? progress_every
+		     : soak_get_opts(s)->source == SOAK_SRC_MOCK  ? 6 * 3600
+								  : 300;
 	prog.next_log = prog.every;
 	prog.logged = -1;
 

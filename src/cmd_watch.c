@@ -21,7 +21,7 @@
 #include "watch.h"
 #include "xalloc.h"
 
-#define DEFAULT_POLICY "deploy/policies/rollback.yaml"
+#define DEFAULT_POLICY	  "deploy/policies/rollback.yaml"
 #define DEFAULT_STATE_DIR ".mmops-watch"
 
 static struct {
@@ -31,62 +31,62 @@ static struct {
 } o;
 
 static const struct opt opts[] = {
-	{ "port", 'p', OPT_LONG, &o.port, "N",
-	  "listen on 127.0.0.1:N (default 8080; 0 picks a free port)", 0, 65535 },
-	{ "listen", 0, OPT_STRING, &o.listen, "ADDR:PORT",
-	  "listen address instead of 127.0.0.1:PORT (\"[::1]:8080\", \"0.0.0.0:8080\")", 0, 0 },
-	{ "policy", 0, OPT_STRING, &o.policy, "FILE",
-	  "rollback policy (default " DEFAULT_POLICY ")", 0, 0 },
-	{ "dry-run", 'n', OPT_BOOL, &o.dry_run, NULL,
-	  "decide and report what would run; run nothing, never write the state dir", 0, 0 },
-	{ "state-dir", 0, OPT_STRING, &o.state_dir, "DIR",
-	  "dedup/cooldown state ($STATE_DIRECTORY, else " DEFAULT_STATE_DIR ")", 0, 0 },
-	{ "audit-log", 0, OPT_STRING, &o.audit_log, "FILE",
-	  "append-only JSON lines audit log (default STATE_DIR/audit.jsonl; none in dry-run)",
-	  0, 0 },
-	{ "token-file", 0, OPT_STRING, &o.token_file, "FILE",
-	  "require 'Authorization: Bearer <token>' with the token in FILE", 0, 0 },
-	{ "basic-auth-file", 0, OPT_STRING, &o.basic_file, "FILE",
-	  "require HTTP basic auth; FILE holds user:password", 0, 0 },
-	{ "check", 0, OPT_BOOL, &o.check, NULL,
-	  "validate the policy (and credential files) and exit: 0 valid, 2 invalid", 0, 0 },
-	{ "port-file", 0, OPT_STRING, &o.port_file, "FILE",
-	  "once listening, write the bound port to FILE (for --port 0)", 0, 0 },
-	{ "accept-loss", 0, OPT_BOOL, &o.accept_loss, NULL,
-	  "start even when the state dir lost records (each loss is logged); without it a "
-	  "damaged journal or snapshot stops the start (exit 2)", 0, 0 },
-	{ "verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0 },
+    {"port", 'p', OPT_LONG, &o.port, "N",
+     "listen on 127.0.0.1:N (default 8080; 0 picks a free port)", 0, 65535},
+    {"listen", 0, OPT_STRING, &o.listen, "ADDR:PORT",
+     "listen address instead of 127.0.0.1:PORT (\"[::1]:8080\", \"0.0.0.0:8080\")", 0, 0},
+    {"policy", 0, OPT_STRING, &o.policy, "FILE", "rollback policy (default " DEFAULT_POLICY ")", 0,
+     0},
+    {"dry-run", 'n', OPT_BOOL, &o.dry_run, NULL,
+     "decide and report what would run; run nothing, never write the state dir", 0, 0},
+    {"state-dir", 0, OPT_STRING, &o.state_dir, "DIR",
+     "dedup/cooldown state ($STATE_DIRECTORY, else " DEFAULT_STATE_DIR ")", 0, 0},
+    {"audit-log", 0, OPT_STRING, &o.audit_log, "FILE",
+     "append-only JSON lines audit log (default STATE_DIR/audit.jsonl; none in dry-run)", 0, 0},
+    {"token-file", 0, OPT_STRING, &o.token_file, "FILE",
+     "require 'Authorization: Bearer <token>' with the token in FILE", 0, 0},
+    {"basic-auth-file", 0, OPT_STRING, &o.basic_file, "FILE",
+     "require HTTP basic auth; FILE holds user:password", 0, 0},
+    {"check", 0, OPT_BOOL, &o.check, NULL,
+     "validate the policy (and credential files) and exit: 0 valid, 2 invalid", 0, 0},
+    {"port-file", 0, OPT_STRING, &o.port_file, "FILE",
+     "once listening, write the bound port to FILE (for --port 0)", 0, 0},
+    {"accept-loss", 0, OPT_BOOL, &o.accept_loss, NULL,
+     "start even when the state dir lost records (each loss is logged); without it a "
+     "damaged journal or snapshot stops the start (exit 2)",
+     0, 0},
+    {"verbose", 'v', OPT_BOOL, &o.verbose, NULL, "log every decision", 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cmd_help help = {
-	"watch",
-	"[--port N | --listen ADDR:PORT] [--policy FILE] [--dry-run] [--state-dir DIR]\n"
-	"       [--audit-log FILE] [--token-file FILE | --basic-auth-file FILE] [--check]\n"
-	"       [--accept-loss]",
-	"Receive Alertmanager's webhook on POST /alert-hook and turn hard alerts into a\n"
-	"rollback: the policy's actions (scale the strategy to 0, open the circuit breaker,\n"
-	"freeze orders, notify) run in order on a worker thread, at most one rollback at a\n"
-	"time and none within the cooldown.  Soft alerts run the notify actions only.\n"
-	"Each alert is decided on its own status and labels, once per (fingerprint,\n"
-	"startsAt), across retries, several Alertmanagers and restarts; the answer lists\n"
-	"every alert's decision (rollback, notify, ignored, duplicate, cooldown) and is\n"
-	"sent only after the decision is on disk.  Resolved alerts are recorded and never\n"
-	"undo a rollback.  Also serves GET /health, /metrics and /status.\n"
-	"When the disk refuses (full), the webhook answers 500 and /health 503 until a\n"
-	"write works again, which the watcher finds out by itself.  A state dir whose\n"
-	"journal or snapshot cannot be read back whole (checksums) is not used without\n"
-	"--accept-loss: the start says what was lost.\n"
-	"SIGTERM/SIGINT stop (a running rollback gets 10s to finish, else it resumes at\n"
-	"the next start); SIGHUP reopens the audit log (for logrotate).\n"
-	"exit: 0 stopped by a signal or --check passed, 2 bad usage, policy or\n"
-	"credentials, 3 cannot listen or keep the state.",
-	opts,
-	"  mmops watch --port 8080 --policy deploy/policies/rollback.yaml --dry-run\n"
-	"  mmops watch --check --policy deploy/policies/rollback.yaml\n"
-	"  curl -X POST http://localhost:8080/alert-hook -H 'Content-Type: application/json' \\\n"
-	"      -d '{\"alerts\": [{\"labels\": {\"alertname\": \"SoakLatencyP95High\"}, "
-	"\"status\": \"firing\"}]}'\n",
+    "watch",
+    "[--port N | --listen ADDR:PORT] [--policy FILE] [--dry-run] [--state-dir DIR]\n"
+    "       [--audit-log FILE] [--token-file FILE | --basic-auth-file FILE] [--check]\n"
+    "       [--accept-loss]",
+    "Receive Alertmanager's webhook on POST /alert-hook and turn hard alerts into a\n"
+    "rollback: the policy's actions (scale the strategy to 0, open the circuit breaker,\n"
+    "freeze orders, notify) run in order on a worker thread, at most one rollback at a\n"
+    "time and none within the cooldown.  Soft alerts run the notify actions only.\n"
+    "Each alert is decided on its own status and labels, once per (fingerprint,\n"
+    "startsAt), across retries, several Alertmanagers and restarts; the answer lists\n"
+    "every alert's decision (rollback, notify, ignored, duplicate, cooldown) and is\n"
+    "sent only after the decision is on disk.  Resolved alerts are recorded and never\n"
+    "undo a rollback.  Also serves GET /health, /metrics and /status.\n"
+    "When the disk refuses (full), the webhook answers 500 and /health 503 until a\n"
+    "write works again, which the watcher finds out by itself.  A state dir whose\n"
+    "journal or snapshot cannot be read back whole (checksums) is not used without\n"
+    "--accept-loss: the start says what was lost.\n"
+    "SIGTERM/SIGINT stop (a running rollback gets 10s to finish, else it resumes at\n"
+    "the next start); SIGHUP reopens the audit log (for logrotate).\n"
+    "exit: 0 stopped by a signal or --check passed, 2 bad usage, policy or\n"
+    "credentials, 3 cannot listen or keep the state.",
+    opts,
+    "  mmops watch --port 8080 --policy deploy/policies/rollback.yaml --dry-run\n"
+    "  mmops watch --check --policy deploy/policies/rollback.yaml\n"
+    "  curl -X POST http://localhost:8080/alert-hook -H 'Content-Type: application/json' \\\n"
+    "      -d '{\"alerts\": [{\"labels\": {\"alertname\": \"SoakLatencyP95High\"}, "
+    "\"status\": \"firing\"}]}'\n",
 };
 
 static void
@@ -120,7 +120,8 @@ do_check(const struct policy *p)
 		       a->on & (1u << DECISION_ROLLBACK) ? " rollback" : "",
 		       a->on & (1u << DECISION_NOTIFY) ? " notify" : "",
 		       a->kind == ACTION_HTTP ? a->method : "command",
-		       a->kind == ACTION_HTTP ? " " : "", a->kind == ACTION_HTTP ? a->url_shown : "",
+		       a->kind == ACTION_HTTP ? " " : "",
+		       a->kind == ACTION_HTTP ? a->url_shown : "",
 		       a->skip_reason ? " (skipped: variable empty)" : "");
 	}
 	return 0;
@@ -140,7 +141,7 @@ cmd_watch(int argc, char **argv)
 	int npos, rc, sig;
 
 	memset(&o, 0, sizeof(o));
-	o.port = -1;	/* not given: 8080, unless --listen */
+	o.port = -1; /* not given: 8080, unless --listen */
 	o.policy = DEFAULT_POLICY;
 	rc = opt_parse(&help, argc, argv, pos, &npos);
 	if (rc) {
@@ -158,7 +159,8 @@ cmd_watch(int argc, char **argv)
 	if (o.port < 0)
 		o.port = 8080;
 	if (o.token_file && o.basic_file) {
-		rc = opt_usage_error(&help, "--token-file and --basic-auth-file exclude each other");
+		rc =
+		    opt_usage_error(&help, "--token-file and --basic-auth-file exclude each other");
 		goto out;
 	}
 	cmd_log_to_stderr("watch", o.verbose);
@@ -184,7 +186,8 @@ cmd_watch(int argc, char **argv)
 	}
 	if (!o.state_dir)
 		o.state_dir = getenv("STATE_DIRECTORY") && *getenv("STATE_DIRECTORY")
-			      ? getenv("STATE_DIRECTORY") : DEFAULT_STATE_DIR;
+				  ? getenv("STATE_DIRECTORY")
+				  : DEFAULT_STATE_DIR;
 	if (o.audit_log)
 		audit = xstrdup(o.audit_log);
 	else if (!o.dry_run)
@@ -214,7 +217,8 @@ cmd_watch(int argc, char **argv)
 	if (!(w = watch_start(&wc, &err))) {
 		rc = cmd_fail("watch", &err);
 		if (err.code == MM_E_PARSE && strstr(err.msg, "unless the loss is accepted"))
-			fprintf(stderr, "mmops watch: the lines above say what was lost; start with "
+			fprintf(stderr,
+				"mmops watch: the lines above say what was lost; start with "
 				"--accept-loss to continue with the rest\n");
 		goto out;
 	}
@@ -239,7 +243,7 @@ cmd_watch(int argc, char **argv)
 				mm_log(MM_LOG_ERROR, "SIGHUP: %s", err.msg);
 			else
 				mm_log(MM_LOG_INFO, "SIGHUP: audit log reopened (restart to change "
-				       "the policy)");
+						    "the policy)");
 			continue;
 		}
 		mm_log(MM_LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -26,8 +26,8 @@ void cmd_log_to_stderr(const char *cmd, int verbose);
 /* A sub-command ("mmops readiness score"): one row of a command's table. */
 struct cmd_sub {
 	const char *name;
-	int (*fn)(int argc, char **argv);	/* argv[0] is the sub-command's name */
-	const char *about;			/* one line for the usage table */
+	int (*fn)(int argc, char **argv); /* argv[0] is the sub-command's name */
+	const char *about;		  /* one line for the usage table */
 };
 /*
  * Run the sub-command argv[1] of command cmd from subs[0..n), so that every
@@ -37,9 +37,9 @@ struct cmd_sub {
  * an unknown name says which ones exist and returns 2.  The usage is head
  * ("usage: ...\n\nwhat it is\n"), then the table printed from subs.
  */
-int cmd_dispatch(const char *cmd, const char *head, const struct cmd_sub *subs, size_t n,
-		 int argc, char **argv);
+int cmd_dispatch(const char *cmd, const char *head, const struct cmd_sub *subs, size_t n, int argc,
+		 char **argv);
 
-#include "banned.h"	/* last: see lib/banned.h */
+#include "banned.h" /* last: see lib/banned.h */
 
 #endif

@@ -11,20 +11,22 @@
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	int daemon;	/* long-running and networked: SIGPIPE must never kill it */
+	int daemon; /* long-running and networked: SIGPIPE must never kill it */
 	const char *about;
 };
 
 static const struct cmd cmds[] = {
-	{ "soak",	cmd_soak,	1, "run a soak test (live or compressed) and judge its gates" },
-	{ "golden",	cmd_golden,	0, "compare a JSON report with its golden file" },
-	{ "readiness",	cmd_readiness,	0, "score release readiness and validate readiness.json" },
-	{ "watch",	cmd_watch,	1, "rollback watcher: Alertmanager webhook to rollback actions" },
-	{ "scrape",	cmd_scrape,	0, "fetch or read a Prometheus exposition and show what mmops sees" },
-	{ "canary",	cmd_canary,	0, "judge a candidate release against its baseline (U, Hodges-Lehmann, KS)" },
-	{ "sim",	cmd_sim,	1, "simulated market maker: /metrics, admin API, faults, edge report" },
-	{ "alerts",	cmd_alerts,	0, "render the Prometheus alert rules from the gates; check them" },
-	{ "grafana",	cmd_grafana,	0, "dashboards as code: export, import, diff and lint against Grafana" },
+    {"soak", cmd_soak, 1, "run a soak test (live or compressed) and judge its gates"},
+    {"golden", cmd_golden, 0, "compare a JSON report with its golden file"},
+    {"readiness", cmd_readiness, 0, "score release readiness and validate readiness.json"},
+    {"watch", cmd_watch, 1, "rollback watcher: Alertmanager webhook to rollback actions"},
+    {"scrape", cmd_scrape, 0, "fetch or read a Prometheus exposition and show what mmops sees"},
+    {"canary", cmd_canary, 0,
+     "judge a candidate release against its baseline (U, Hodges-Lehmann, KS)"},
+    {"sim", cmd_sim, 1, "simulated market maker: /metrics, admin API, faults, edge report"},
+    {"alerts", cmd_alerts, 0, "render the Prometheus alert rules from the gates; check them"},
+    {"grafana", cmd_grafana, 0,
+     "dashboards as code: export, import, diff and lint against Grafana"},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -34,15 +36,17 @@ usage(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "usage: mmops [--version] [--help] <command> [<args>]\n\n"
-		    "mmops is the release-safety toolkit of a market-making bot: soak tests with\n"
-		    "gates, golden regression, release readiness and an automatic rollback watcher.\n\n"
-		    "commands:\n");
+	fprintf(fp,
+		"usage: mmops [--version] [--help] <command> [<args>]\n\n"
+		"mmops is the release-safety toolkit of a market-making bot: soak tests with\n"
+		"gates, golden regression, release readiness and an automatic rollback watcher.\n\n"
+		"commands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(fp, "  %-11s %s\n", cmds[i].name, cmds[i].about);
-	fprintf(fp, "\n'mmops help <command>' or 'mmops <command> --help' shows a command's options.\n"
-		    "exit codes: 0 ok, 1 negative verdict (gate failed, drift, HOLD), 2 usage or bad\n"
-		    "input, 3 runtime failure (network, upstream, I/O).\n");
+	fprintf(fp,
+		"\n'mmops help <command>' or 'mmops <command> --help' shows a command's options.\n"
+		"exit codes: 0 ok, 1 negative verdict (gate failed, drift, HOLD), 2 usage or bad\n"
+		"input, 3 runtime failure (network, upstream, I/O).\n");
 }
 
 static const struct cmd *

@@ -123,8 +123,8 @@ set_value(const struct cmd_help *h, const struct opt *o, const char *val)
 		if (errno || end == val || *end)
 			return opt_usage_error(h, "--%s: '%s' is not an integer", o->name, val);
 		if (l < o->min || l > o->max)
-			return opt_usage_error(h, "--%s: %ld is out of range %ld..%ld", o->name,
-					       l, o->min, o->max);
+			return opt_usage_error(h, "--%s: %ld is out of range %ld..%ld", o->name, l,
+					       o->min, o->max);
 		*(long *)o->dst = l;
 		return 0;
 	}
@@ -165,7 +165,8 @@ opt_parse(const struct cmd_help *h, int argc, char **argv, const char **pos, int
 
 			o = find_long(h->opts, a + 2, len);
 			if (!o)
-				return opt_usage_error(h, "unknown option '--%.*s'", (int)len, a + 2);
+				return opt_usage_error(h, "unknown option '--%.*s'", (int)len,
+						       a + 2);
 			if (eq) {
 				if (o->type == OPT_BOOL)
 					return opt_usage_error(h, "--%s takes no value", o->name);

@@ -8,35 +8,35 @@
 #include <stddef.h>
 
 enum opt_type {
-	OPT_BOOL,	/* --flag: int *dst = 1 */
-	OPT_STRING,	/* --name VALUE or --name=VALUE: const char **dst (borrowed from argv) */
-	OPT_DOUBLE,	/* double *dst, any finite number */
-	OPT_LONG,	/* long *dst, range-checked against min..max */
-	OPT_DURATION,	/* double *dst seconds, "15m", "72h", "1h30m" */
-	OPT_LIST,	/* repeatable: struct strlist *dst collects every value */
+	OPT_BOOL,     /* --flag: int *dst = 1 */
+	OPT_STRING,   /* --name VALUE or --name=VALUE: const char **dst (borrowed from argv) */
+	OPT_DOUBLE,   /* double *dst, any finite number */
+	OPT_LONG,     /* long *dst, range-checked against min..max */
+	OPT_DURATION, /* double *dst seconds, "15m", "72h", "1h30m" */
+	OPT_LIST,     /* repeatable: struct strlist *dst collects every value */
 };
 
 struct strlist {
-	const char **v;	/* borrowed from argv; the array itself is owned: strlist_release() */
+	const char **v; /* borrowed from argv; the array itself is owned: strlist_release() */
 	size_t n;
 };
 void strlist_release(struct strlist *l);
 
 struct opt {
-	const char *name;	/* long name without the dashes */
-	char shortopt;		/* 0 for none */
+	const char *name; /* long name without the dashes */
+	char shortopt;	  /* 0 for none */
 	enum opt_type type;
 	void *dst;
-	const char *metavar;	/* shown in help: "FILE", "N" */
-	const char *help;	/* one line; say the default here */
-	long min, max;		/* OPT_LONG only */
+	const char *metavar; /* shown in help: "FILE", "N" */
+	const char *help;    /* one line; say the default here */
+	long min, max;	     /* OPT_LONG only */
 };
 
 struct cmd_help {
 	const char *name;	/* "golden", "readiness score" */
 	const char *synopsis;	/* "--baseline FILE --actual FILE [options]" */
 	const char *about;	/* one paragraph */
-	const struct opt *opts;	/* terminated by { NULL } */
+	const struct opt *opts; /* terminated by { NULL } */
 	const char *examples;	/* optional, printed verbatim */
 };
 
@@ -54,6 +54,6 @@ void opt_print_help(const struct cmd_help *h);
 
 /* Print "mmops NAME: MSG" and the --help hint to stderr; returns 2. */
 int opt_usage_error(const struct cmd_help *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -60,7 +60,7 @@ static const char *log_cmd = "mmops";
 static void
 stderr_sink(enum mm_log_level level, const char *msg, void *ctx)
 {
-	static const char *names[] = { "error", "warning", "info", "debug" };
+	static const char *names[] = {"error", "warning", "info", "debug"};
 
 	(void)ctx;
 	fprintf(stderr, "mmops %s: %s: %s\n", log_cmd, names[level], msg);

@@ -37,7 +37,7 @@ struct stub {
 	char path[MAX_SEEN][64];
 	char body[MAX_SEEN][512];
 	char auth[MAX_SEEN][64];
-	int flaky_left;		/* /flaky answers 503 this many more times */
+	int flaky_left; /* /flaky answers 503 this many more times */
 };
 
 static void
@@ -62,7 +62,7 @@ stub_handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 	if (strcmp(req->path, "/bad") == 0)
 		status = 400;
 	if (strcmp(req->path, "/slow") == 0) {
-		struct timespec ts = { 1, 500000000L };
+		struct timespec ts = {1, 500000000L};
 
 		nanosleep(&ts, NULL);
 	}
@@ -148,29 +148,29 @@ mk_ctx(struct fixture_alert *f, const char *name, enum decision_kind k)
 }
 
 static const char seed_like[] =
-	"variables:\n"
-	"  base: {value: 'http://127.0.0.1:%d'}\n"
-	"  token: {value: t0ken, secret: true}\n"
-	"  empty: {value: ''}\n"
-	"hard:\n"
-	"  alertnames: [HardA]\n"
-	"actions:\n"
-	"  - name: scale\n"
-	"    http:\n"
-	"      url: '${base}/admin/scale'\n"
-	"      headers: {Authorization: 'Bearer ${token}'}\n"
-	"      body: '{\"replicas\": 0, \"why\": \"{{alertname}} #{{rollback_id}}\"}'\n"
-	"  - name: breaker\n"
-	"    http: {url: '${base}/admin/breaker', body: '{\"open\": true}'}\n"
-	"  - name: freeze\n"
-	"    http: {url: '${base}/admin/freeze', body: '{\"frozen\": true}'}\n"
-	"  - name: page\n"
-	"    on: [rollback, notify]\n"
-	"    requires: [empty]\n"
-	"    http: {url: '${base}/page'}\n"
-	"  - name: notify\n"
-	"    on: [rollback, notify]\n"
-	"    http: {url: '${base}/notify', body: '{\"text\": \"{{decision}} {{labels.severity}}\"}'}\n";
+    "variables:\n"
+    "  base: {value: 'http://127.0.0.1:%d'}\n"
+    "  token: {value: t0ken, secret: true}\n"
+    "  empty: {value: ''}\n"
+    "hard:\n"
+    "  alertnames: [HardA]\n"
+    "actions:\n"
+    "  - name: scale\n"
+    "    http:\n"
+    "      url: '${base}/admin/scale'\n"
+    "      headers: {Authorization: 'Bearer ${token}'}\n"
+    "      body: '{\"replicas\": 0, \"why\": \"{{alertname}} #{{rollback_id}}\"}'\n"
+    "  - name: breaker\n"
+    "    http: {url: '${base}/admin/breaker', body: '{\"open\": true}'}\n"
+    "  - name: freeze\n"
+    "    http: {url: '${base}/admin/freeze', body: '{\"frozen\": true}'}\n"
+    "  - name: page\n"
+    "    on: [rollback, notify]\n"
+    "    requires: [empty]\n"
+    "    http: {url: '${base}/page'}\n"
+    "  - name: notify\n"
+    "    on: [rollback, notify]\n"
+    "    http: {url: '${base}/notify', body: '{\"text\": \"{{decision}} {{labels.severity}}\"}'}\n";
 
 static void
 test_rollback_runs_actions_in_order_once(void **state)
@@ -195,7 +195,8 @@ test_rollback_runs_actions_in_order_once(void **state)
 	assert_string_equal(jsontree_str(json_array_get(res, 0), "result", ""), "ok");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "http_status")),
 			 200);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "attempts")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 0), "attempts")),
+			 1);
 	assert_string_equal(jsontree_str(json_array_get(res, 3), "result", ""), "skipped");
 	assert_string_equal(jsontree_str(json_array_get(res, 3), "reason", ""),
 			    "variable 'empty' is empty");
@@ -239,7 +240,8 @@ test_plan_runs_nothing_and_masks_secrets(void **state)
 	a0 = json_array_get(plan, 0);
 	assert_string_equal(jsontree_str(a0, "status", ""), "planned");
 	assert_string_equal(jsontree_str(a0, "method", ""), "POST");
-	assert_string_equal(jsontree_str(a0, "body", ""), "{\"replicas\": 0, \"why\": \"HardA #3\"}");
+	assert_string_equal(jsontree_str(a0, "body", ""),
+			    "{\"replicas\": 0, \"why\": \"HardA #3\"}");
 	assert_string_equal(jsontree_str(json_object_get(a0, "headers"), "Authorization", ""),
 			    "Bearer ***");
 	assert_string_equal(jsontree_str(json_array_get(plan, 3), "status", ""), "skipped");
@@ -329,9 +331,11 @@ test_command_gets_alert_values_as_argv_not_shell(void **state)
 	assert_non_null(mkdtemp(dir));
 	out = xasprintf("%s/out", dir);
 	pwned = xasprintf("%s/pwned", dir);
-	text = xasprintf("actions:\n  - name: c\n    command: [/bin/sh, -c, 'printf %%s \"$1\" > \"$2\"; "
-			 "printf %%s \"$WHO\" >> \"$2\"', sh, '{{alertname}}', '%s']\n"
-			 "    env: {WHO: '|{{labels.severity}}'}\n", out);
+	text = xasprintf(
+	    "actions:\n  - name: c\n    command: [/bin/sh, -c, 'printf %%s \"$1\" > \"$2\"; "
+	    "printf %%s \"$WHO\" >> \"$2\"', sh, '{{alertname}}', '%s']\n"
+	    "    env: {WHO: '|{{labels.severity}}'}\n",
+	    out);
 	p = policy_loadb(text, strlen(text), "c.yaml", &err);
 	assert_non_null(p);
 	mk_ctx(&f, "$(touch PWNED); `touch PWNED`", DECISION_ROLLBACK);
@@ -357,9 +361,8 @@ test_command_gets_alert_values_as_argv_not_shell(void **state)
 static void
 test_failing_command_is_retried_and_reports_stderr(void **state)
 {
-	static const char text[] =
-		"actions:\n  - name: c\n    retries: 1\n    retry_delay: 10ms\n"
-		"    command: [/bin/sh, -c, 'echo broken >&2; exit 4']\n";
+	static const char text[] = "actions:\n  - name: c\n    retries: 1\n    retry_delay: 10ms\n"
+				   "    command: [/bin/sh, -c, 'echo broken >&2; exit 4']\n";
 	struct fixture_alert f;
 	struct mm_err err;
 	struct policy *p = policy_loadb(text, strlen(text), "c.yaml", &err);
@@ -387,7 +390,7 @@ static void
 test_stopping_leaves_the_job_unfinished(void **state)
 {
 	struct policy *p = load(seed_like);
-	struct actions_env env = { NULL, always_stopping, NULL };
+	struct actions_env env = {NULL, always_stopping, NULL};
 	struct fixture_alert f;
 
 	(void)state;
@@ -401,15 +404,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_rollback_runs_actions_in_order_once, reset),
-		cmocka_unit_test_setup(test_notify_runs_only_notify_actions, reset),
-		cmocka_unit_test_setup(test_plan_runs_nothing_and_masks_secrets, reset),
-		cmocka_unit_test_setup(test_retries_5xx_and_stops_on_success, reset),
-		cmocka_unit_test_setup(test_4xx_is_final_and_reported, reset),
-		cmocka_unit_test_setup(test_transport_error_and_timeout_are_retried_then_fail, reset),
-		cmocka_unit_test_setup(test_command_gets_alert_values_as_argv_not_shell, reset),
-		cmocka_unit_test_setup(test_failing_command_is_retried_and_reports_stderr, reset),
-		cmocka_unit_test_setup(test_stopping_leaves_the_job_unfinished, reset),
+	    cmocka_unit_test_setup(test_rollback_runs_actions_in_order_once, reset),
+	    cmocka_unit_test_setup(test_notify_runs_only_notify_actions, reset),
+	    cmocka_unit_test_setup(test_plan_runs_nothing_and_masks_secrets, reset),
+	    cmocka_unit_test_setup(test_retries_5xx_and_stops_on_success, reset),
+	    cmocka_unit_test_setup(test_4xx_is_final_and_reported, reset),
+	    cmocka_unit_test_setup(test_transport_error_and_timeout_are_retried_then_fail, reset),
+	    cmocka_unit_test_setup(test_command_gets_alert_values_as_argv_not_shell, reset),
+	    cmocka_unit_test_setup(test_failing_command_is_retried_and_reports_stderr, reset),
+	    cmocka_unit_test_setup(test_stopping_leaves_the_job_unfinished, reset),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

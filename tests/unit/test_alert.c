@@ -19,17 +19,19 @@
 
 /* A payload as Alertmanager 0.25 sends it (captured shape). */
 static const char real_payload[] =
-	"{\"receiver\":\"mmops-watch-hard\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\","
-	"\"labels\":{\"alertname\":\"SoakLatencyP95High\",\"gate\":\"hard\",\"severity\":\"critical\"},"
-	"\"annotations\":{\"summary\":\"Tick latency P95 above 150 ms\"},"
-	"\"startsAt\":\"2025-10-11T10:00:00.123456789Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
-	"\"generatorURL\":\"http://prometheus:9090/graph?g0.expr=x\",\"fingerprint\":\"ee622b2e520ab31e\"},"
-	"{\"status\":\"resolved\",\"labels\":{\"alertname\":\"SoakWSLagHigh\",\"gate\":\"soft\"},"
-	"\"annotations\":{},\"startsAt\":\"2025-10-11T09:00:00Z\",\"endsAt\":\"2025-10-11T09:30:00Z\","
-	"\"generatorURL\":\"\",\"fingerprint\":\"0123456789abcdef\"}],"
-	"\"groupLabels\":{\"alertname\":\"SoakLatencyP95High\"},\"commonLabels\":{\"severity\":\"critical\"},"
-	"\"commonAnnotations\":{},\"externalURL\":\"http://am:9093\",\"version\":\"4\","
-	"\"groupKey\":\"{}:{alertname=\\\"SoakLatencyP95High\\\"}\",\"truncatedAlerts\":0}";
+    "{\"receiver\":\"mmops-watch-hard\",\"status\":\"firing\",\"alerts\":[{\"status\":\"firing\","
+    "\"labels\":{\"alertname\":\"SoakLatencyP95High\",\"gate\":\"hard\",\"severity\":\"critical\"},"
+    "\"annotations\":{\"summary\":\"Tick latency P95 above 150 ms\"},"
+    "\"startsAt\":\"2025-10-11T10:00:00.123456789Z\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+    "\"generatorURL\":\"http://prometheus:9090/"
+    "graph?g0.expr=x\",\"fingerprint\":\"ee622b2e520ab31e\"},"
+    "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"SoakWSLagHigh\",\"gate\":\"soft\"},"
+    "\"annotations\":{},\"startsAt\":\"2025-10-11T09:00:00Z\",\"endsAt\":\"2025-10-11T09:30:00Z\","
+    "\"generatorURL\":\"\",\"fingerprint\":\"0123456789abcdef\"}],"
+    "\"groupLabels\":{\"alertname\":\"SoakLatencyP95High\"},\"commonLabels\":{\"severity\":"
+    "\"critical\"},"
+    "\"commonAnnotations\":{},\"externalURL\":\"http://am:9093\",\"version\":\"4\","
+    "\"groupKey\":\"{}:{alertname=\\\"SoakLatencyP95High\\\"}\",\"truncatedAlerts\":0}";
 
 static void
 test_decodes_a_real_version_4_payload(void **state)
@@ -66,8 +68,8 @@ test_decodes_a_real_version_4_payload(void **state)
 static void
 test_seed_curl_body_is_enough(void **state)
 {
-	static const char body[] =
-		"{\"alerts\": [{\"labels\": {\"alertname\": \"SoakLatencyP95High\"}, \"status\": \"firing\"}]}";
+	static const char body[] = "{\"alerts\": [{\"labels\": {\"alertname\": "
+				   "\"SoakLatencyP95High\"}, \"status\": \"firing\"}]}";
 	struct alert_payload p;
 	struct mm_err err;
 
@@ -86,10 +88,10 @@ static void
 test_fingerprint_matches_alertmanager(void **state)
 {
 	static const char body[] =
-		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"}},"
-		"{\"status\":\"firing\",\"labels\":{\"severity\":\"critical\",\"gate\":\"hard\","
-		"\"alertname\":\"SoakLatencyP95High\"}},"
-		"{\"status\":\"firing\",\"labels\":{\"b\":\"\",\"a\":\"\\u00fc\"}}]}";
+	    "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"severity\":\"critical\",\"gate\":\"hard\","
+	    "\"alertname\":\"SoakLatencyP95High\"}},"
+	    "{\"status\":\"firing\",\"labels\":{\"b\":\"\",\"a\":\"\\u00fc\"}}]}";
 	struct alert_payload p;
 	struct mm_err err;
 
@@ -104,39 +106,44 @@ test_fingerprint_matches_alertmanager(void **state)
 struct bad {
 	const char *body;
 	enum mm_errcode code;
-	const char *msg;	/* substring of the message */
+	const char *msg; /* substring of the message */
 };
 
 static void
 test_refusals_name_the_place(void **state)
 {
 	static const struct bad cases[] = {
-		{ "", MM_E_PARSE, "" },
-		{ "{\"alerts\": [", MM_E_PARSE, "" },
-		{ "[]", MM_E_PARSE, "payload: expected an object, got an array" },
-		{ "{}", MM_E_PARSE, "alerts: missing" },
-		{ "{\"alerts\": {}}", MM_E_PARSE, "alerts: expected an array, got an object" },
-		{ "{\"version\": \"3\", \"alerts\": []}", MM_E_PARSE, "unsupported webhook payload version '3'" },
-		{ "{\"version\": 4, \"alerts\": []}", MM_E_PARSE, "version: expected a string, got a number" },
-		{ "{\"status\": \"maybe\", \"alerts\": []}", MM_E_PARSE, "status: expected \"firing\" or \"resolved\"" },
-		{ "{\"truncatedAlerts\": -1, \"alerts\": []}", MM_E_PARSE, "truncatedAlerts" },
-		{ "{\"alerts\": [1]}", MM_E_PARSE, "alerts[0]: expected an object, got a number" },
-		{ "{\"alerts\": [{\"labels\": {}}]}", MM_E_PARSE, "alerts[0].status: missing" },
-		{ "{\"alerts\": [{\"status\": \"firing\"}]}", MM_E_PARSE, "alerts[0].labels: missing" },
-		{ "{\"alerts\": [{\"status\": \"on\", \"labels\": {}}]}", MM_E_PARSE, "alerts[0].status: expected" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"severity\": 3}}]}", MM_E_PARSE,
-		  "alerts[0].labels.severity: expected a string, got a number" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": []}]}", MM_E_PARSE,
-		  "alerts[0].labels: expected an object, got an array" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"a\": \"x\\u0000y\"}}]}", MM_E_PARSE,
-		  "contains a NUL character" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"startsAt\": \"yesterday\"}]}",
-		  MM_E_PARSE, "alerts[0].startsAt: not an RFC 3339 time" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"fingerprint\": \"a b\"}]}",
-		  MM_E_PARSE, "alerts[0].fingerprint" },
-		{ "{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"fingerprint\": \"\"}]}",
-		  MM_E_PARSE, "alerts[0].fingerprint: empty" },
-		{ "{\"alerts\": [], \"alerts\": []}", MM_E_PARSE, "" },
+	    {"", MM_E_PARSE, ""},
+	    {"{\"alerts\": [", MM_E_PARSE, ""},
+	    {"[]", MM_E_PARSE, "payload: expected an object, got an array"},
+	    {"{}", MM_E_PARSE, "alerts: missing"},
+	    {"{\"alerts\": {}}", MM_E_PARSE, "alerts: expected an array, got an object"},
+	    {"{\"version\": \"3\", \"alerts\": []}", MM_E_PARSE,
+	     "unsupported webhook payload version '3'"},
+	    {"{\"version\": 4, \"alerts\": []}", MM_E_PARSE,
+	     "version: expected a string, got a number"},
+	    {"{\"status\": \"maybe\", \"alerts\": []}", MM_E_PARSE,
+	     "status: expected \"firing\" or \"resolved\""},
+	    {"{\"truncatedAlerts\": -1, \"alerts\": []}", MM_E_PARSE, "truncatedAlerts"},
+	    {"{\"alerts\": [1]}", MM_E_PARSE, "alerts[0]: expected an object, got a number"},
+	    {"{\"alerts\": [{\"labels\": {}}]}", MM_E_PARSE, "alerts[0].status: missing"},
+	    {"{\"alerts\": [{\"status\": \"firing\"}]}", MM_E_PARSE, "alerts[0].labels: missing"},
+	    {"{\"alerts\": [{\"status\": \"on\", \"labels\": {}}]}", MM_E_PARSE,
+	     "alerts[0].status: expected"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"severity\": 3}}]}", MM_E_PARSE,
+	     "alerts[0].labels.severity: expected a string, got a number"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": []}]}", MM_E_PARSE,
+	     "alerts[0].labels: expected an object, got an array"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"a\": \"x\\u0000y\"}}]}",
+	     MM_E_PARSE, "contains a NUL character"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"startsAt\": "
+	     "\"yesterday\"}]}",
+	     MM_E_PARSE, "alerts[0].startsAt: not an RFC 3339 time"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"fingerprint\": \"a b\"}]}",
+	     MM_E_PARSE, "alerts[0].fingerprint"},
+	    {"{\"alerts\": [{\"status\": \"firing\", \"labels\": {}, \"fingerprint\": \"\"}]}",
+	     MM_E_PARSE, "alerts[0].fingerprint: empty"},
+	    {"{\"alerts\": [], \"alerts\": []}", MM_E_PARSE, ""},
 	};
 	size_t i;
 
@@ -219,9 +226,9 @@ static void
 test_unknown_keys_are_ignored_and_null_is_absent(void **state)
 {
 	static const char body[] =
-		"{\"future\": {\"x\": 1}, \"receiver\": null, \"alerts\": [{\"status\": \"firing\","
-		"\"labels\": {\"alertname\": \"A\"}, \"annotations\": null, \"new\": [1],"
-		"\"fingerprint\": null}]}";
+	    "{\"future\": {\"x\": 1}, \"receiver\": null, \"alerts\": [{\"status\": \"firing\","
+	    "\"labels\": {\"alertname\": \"A\"}, \"annotations\": null, \"new\": [1],"
+	    "\"fingerprint\": null}]}";
 	struct alert_payload p;
 	struct mm_err err;
 
@@ -261,14 +268,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decodes_a_real_version_4_payload),
-		cmocka_unit_test(test_seed_curl_body_is_enough),
-		cmocka_unit_test(test_fingerprint_matches_alertmanager),
-		cmocka_unit_test(test_refusals_name_the_place),
-		cmocka_unit_test(test_caps_on_alerts_and_labels),
-		cmocka_unit_test(test_exactly_at_the_caps_is_accepted),
-		cmocka_unit_test(test_unknown_keys_are_ignored_and_null_is_absent),
-		cmocka_unit_test(test_json_round_trip_and_copy),
+	    cmocka_unit_test(test_decodes_a_real_version_4_payload),
+	    cmocka_unit_test(test_seed_curl_body_is_enough),
+	    cmocka_unit_test(test_fingerprint_matches_alertmanager),
+	    cmocka_unit_test(test_refusals_name_the_place),
+	    cmocka_unit_test(test_caps_on_alerts_and_labels),
+	    cmocka_unit_test(test_exactly_at_the_caps_is_accepted),
+	    cmocka_unit_test(test_unknown_keys_are_ignored_and_null_is_absent),
+	    cmocka_unit_test(test_json_round_trip_and_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,37 +21,37 @@
 #include "gates.h"
 #include "yaml.h"
 
-static const char two_gates[] =
-	"version: 1\n"
-	"metrics:\n"
-	"  lat_seconds: histogram\n"
-	"  ratio: gauge\n"
-	"gates:\n"
-	"  - name: lat\n"
-	"    description: P95 latency\n"
-	"    kind: hard\n"
-	"    metric: lat_seconds\n"
-	"    scale: 1000\n"
-	"    unit: ms\n"
-	"    aggregate: p95\n"
-	"    op: \"<=\"\n"
-	"    threshold: 150\n"
-	"    alert:\n"
-	"      name: LatHigh\n"
-	"      expr: histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket{stage=\"a[1m]\"}[5m]))) * 1000\n"
-	"      for: 10m\n"
-	"      summary: latency \"high\"\n"
-	"  - name: share\n"
-	"    kind: soft\n"
-	"    metric: ratio\n"
-	"    aggregate: mean\n"
-	"    op: \">=\"\n"
-	"    threshold: 0.85\n"
-	"    window: 0s\n"
-	"    alert:\n"
-	"      name: ShareLow\n"
-	"      expr: ratio\n"
-	"      for: 30m\n";
+static const char two_gates[] = "version: 1\n"
+				"metrics:\n"
+				"  lat_seconds: histogram\n"
+				"  ratio: gauge\n"
+				"gates:\n"
+				"  - name: lat\n"
+				"    description: P95 latency\n"
+				"    kind: hard\n"
+				"    metric: lat_seconds\n"
+				"    scale: 1000\n"
+				"    unit: ms\n"
+				"    aggregate: p95\n"
+				"    op: \"<=\"\n"
+				"    threshold: 150\n"
+				"    alert:\n"
+				"      name: LatHigh\n"
+				"      expr: histogram_quantile(0.95, sum by (le) "
+				"(rate(lat_seconds_bucket{stage=\"a[1m]\"}[5m]))) * 1000\n"
+				"      for: 10m\n"
+				"      summary: latency \"high\"\n"
+				"  - name: share\n"
+				"    kind: soft\n"
+				"    metric: ratio\n"
+				"    aggregate: mean\n"
+				"    op: \">=\"\n"
+				"    threshold: 0.85\n"
+				"    window: 0s\n"
+				"    alert:\n"
+				"      name: ShareLow\n"
+				"      expr: ratio\n"
+				"      for: 30m\n";
 
 static struct gate_config *
 load(void)
@@ -126,7 +126,8 @@ test_each_gate_is_one_rule_with_threshold_for_and_labels(void **st)
 		fail_msg("the rendering is not YAML: %s", err.msg);
 	r = rule(doc, "LatHigh");
 	assert_string_equal(str_at(r, "expr", NULL),
-			    "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket{stage=\"a[1m]\"}[5m]))) * 1000 > 150");
+			    "histogram_quantile(0.95, sum by (le) "
+			    "(rate(lat_seconds_bucket{stage=\"a[1m]\"}[5m]))) * 1000 > 150");
 	assert_string_equal(str_at(r, "for", NULL), "10m");
 	assert_string_equal(str_at(r, "labels", "severity"), "critical");
 	assert_string_equal(str_at(r, "labels", "gate"), "hard");
@@ -162,7 +163,8 @@ test_time_scale_divides_for_and_windows_not_strings(void **st)
 	r = rule(doc, "LatHigh");
 	/* the window is scaled, the label value that looks like one is not */
 	assert_string_equal(str_at(r, "expr", NULL),
-			    "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket{stage=\"a[1m]\"}[5s]))) * 1000 > 150");
+			    "histogram_quantile(0.95, sum by (le) "
+			    "(rate(lat_seconds_bucket{stage=\"a[1m]\"}[5s]))) * 1000 > 150");
 	assert_string_equal(str_at(r, "for", NULL), "10s");
 	assert_string_equal(str_at(rule(doc, "ShareLow"), "for", NULL), "30s");
 	ydoc_free(doc);
@@ -303,9 +305,10 @@ test_diff_is_unified_with_context(void **st)
 	(void)st;
 	assert_int_equal(diff("x\ny\n", "x\ny\n", &out), 0);
 	assert_string_equal(out.data, "--- a\n+++ b\n");
-	assert_int_equal(diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\nFIVE\n6\n7\n8\n9\n", &out),
-			 2);
-	assert_string_equal(out.data, "--- a\n+++ b\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n");
+	assert_int_equal(
+	    diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\nFIVE\n6\n7\n8\n9\n", &out), 2);
+	assert_string_equal(out.data,
+			    "--- a\n+++ b\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n");
 	/* a line added at the end, and the empty file */
 	assert_int_equal(diff("a\n", "a\nb\n", &out), 1);
 	assert_string_equal(out.data, "--- a\n+++ b\n@@ -1,1 +1,2 @@\n a\n+b\n");
@@ -342,15 +345,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_each_gate_is_one_rule_with_threshold_for_and_labels),
-		cmocka_unit_test(test_time_scale_divides_for_and_windows_not_strings),
-		cmocka_unit_test(test_rendering_is_deterministic),
-		cmocka_unit_test(test_scale_out_of_range_is_usage_error),
-		cmocka_unit_test(test_scale_expr_handles_ranges_subqueries_offsets),
-		cmocka_unit_test(test_scale_expr_errors_say_where),
-		cmocka_unit_test(test_prometheus_durations),
-		cmocka_unit_test(test_diff_is_unified_with_context),
-		cmocka_unit_test(test_diff_far_apart_changes_make_two_hunks),
+	    cmocka_unit_test(test_each_gate_is_one_rule_with_threshold_for_and_labels),
+	    cmocka_unit_test(test_time_scale_divides_for_and_windows_not_strings),
+	    cmocka_unit_test(test_rendering_is_deterministic),
+	    cmocka_unit_test(test_scale_out_of_range_is_usage_error),
+	    cmocka_unit_test(test_scale_expr_handles_ranges_subqueries_offsets),
+	    cmocka_unit_test(test_scale_expr_errors_say_where),
+	    cmocka_unit_test(test_prometheus_durations),
+	    cmocka_unit_test(test_diff_is_unified_with_context),
+	    cmocka_unit_test(test_diff_far_apart_changes_make_two_hunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

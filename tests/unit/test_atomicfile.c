@@ -29,7 +29,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char *argv[] = { "rm", "-rf", dir, NULL };
+	char *argv[] = {"rm", "-rf", dir, NULL};
 
 	(void)state;
 	if (fork() == 0) {
@@ -76,7 +76,7 @@ test_fsx_write_atomic_follows_symlinks(void **state)
 static void
 test_fsx_write_atomic_writes_through_a_fifo(void **state)
 {
-	char fifo[320], got[16] = { 0 };
+	char fifo[320], got[16] = {0};
 	struct mm_err err;
 	struct stat st;
 	int rfd;
@@ -215,12 +215,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fsx_write_atomic_creates_parents_and_replaces),
-		cmocka_unit_test(test_fsx_write_atomic_keeps_mode_of_existing_file),
-		cmocka_unit_test(test_fsx_write_atomic_fails_cleanly),
-		cmocka_unit_test(test_fsx_append_sync_appends),
-		cmocka_unit_test(test_fsx_write_atomic_follows_symlinks),
-		cmocka_unit_test(test_fsx_write_atomic_writes_through_a_fifo),
+	    cmocka_unit_test(test_fsx_write_atomic_creates_parents_and_replaces),
+	    cmocka_unit_test(test_fsx_write_atomic_keeps_mode_of_existing_file),
+	    cmocka_unit_test(test_fsx_write_atomic_fails_cleanly),
+	    cmocka_unit_test(test_fsx_append_sync_appends),
+	    cmocka_unit_test(test_fsx_write_atomic_follows_symlinks),
+	    cmocka_unit_test(test_fsx_write_atomic_writes_through_a_fifo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -140,12 +140,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_appends_and_stays_nul_terminated),
-		cmocka_unit_test(test_buf_refuses_to_pass_its_cap),
-		cmocka_unit_test(test_buf_refusal_is_sticky),
-		cmocka_unit_test(test_buf_detach_hands_over_contents),
-		cmocka_unit_test(test_buf_read_file_reads_whole_file_and_enforces_cap),
-		cmocka_unit_test(test_buf_read_file_exactly_at_cap),
+	    cmocka_unit_test(test_buf_appends_and_stays_nul_terminated),
+	    cmocka_unit_test(test_buf_refuses_to_pass_its_cap),
+	    cmocka_unit_test(test_buf_refusal_is_sticky),
+	    cmocka_unit_test(test_buf_detach_hands_over_contents),
+	    cmocka_unit_test(test_buf_read_file_reads_whole_file_and_enforces_cap),
+	    cmocka_unit_test(test_buf_read_file_exactly_at_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,19 +78,25 @@ test_config_errors_have_positions(void **state)
 	expect_error("version: 1\nconfidence: 1.5\n", 2, 13, "confidence must be");
 	expect_error("version: 1\naggregate: 0s\n", 2, 12, "aggregate must be longer");
 	expect_error("version: 1\nscore: {pass: 50, marginal: 80}\n", 2, 8, "marginal <= pass");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: histogram\n",
-		     3, 5, "needs 'quantile'");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    direction: up\n",
+	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: histogram\n", 3,
+		     5, "needs 'quantile'");
+	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    "
+		     "direction: up\n",
 		     6, 16, "unknown direction 'up'");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    allowed: -1\n",
-		     6, 14, "relative change");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    colour: red\n",
-		     6, 5, "unknown key 'colour'");
-	expect_error("version: 1\ngroups: {a: 1, default: 1}\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    group: b\n",
+	expect_error(
+	    "version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    allowed: -1\n",
+	    6, 14, "relative change");
+	expect_error(
+	    "version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    colour: red\n",
+	    6, 5, "unknown key 'colour'");
+	expect_error("version: 1\ngroups: {a: 1, default: 1}\nmetrics:\n  - name: a\n    metric: "
+		     "m\n    type: gauge\n    group: b\n",
 		     4, 5, "group 'b' is not listed");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n  - name: a\n    metric: m\n    type: gauge\n",
+	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n  - name: "
+		     "a\n    metric: m\n    type: gauge\n",
 		     6, 11, "duplicate metric name 'a'");
-	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    allowed: 0.5\n    critical_effect: 0.2\n",
+	expect_error("version: 1\nmetrics:\n  - name: a\n    metric: m\n    type: gauge\n    "
+		     "allowed: 0.5\n    critical_effect: 0.2\n",
 		     3, 5, "critical_effect 0.2 is below allowed 0.5");
 }
 
@@ -100,7 +106,8 @@ metric(struct canary_config **cfg, const char *yaml_metric)
 	char text[2048];
 	struct mm_err err;
 
-	snprintf(text, sizeof(text), "version: 1\nmetrics:\n  - name: m\n    metric: x\n    type: gauge\n%s",
+	snprintf(text, sizeof(text),
+		 "version: 1\nmetrics:\n  - name: m\n    metric: x\n    type: gauge\n%s",
 		 yaml_metric);
 	*cfg = canary_loadb(text, strlen(text), "c.yaml", &err);
 	assert_non_null(*cfg);
@@ -126,7 +133,8 @@ static void
 test_judge_location_shift_is_high(void **state)
 {
 	struct canary_config *cfg;
-	const struct canary_metric *m = metric(&cfg, "    direction: increase\n    allowed: 0.1\n    min_samples: 30\n");
+	const struct canary_metric *m =
+	    metric(&cfg, "    direction: increase\n    allowed: 0.1\n    min_samples: 30\n");
 	double b[200], c[200];
 	struct canary_result r;
 
@@ -161,7 +169,7 @@ test_judge_tail_change_with_equal_medians(void **state)
 	fill(b, 500, 100, 2, 0.1);
 	fill(c, 500, 100, 30, 0.7);
 	canary_judge(m, 0.98, 0, b, 500, c, 500, &r);
-	assert_true(r.mwu.p > 0.02);	/* the rank test sees nothing */
+	assert_true(r.mwu.p > 0.02); /* the rank test sees nothing */
 	if (r.cls != CANARY_HIGH)
 		print_error("%s\n", r.reason);
 	assert_int_equal(r.cls, CANARY_HIGH);
@@ -194,7 +202,8 @@ test_judge_autocorrelated_samples_count_for_less(void **state)
 	/* two AR(1) series 0.3 sd apart: with n = 1000 the plain U test is sure, but
 	 * phi = 0.95 leaves about 1000 * 0.05 / 1.95 = 26 independent samples */
 	struct canary_config *cfg;
-	const struct canary_metric *m = metric(&cfg, "    direction: increase\n    allowed: 0.01\n");
+	const struct canary_metric *m =
+	    metric(&cfg, "    direction: increase\n    allowed: 0.01\n");
 	double b[1000], c[1000];
 	struct canary_result r;
 
@@ -204,8 +213,8 @@ test_judge_autocorrelated_samples_count_for_less(void **state)
 	canary_judge(m, 0.98, 1, b, 1000, c, 1000, &r);
 	assert_true(r.rho > 0.9 && r.rho < 0.99);
 	assert_true(fabs(r.inflation - sqrt((1 + r.rho) / (1 - r.rho))) < 1e-12);
-	assert_true(r.mwu.p < 1e-6);		/* what the independent-sample test says */
-	assert_true(r.mwu_p_adj > 0.02);	/* what the series supports */
+	assert_true(r.mwu.p < 1e-6);	 /* what the independent-sample test says */
+	assert_true(r.mwu_p_adj > 0.02); /* what the series supports */
 	assert_true(r.hl_adj.ci_high - r.hl_adj.ci_low > 3 * (r.hl.ci_high - r.hl.ci_low));
 	if (r.cls != CANARY_PASS)
 		print_error("%s\n", r.reason);
@@ -241,8 +250,9 @@ static void
 test_judge_nodata_below_min_samples_and_nan_dropped(void **state)
 {
 	struct canary_config *cfg;
-	const struct canary_metric *m = metric(&cfg, "    min_samples: 5\n    must_have_data: true\n");
-	double b[6] = { 1, 2, NAN, NAN, 3, 4 }, c[6] = { 1, 2, 3, 4, 5, 6 };
+	const struct canary_metric *m =
+	    metric(&cfg, "    min_samples: 5\n    must_have_data: true\n");
+	double b[6] = {1, 2, NAN, NAN, 3, 4}, c[6] = {1, 2, 3, 4, 5, 6};
 	struct canary_result r;
 
 	(void)state;
@@ -262,7 +272,7 @@ test_judge_sparse_metric_on_event_rate(void **state)
 	/* Kayenta #426: zeros almost everywhere; 1 event in 100 intervals vs 12 */
 	struct canary_config *cfg;
 	const struct canary_metric *m = metric(&cfg, "    direction: increase\n    allowed: 0.5\n");
-	double b[100] = { 0 }, c[100] = { 0 }, z1[50] = { 0 }, z2[50] = { 0 };
+	double b[100] = {0}, c[100] = {0}, z1[50] = {0}, z2[50] = {0};
 	struct canary_result r;
 	size_t i;
 
@@ -286,14 +296,14 @@ static void
 test_score_groups_and_critical(void **state)
 {
 	static const char text[] =
-		"version: 1\nscore: {pass: 90, marginal: 60}\n"
-		"groups: {a: 3, b: 1, default: 1}\n"
-		"metrics:\n"
-		"  - {name: m1, metric: x, type: gauge, group: a}\n"
-		"  - {name: m2, metric: x, type: gauge, group: a}\n"
-		"  - {name: m3, metric: x, type: gauge, group: b}\n"
-		"  - {name: m4, metric: x, type: gauge, group: b, critical: true}\n"
-		"  - {name: m5, metric: x, type: gauge, group: b}\n";
+	    "version: 1\nscore: {pass: 90, marginal: 60}\n"
+	    "groups: {a: 3, b: 1, default: 1}\n"
+	    "metrics:\n"
+	    "  - {name: m1, metric: x, type: gauge, group: a}\n"
+	    "  - {name: m2, metric: x, type: gauge, group: a}\n"
+	    "  - {name: m3, metric: x, type: gauge, group: b}\n"
+	    "  - {name: m4, metric: x, type: gauge, group: b, critical: true}\n"
+	    "  - {name: m5, metric: x, type: gauge, group: b}\n";
 	struct mm_err err;
 	struct canary_config *cfg = canary_loadb(text, sizeof(text) - 1, "c.yaml", &err);
 	struct canary_result r[5];
@@ -305,13 +315,13 @@ test_score_groups_and_critical(void **state)
 	memset(r, 0, sizeof(r));
 	for (i = 0; i < 5; i++)
 		r[i].def = &cfg->metrics[i];
-	r[1].cls = CANARY_HIGH;		/* a: 1 of 2 -> 50 */
-	r[4].cls = CANARY_NODATA;	/* b: not must_have_data, left out: 2 of 2 -> 100 */
+	r[1].cls = CANARY_HIGH;	  /* a: 1 of 2 -> 50 */
+	r[4].cls = CANARY_NODATA; /* b: not must_have_data, left out: 2 of 2 -> 100 */
 	canary_score(cfg, r, 5, &s);
 	assert_int_equal(s.ngroups, 2);
 	assert_true(fabs(s.groups[0].score - 50) < 1e-9);
 	assert_true(fabs(s.groups[1].score - 100) < 1e-9);
-	assert_true(fabs(s.score - (3 * 50 + 1 * 100) / 4.0) < 1e-9);	/* 62.5 */
+	assert_true(fabs(s.score - (3 * 50 + 1 * 100) / 4.0) < 1e-9); /* 62.5 */
 	assert_int_equal(s.verdict, CANARY_V_MARGINAL);
 	canary_score_release(&s);
 	r[1].cls = CANARY_PASS;
@@ -339,13 +349,13 @@ test_score_groups_and_critical(void **state)
 static void
 test_aggregate_mean_per_interval(void **state)
 {
-	double t[] = { 5, 15, 65, 70, 200, 10 }, v[] = { 1, 3, 10, NAN, 7, 5 }, *out;
+	double t[] = {5, 15, 65, 70, 200, 10}, v[] = {1, 3, 10, NAN, 7, 5}, *out;
 	size_t n;
 
 	(void)state;
 	n = canary_aggregate_mean(t, v, 6, 0, 60, &out);
 	assert_int_equal(n, 3);
-	assert_true(out[0] == 3);	/* 1, 5, 3 */
+	assert_true(out[0] == 3); /* 1, 5, 3 */
 	assert_true(out[1] == 10);
 	assert_true(out[2] == 7);
 	free(out);
@@ -355,9 +365,9 @@ static void
 test_collector_histogram_quantile_per_interval(void **state)
 {
 	static const char text[] =
-		"version: 1\naggregate: 1m\nmetrics:\n"
-		"  - {name: lat, metric: h_seconds, type: histogram, quantile: 0.5, scale: 1000}\n"
-		"  - {name: c, metric: c_total, type: counter}\n";
+	    "version: 1\naggregate: 1m\nmetrics:\n"
+	    "  - {name: lat, metric: h_seconds, type: histogram, quantile: 0.5, scale: 1000}\n"
+	    "  - {name: c, metric: c_total, type: counter}\n";
 	struct mm_err err;
 	struct canary_config *cfg = canary_loadb(text, sizeof(text) - 1, "c.yaml", &err);
 	struct canary_collector *col;
@@ -377,11 +387,13 @@ test_collector_histogram_quantile_per_interval(void **state)
 			 "h_seconds_bucket{le=\"+Inf\"} %d\nh_seconds_sum 1\nh_seconds_count %d\n"
 			 "# TYPE c_total counter\nc_total %d\n",
 			 lo, lo + hi, lo + hi, lo + hi, 3 * i);
-		assert_int_equal(canary_collect_text(col, 30.0 * i, buf, strlen(buf), "t", &err), 0);
+		assert_int_equal(canary_collect_text(col, 30.0 * i, buf, strlen(buf), "t", &err),
+				 0);
 	}
 	canary_collector_finish(col);
 	assert_int_equal(canary_collector_series(col, 0)->n, 2);
-	assert_true(fabs(canary_collector_series(col, 0)->v[0] - 50) < 1e-9);	/* median of (0,0.1] */
+	assert_true(fabs(canary_collector_series(col, 0)->v[0] - 50) <
+		    1e-9); /* median of (0,0.1] */
 	assert_true(fabs(canary_collector_series(col, 0)->v[1] - 150) < 1e-9);
 	assert_true(canary_collector_series(col, 1)->v[1] == 6);
 	canary_collector_free(col);
@@ -405,7 +417,9 @@ test_side_selector_and_promql(void **state)
 	cfg = canary_load_default(&err);
 	assert_non_null(cfg);
 	canary_promql(canary_find(cfg, "latency_p95"), "instance=\"c\"", 60, q, sizeof(q));
-	assert_string_equal(q, "histogram_quantile(0.94999999999999996, sum by (le) (rate(mm_tick_latency_seconds_bucket{stage=\"tick_total\",instance=\"c\"}[60s]))) * 1000");
+	assert_string_equal(q, "histogram_quantile(0.94999999999999996, sum by (le) "
+			       "(rate(mm_tick_latency_seconds_bucket{stage=\"tick_total\",instance="
+			       "\"c\"}[60s]))) * 1000");
 	canary_promql(canary_find(cfg, "hit_ratio"), "instance=\"c\"", 120, q, sizeof(q));
 	assert_string_equal(q, "avg(avg_over_time(mm_hit_ratio{instance=\"c\"}[120s]))");
 	canary_free(cfg);
@@ -415,18 +429,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_is_the_file),
-		cmocka_unit_test(test_config_errors_have_positions),
-		cmocka_unit_test(test_judge_location_shift_is_high),
-		cmocka_unit_test(test_judge_tail_change_with_equal_medians),
-		cmocka_unit_test(test_judge_identical_samples_pass),
-		cmocka_unit_test(test_judge_autocorrelated_samples_count_for_less),
-		cmocka_unit_test(test_judge_nodata_below_min_samples_and_nan_dropped),
-		cmocka_unit_test(test_judge_sparse_metric_on_event_rate),
-		cmocka_unit_test(test_score_groups_and_critical),
-		cmocka_unit_test(test_aggregate_mean_per_interval),
-		cmocka_unit_test(test_collector_histogram_quantile_per_interval),
-		cmocka_unit_test(test_side_selector_and_promql),
+	    cmocka_unit_test(test_default_is_the_file),
+	    cmocka_unit_test(test_config_errors_have_positions),
+	    cmocka_unit_test(test_judge_location_shift_is_high),
+	    cmocka_unit_test(test_judge_tail_change_with_equal_medians),
+	    cmocka_unit_test(test_judge_identical_samples_pass),
+	    cmocka_unit_test(test_judge_autocorrelated_samples_count_for_less),
+	    cmocka_unit_test(test_judge_nodata_below_min_samples_and_nan_dropped),
+	    cmocka_unit_test(test_judge_sparse_metric_on_event_rate),
+	    cmocka_unit_test(test_score_groups_and_critical),
+	    cmocka_unit_test(test_aggregate_mean_per_interval),
+	    cmocka_unit_test(test_collector_histogram_quantile_per_interval),
+	    cmocka_unit_test(test_side_selector_and_promql),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,9 +57,15 @@ static void
 test_clock_rfc3339_rejects_malformed(void **state)
 {
 	static const char *bad[] = {
-		"2025-10-11", "2025-10-11T12:34:56", "2025-13-01T00:00:00Z",
-		"2023-02-29T00:00:00Z", "2025-10-11T24:00:00Z", "2025-10-11T12:34:56Zjunk",
-		"2025-10-11T12:34:56.Z", "20251011T123456Z", "",
+	    "2025-10-11",
+	    "2025-10-11T12:34:56",
+	    "2025-13-01T00:00:00Z",
+	    "2023-02-29T00:00:00Z",
+	    "2025-10-11T24:00:00Z",
+	    "2025-10-11T12:34:56Zjunk",
+	    "2025-10-11T12:34:56.Z",
+	    "20251011T123456Z",
+	    "",
 	};
 	struct mm_err err;
 	double t;
@@ -91,11 +97,10 @@ test_clock_durations(void **state)
 		const char *s;
 		double v;
 	} good[] = {
-		{ "15m", 900 }, { "72h", 259200 }, { "1h30m", 5400 }, { "500ms", 0.5 },
-		{ "1.5s", 1.5 }, { "2d", 172800 }, { "1w", 604800 }, { "30", 30 }, { "0", 0 },
-		{ "1m30s", 90 },
+	    {"15m", 900},   {"72h", 259200}, {"1h30m", 5400}, {"500ms", 0.5}, {"1.5s", 1.5},
+	    {"2d", 172800}, {"1w", 604800},  {"30", 30},      {"0", 0},	      {"1m30s", 90},
 	};
-	static const char *bad[] = { "", "m", "15x", "-5m", "15 m", "1h-1m", "nan", "inf" };
+	static const char *bad[] = {"", "m", "15x", "-5m", "15 m", "1h-1m", "nan", "inf"};
 	struct mm_err err;
 	double v;
 	size_t i;
@@ -127,12 +132,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clock_now_honours_ci_fake_utc_then_source_date_epoch),
-		cmocka_unit_test(test_clock_rfc3339_round_trips),
-		cmocka_unit_test(test_clock_rfc3339_rejects_malformed),
-		cmocka_unit_test(test_clock_parse_time_accepts_epoch_seconds),
-		cmocka_unit_test(test_clock_durations),
-		cmocka_unit_test(test_clock_format_duration_reads_back),
+	    cmocka_unit_test(test_clock_now_honours_ci_fake_utc_then_source_date_epoch),
+	    cmocka_unit_test(test_clock_rfc3339_round_trips),
+	    cmocka_unit_test(test_clock_rfc3339_rejects_malformed),
+	    cmocka_unit_test(test_clock_parse_time_accepts_epoch_seconds),
+	    cmocka_unit_test(test_clock_durations),
+	    cmocka_unit_test(test_clock_format_duration_reads_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,18 +30,17 @@
 
 #define T0 1760000000.0
 
-static const char policy_text[] =
-	"cooldown: 10m\n"
-	"hard:\n"
-	"  alertnames: [HardA, HardB]\n"
-	"soft:\n"
-	"  alertnames: [SoftC]\n"
-	"actions:\n"
-	"  - name: stop\n"
-	"    http: {url: 'http://127.0.0.1:1/admin/scale'}\n"
-	"  - name: tell\n"
-	"    on: [rollback, notify]\n"
-	"    http: {url: 'http://127.0.0.1:1/notify'}\n";
+static const char policy_text[] = "cooldown: 10m\n"
+				  "hard:\n"
+				  "  alertnames: [HardA, HardB]\n"
+				  "soft:\n"
+				  "  alertnames: [SoftC]\n"
+				  "actions:\n"
+				  "  - name: stop\n"
+				  "    http: {url: 'http://127.0.0.1:1/admin/scale'}\n"
+				  "  - name: tell\n"
+				  "    on: [rollback, notify]\n"
+				  "    http: {url: 'http://127.0.0.1:1/notify'}\n";
 
 struct fx {
 	struct policy *pol;
@@ -140,19 +139,22 @@ test_hard_alert_rolls_back_once(void **state)
 	struct decisions *l = open_l(f->dir, NULL, 0);
 	struct decisions_verdict v;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	assert_int_equal(v.rollback_id, 1);
 	assert_int_equal(v.gate, HARDNESS_HARD);
 	assert_non_null(v.job);
 	assert_int_equal(v.job->kind, DECISION_ROLLBACK);
 	assert_string_equal(alert_name(&v.job->alert), "HardA");
 	/* Alertmanager retries, repeats, a second Alertmanager: all duplicates */
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0, NULL),
+	    DECISION_DUPLICATE);
 	finish(l, v.job, T0 + 2);
 	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa",
-				 T0 + 3600 * 5, 0, NULL), DECISION_DUPLICATE);
+				 T0 + 3600 * 5, 0, NULL),
+			 DECISION_DUPLICATE);
 	decisions_close(l, T0);
 }
 
@@ -164,11 +166,13 @@ test_one_rollback_at_a_time_then_cooldown(void **state)
 	struct decisions_verdict v, v2;
 	int in_progress;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	/* another hard alert while the rollback runs */
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 0,
-				 &v2), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 0, &v2),
+	    DECISION_COOLDOWN);
 	assert_non_null(strstr(v2.reason, "rollback 1 is in progress"));
 	assert_null(v2.job);
 	decisions_cooldown_remaining(l, f->pol, T0 + 1, &in_progress);
@@ -177,13 +181,15 @@ test_one_rollback_at_a_time_then_cooldown(void **state)
 	decisions_cooldown_remaining(l, f->pol, T0 + 6, &in_progress);
 	assert_false(in_progress);
 	/* finished, but within the 10m cooldown */
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:01:00Z", "bbbb", T0 + 60, 0,
-				 &v2), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T10:01:00Z", "bbbb", T0 + 60, 0, &v2),
+	    DECISION_COOLDOWN);
 	assert_non_null(strstr(v2.reason, "within the cooldown of rollback 1 (540s left)"));
 	assert_float_equal(decisions_cooldown_remaining(l, f->pol, T0 + 60, NULL), 540, 0.001);
 	/* after the cooldown a new alert rolls back again */
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:11:00Z", "bbbb", T0 + 601,
-				 0, &v2), DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T10:11:00Z", "bbbb", T0 + 601, 0, &v2),
+	    DECISION_ROLLBACK);
 	assert_int_equal(v2.rollback_id, 2);
 	decisions_job_free(v2.job);
 	decisions_close(l, T0);
@@ -196,17 +202,20 @@ test_soft_notifies_unknown_is_ignored(void **state)
 	struct decisions *l = open_l(f->dir, NULL, 0);
 	struct decisions_verdict v;
 
-	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
-			 DECISION_NOTIFY);
+	assert_int_equal(
+	    decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
+	    DECISION_NOTIFY);
 	assert_non_null(v.job);
 	assert_int_equal(v.job->kind, DECISION_NOTIFY);
 	assert_int_equal(v.job->rollback_id, 0);
 	decisions_job_free(v.job);
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0, &v),
-			 DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0, &v),
+	    DECISION_IGNORED);
 	assert_null(v.job);
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "dddd", T0, 0, NULL),
+	    DECISION_DUPLICATE);
 	decisions_close(l, T0);
 }
 
@@ -218,26 +227,31 @@ test_resolved_is_recorded_and_never_undoes(void **state)
 	struct decisions_verdict v, r;
 	json_t *st;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
-	assert_int_equal(decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 10,
-				 0, &r), DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 10, 0, &r),
+	    DECISION_IGNORED);
 	assert_non_null(strstr(r.reason, "never undone"));
 	assert_null(r.job);
 	/* the rollback is still in progress and still the last one */
 	st = decisions_status(l, f->pol, T0 + 11);
 	assert_true(json_is_true(json_object_get(st, "rollback_in_progress")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "last_rollback"),
-							     "id")), 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(st, "last_rollback"), "id")), 1);
 	json_decref(st);
-	assert_int_equal(decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 20,
-				 0, NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "resolved", "2025-10-11T10:00:00Z", "aaaa", T0 + 20, 0, NULL),
+	    DECISION_DUPLICATE);
 	/* a late firing copy from another Alertmanager */
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 30, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 30, 0, NULL),
+	    DECISION_DUPLICATE);
 	/* a resolution of an alert never seen firing is recorded too */
-	assert_int_equal(decide1(f, l, "HardB", "resolved", "2025-10-11T09:00:00Z", "bbbb", T0 + 40,
-				 0, NULL), DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "resolved", "2025-10-11T09:00:00Z", "bbbb", T0 + 40, 0, NULL),
+	    DECISION_IGNORED);
 	finish(l, v.job, T0 + 50);
 	decisions_close(l, T0);
 }
@@ -252,15 +266,18 @@ test_dry_run_creates_no_job_and_writes_nothing(void **state)
 	struct stat st;
 	json_t *s;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 1, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 1, &v),
+	    DECISION_ROLLBACK);
 	assert_null(v.job);
 	/* a dry-run rollback counts as done at once, so the cooldown shows */
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 1,
-				 &v), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 1, 1, &v),
+	    DECISION_COOLDOWN);
 	assert_non_null(strstr(v.reason, "within the cooldown"));
-	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 1, &v),
-			 DECISION_NOTIFY);
+	assert_int_equal(
+	    decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 1, &v),
+	    DECISION_NOTIFY);
 	assert_null(v.job);
 	s = decisions_status(l, f->pol, T0 + 2);
 	assert_true(json_is_true(json_object_get(json_object_get(s, "last_rollback"), "dry_run")));
@@ -279,16 +296,19 @@ test_dry_run_reads_but_never_writes_existing_state(void **state)
 	struct buf before = BUF_INIT(1 << 20), after = BUF_INIT(1 << 20);
 	struct mm_err err;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
-				 NULL), DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, NULL),
+	    DECISION_ROLLBACK);
 	decisions_close(l, T0 + 1);
 	assert_int_equal(buf_read_file(&before, snap, &err), 0);
 	dry = open_l(f->dir, NULL, 1);
 	/* the real watcher's decision is known to the dry run */
-	assert_int_equal(decide1(f, dry, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 2,
-				 1, NULL), DECISION_DUPLICATE);
-	assert_int_equal(decide1(f, dry, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 2,
-				 1, NULL), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, dry, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 2, 1, NULL),
+	    DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, dry, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 2, 1, NULL),
+	    DECISION_COOLDOWN);
 	decisions_close(dry, T0 + 3);
 	assert_int_equal(buf_read_file(&after, snap, &err), 0);
 	assert_int_equal(before.len, after.len);
@@ -341,21 +361,26 @@ test_crash_restart_neither_repeats_nor_forgets(void **state)
 	size_t n;
 	json_t *st;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	decisions_job_free(v.job);
-	assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
-			 DECISION_NOTIFY);
+	assert_int_equal(
+	    decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0, 0, &v),
+	    DECISION_NOTIFY);
 	finish(l, v.job, T0 + 1);
 	/* crash now: the rollback's actions never finished */
 	dir = crash_copy(f, "crashed");
 	l2 = open_l(dir, NULL, 0);
-	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 5, 0,
-				 NULL), DECISION_DUPLICATE);
-	assert_int_equal(decide1(f, l2, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0 + 5, 0,
-				 NULL), DECISION_DUPLICATE);
-	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 5, 0,
-				 NULL), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 5, 0, NULL),
+	    DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l2, "SoftC", "firing", "2025-10-11T10:00:00Z", "cccc", T0 + 5, 0, NULL),
+	    DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0 + 5, 0, NULL),
+	    DECISION_COOLDOWN);
 	n = decisions_take_pending(l2, &jobs);
 	assert_int_equal(n, 1);
 	assert_int_equal(jobs[0]->kind, DECISION_ROLLBACK);
@@ -374,8 +399,9 @@ test_crash_restart_neither_repeats_nor_forgets(void **state)
 	l2 = open_l(dir, NULL, 0);
 	assert_int_equal(decisions_take_pending(l2, &jobs), 0);
 	assert_int_equal(decisions_entries(l2), 3);
-	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 9, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 9, 0, NULL),
+	    DECISION_DUPLICATE);
 	decisions_close(l2, T0 + 10);
 	decisions_close(l, T0);
 	free(dir);
@@ -434,20 +460,24 @@ open_accepting(const char *dir)
 	return l;
 }
 
-/* A crashed state dir holding three decisions: HardA (rollback 1), Other (ignored), HardB (cooldown). */
+/* A crashed state dir holding three decisions: HardA (rollback 1), Other (ignored), HardB
+ * (cooldown). */
 static char *
 three_decisions_crashed(struct fx *f, struct decisions **keep)
 {
 	struct decisions *l = open_l(f->dir, NULL, 0);
 	struct decisions_verdict v;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	decisions_job_free(v.job);
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "oooo", T0, 0,
-				 NULL), DECISION_IGNORED);
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0, 0,
-				 NULL), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "oooo", T0, 0, NULL),
+	    DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T10:00:00Z", "bbbb", T0, 0, NULL),
+	    DECISION_COOLDOWN);
 	*keep = l;
 	return crash_copy(f, "crashed");
 }
@@ -493,7 +523,8 @@ test_journal_lines_and_snapshot_carry_checksums(void **state)
 	snap = json_load_file(sp, 0, NULL);
 	assert_non_null(snap);
 	assert_int_equal(strlen(json_string_value(json_object_get(snap, "crc"))), 8);
-	assert_int_equal(jsontree_num(json_object_get(snap, "state"), "format", 0), DECISIONS_STATE_FORMAT);
+	assert_int_equal(jsontree_num(json_object_get(snap, "state"), "format", 0),
+			 DECISIONS_STATE_FORMAT);
 	json_decref(snap);
 	free(text);
 	free(jp);
@@ -550,10 +581,12 @@ test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept(void **state)
 	l2 = open_accepting(dir);
 	/* records 1 and 3 are kept: HardA stays rolled back, its cooldown holds */
 	assert_int_equal(decisions_entries(l2), 2);
-	assert_int_equal(decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0,
-				 NULL), DECISION_DUPLICATE);
-	assert_int_equal(decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbb2", T0 + 1, 0,
-				 NULL), DECISION_COOLDOWN);
+	assert_int_equal(
+	    decide1(f, l2, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1, 0, NULL),
+	    DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l2, "HardB", "firing", "2025-10-11T10:00:00Z", "bbb2", T0 + 1, 0, NULL),
+	    DECISION_COOLDOWN);
 	decisions_close(l2, T0);
 	decisions_close(l, T0);
 	free(text);
@@ -570,10 +603,11 @@ test_deleted_or_damaged_snapshot_is_refused(void **state)
 	char *sp, *text, *msg, *p;
 
 	l = open_l(f->dir, NULL, 0);
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	decisions_job_free(v.job);
-	decisions_close(l, T0);	/* all in the snapshot now, the journal empty */
+	decisions_close(l, T0); /* all in the snapshot now, the journal empty */
 	sp = path_in(f, "state.json");
 	text = read_text(sp);
 	/* a flipped byte inside a value */
@@ -652,10 +686,12 @@ test_audit_log_has_a_line_per_decision_and_result(void **state)
 	char *p, *nl;
 	size_t lines = 0;
 
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, NULL),
+	    DECISION_DUPLICATE);
 	rec = json_pack("{s:s, s:s}", "event", "action", "action", "stop");
 	assert_int_equal(decisions_audit(l, rec, T0 + 1, 1, &err), 0);
 	json_decref(rec);
@@ -703,8 +739,8 @@ decide_many(void *arg)
 		char fp[32];
 
 		snprintf(fp, sizeof(fp), "t%dn%d", t->id, i);
-		if (decide1(t->f, t->l, "Other", "firing", "2025-10-11T10:00:00Z", fp, T0, 0, NULL) !=
-		    DECISION_IGNORED)
+		if (decide1(t->f, t->l, "Other", "firing", "2025-10-11T10:00:00Z", fp, T0, 0,
+			    NULL) != DECISION_IGNORED)
 			abort();
 	}
 	return NULL;
@@ -765,7 +801,7 @@ test_write_failure_fails_closed(void **state)
 	struct fx *f = *state;
 	struct decisions *l = open_l(f->dir, "/dev/full", 0);
 	static const char body[] =
-		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"}}]}";
+	    "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"}}]}";
 	struct alert_payload p;
 	struct decisions_verdict v;
 	struct mm_err err;
@@ -844,8 +880,8 @@ test_write_failure_recovers_without_a_restart(void **state)
 	char *audit = path_in(f, "audit.jsonl");
 	struct decisions *l = open_l(f->dir, audit, 0);
 	static const char body[] =
-		"{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"},"
-		"\"fingerprint\":\"aaaa\",\"startsAt\":\"2025-10-11T10:00:00Z\"}]}";
+	    "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"HardA\"},"
+	    "\"fingerprint\":\"aaaa\",\"startsAt\":\"2025-10-11T10:00:00Z\"}]}";
 	struct alert_payload p;
 	struct decisions_verdict v, w;
 	struct decisions_job **jobs;
@@ -855,11 +891,12 @@ test_write_failure_recovers_without_a_restart(void **state)
 
 	assert_int_equal(alert_payload_decode(body, strlen(body), &p, &err), 0);
 	/* a rollback decided and durable; its job runs while the disk is full */
-	assert_int_equal(decide1(f, l, "HardB", "firing", "2025-10-11T09:00:00Z", "bbbb", T0, 0, &w),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardB", "firing", "2025-10-11T09:00:00Z", "bbbb", T0, 0, &w),
+	    DECISION_ROLLBACK);
 	decisions_inject_write_error(l, ENOSPC);
 	assert_int_equal(decisions_decide(l, f->pol, &p, T0 + 1000, 0, &v, &seq, &err), 0);
-	assert_int_equal(decisions_commit(l, seq, &err), -1);	/* answered 500 */
+	assert_int_equal(decisions_commit(l, seq, &err), -1); /* answered 500 */
 	assert_non_null(strstr(err.msg, "No space left on device"));
 	decisions_job_free(v.job);
 	assert_false(decisions_healthy(l, why, sizeof(why), NULL));
@@ -885,11 +922,12 @@ test_write_failure_recovers_without_a_restart(void **state)
 	assert_true(all_lines_are_json(audit) >= 3);
 	l = open_l(f->dir, audit, 0);
 	assert_int_equal(decisions_take_pending(l, &jobs), 1);
-	assert_int_equal(jobs[0]->rollback_id, 2);	/* rollback 1's completion was kept */
+	assert_int_equal(jobs[0]->rollback_id, 2); /* rollback 1's completion was kept */
 	decisions_job_free(jobs[0]);
 	free(jobs);
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1005,
-				 0, NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0 + 1005, 0, NULL),
+	    DECISION_DUPLICATE);
 	decisions_close(l, T0 + 1005);
 	alert_payload_release(&p);
 	free(audit);
@@ -914,8 +952,9 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 	assert_non_null(l);
 	for (i = 0; i < 50; i++) {
 		snprintf(fp, sizeof(fp), "soft%04d", i);
-		assert_int_equal(decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", fp, T0, 0,
-					 &v), DECISION_NOTIFY);
+		assert_int_equal(
+		    decide1(f, l, "SoftC", "firing", "2025-10-11T10:00:00Z", fp, T0, 0, &v),
+		    DECISION_NOTIFY);
 		if (v.job)
 			jobs++;
 		if (v.shed) {
@@ -927,8 +966,9 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 	assert_int_equal(jobs, 10);
 	assert_int_equal(shed, 40);
 	/* a rollback is never shed */
-	assert_int_equal(decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
-			 DECISION_ROLLBACK);
+	assert_int_equal(
+	    decide1(f, l, "HardA", "firing", "2025-10-11T10:00:00Z", "aaaa", T0, 0, &v),
+	    DECISION_ROLLBACK);
 	assert_non_null(v.job);
 	decisions_job_free(v.job);
 	st = decisions_status(l, f->pol, T0);
@@ -938,8 +978,8 @@ test_pending_notifications_are_bounded_and_shed(void **state)
 	sp = path_in(f, "state.json");
 	snap = json_load_file(sp, 0, NULL);
 	assert_non_null(snap);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(snap, "state"), "pending")),
-			 11);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(snap, "state"), "pending")), 11);
 	json_decref(snap);
 	free(sp);
 }
@@ -951,14 +991,17 @@ test_old_alerts_are_forgotten_after_retention(void **state)
 	struct decisions *l = open_l(f->dir, NULL, 0);
 	struct mm_err err;
 
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "old", T0, 0, NULL),
-			 DECISION_IGNORED);
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7200, 0,
-				 NULL), DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "old", T0, 0, NULL),
+	    DECISION_IGNORED);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7200, 0, NULL),
+	    DECISION_IGNORED);
 	assert_int_equal(decisions_compact(l, T0 + 7300, 3600, &err), 0);
 	assert_int_equal(decisions_entries(l), 1);
-	assert_int_equal(decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7400, 0,
-				 NULL), DECISION_DUPLICATE);
+	assert_int_equal(
+	    decide1(f, l, "Other", "firing", "2025-10-11T10:00:00Z", "new", T0 + 7400, 0, NULL),
+	    DECISION_DUPLICATE);
 	decisions_close(l, T0);
 }
 
@@ -966,25 +1009,41 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hard_alert_rolls_back_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_rollback_at_a_time_then_cooldown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_soft_notifies_unknown_is_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolved_is_recorded_and_never_undoes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dry_run_creates_no_job_and_writes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dry_run_reads_but_never_writes_existing_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_restart_neither_repeats_nor_forgets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_lines_and_snapshot_carry_checksums, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_cut_inside_the_first_record_is_refused_then_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_or_damaged_snapshot_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_from_an_older_mmops_without_checksums_is_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_watcher_on_the_same_dir_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_log_has_a_line_per_decision_and_result, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_decisions_are_all_durable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_failure_fails_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_failure_recovers_without_a_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pending_notifications_are_bounded_and_shed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_old_alerts_are_forgotten_after_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hard_alert_rolls_back_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_rollback_at_a_time_then_cooldown, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_soft_notifies_unknown_is_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resolved_is_recorded_and_never_undoes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dry_run_creates_no_job_and_writes_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dry_run_reads_but_never_writes_existing_state,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_restart_neither_repeats_nor_forgets, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_lines_and_snapshot_carry_checksums, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_journal_cut_inside_the_first_record_is_refused_then_accepted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_flipped_byte_in_a_journal_value_is_a_loss_the_rest_is_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_or_damaged_snapshot_is_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_journal_from_an_older_mmops_without_checksums_is_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_watcher_on_the_same_dir_is_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_log_has_a_line_per_decision_and_result,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_decisions_are_all_durable, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_write_failure_fails_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_failure_recovers_without_a_restart, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_notifications_are_bounded_and_shed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_old_alerts_are_forgotten_after_retention, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

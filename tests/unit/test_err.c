@@ -15,7 +15,8 @@ test_err_formats_position_and_message(void **state)
 	char buf[256];
 
 	(void)state;
-	assert_int_equal(mm_errf_at(&err, MM_E_PARSE, "gates.yaml", 3, 7, "expected number, got '%s'", "x"), -1);
+	assert_int_equal(
+	    mm_errf_at(&err, MM_E_PARSE, "gates.yaml", 3, 7, "expected number, got '%s'", "x"), -1);
 	assert_string_equal(mm_err_format(&err, buf, sizeof(buf)),
 			    "gates.yaml:3:7: expected number, got 'x'");
 	mm_errf(&err, MM_E_NET, "cannot connect");
@@ -41,7 +42,8 @@ test_err_exit_codes(void **state)
 	assert_int_equal(mm_err_exit_code(&err), 3);
 	mm_errf(&err, MM_E_RUNTIME, "x");
 	assert_int_equal(mm_err_exit_code(&err), 3);
-	/* one rule for files: an input that cannot be read is 2, an output that cannot be written 3 */
+	/* one rule for files: an input that cannot be read is 2, an output that cannot be written 3
+	 */
 	mm_errf(&err, MM_E_IO, "cannot read 'in.json'");
 	assert_int_equal(mm_err_exit_code(&err), 2);
 	mm_errf(&err, MM_E_WRITE, "cannot write 'out.json'");
@@ -52,8 +54,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_err_formats_position_and_message),
-		cmocka_unit_test(test_err_exit_codes),
+	    cmocka_unit_test(test_err_formats_position_and_message),
+	    cmocka_unit_test(test_err_exit_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,13 +18,12 @@
 #include "gates.h"
 #include "yaml.h"
 
-static const char head[] =
-	"version: 1\n"
-	"metrics:\n"
-	"  lat_seconds: histogram\n"
-	"  ratio: gauge\n"
-	"  trips_total: counter\n"
-	"gates:\n";
+static const char head[] = "version: 1\n"
+			   "metrics:\n"
+			   "  lat_seconds: histogram\n"
+			   "  ratio: gauge\n"
+			   "  trips_total: counter\n"
+			   "gates:\n";
 
 static struct gate_config *
 load(const char *gates, struct mm_err *err)
@@ -58,16 +57,16 @@ expect_error(const char *gates, unsigned long line, unsigned long col, const cha
 }
 
 static const char good_gate[] =
-	"  - name: p95\n"
-	"    kind: hard\n"
-	"    metric: lat_seconds\n"
-	"    labels: {stage: tick}\n"
-	"    scale: 1000\n"
-	"    unit: ms\n"
-	"    aggregate: p95\n"
-	"    op: \"<=\"\n"
-	"    threshold: 150\n"
-	"    alert: {name: LatHigh, expr: 'histogram_quantile(0.95, x) * 1000', for: 10m}\n";
+    "  - name: p95\n"
+    "    kind: hard\n"
+    "    metric: lat_seconds\n"
+    "    labels: {stage: tick}\n"
+    "    scale: 1000\n"
+    "    unit: ms\n"
+    "    aggregate: p95\n"
+    "    op: \"<=\"\n"
+    "    threshold: 150\n"
+    "    alert: {name: LatHigh, expr: 'histogram_quantile(0.95, x) * 1000', for: 10m}\n";
 
 static void
 test_default_gates_load_and_match_the_file(void **st)
@@ -78,8 +77,8 @@ test_default_gates_load_and_match_the_file(void **st)
 	const char *root = getenv("ROOT");
 	char path[4096];
 	static const char *const names[] = {
-		"latency_p95", "deadline_miss_rate", "edge_bps", "hit_ratio",
-		"circuit_breaker", "guard_trips", "maker_share", "ws_lag",
+	    "latency_p95",     "deadline_miss_rate", "edge_bps",    "hit_ratio",
+	    "circuit_breaker", "guard_trips",	     "maker_share", "ws_lag",
 	};
 	size_t i;
 
@@ -150,9 +149,10 @@ static void
 test_unknown_metric_is_error(void **st)
 {
 	(void)st;
-	expect_error("  - name: a\n    kind: hard\n    metric: nope_total\n    aggregate: increase\n"
-		     "    op: '=='\n    threshold: 0\n    alert: {name: A, expr: x, for: 5m}\n",
-		     9, 13, "unknown metric 'nope_total'");
+	expect_error(
+	    "  - name: a\n    kind: hard\n    metric: nope_total\n    aggregate: increase\n"
+	    "    op: '=='\n    threshold: 0\n    alert: {name: A, expr: x, for: 5m}\n",
+	    9, 13, "unknown metric 'nope_total'");
 }
 
 static void
@@ -191,16 +191,19 @@ test_other_config_errors(void **st)
 	expect_error("  - name: a\n    kind: firm\n    metric: ratio\n    aggregate: mean\n"
 		     "    op: '>='\n    threshold: 1\n    alert: {name: A, expr: x, for: 5m}\n",
 		     8, 11, "unknown kind 'firm'");
-	expect_error("  - name: a\n    kind: hard\n    metric: ratio\n    aggregate: mean\n"
-		     "    op: '>='\n    threshold: 1\n    alert: {name: A, expr: x, for: 5 minutes}\n",
-		     13, 36, "'5 minutes' is not a duration");
-	expect_error("  - name: a\n    kind: hard\n    metric: ratio\n    scale: -1\n    aggregate: mean\n"
-		     "    op: '>='\n    threshold: 1\n    alert: {name: A, expr: x, for: 5m}\n",
-		     10, 12, "scale must be greater than 0");
-	expect_error("  - name: a\n    kind: hard\n    metric: lat_seconds\n    labels: {le: '0.1'}\n"
-		     "    aggregate: p95\n    op: '<='\n    threshold: 1\n"
-		     "    alert: {name: A, expr: x, for: 5m}\n",
-		     10, 14, "cannot match on 'le'");
+	expect_error(
+	    "  - name: a\n    kind: hard\n    metric: ratio\n    aggregate: mean\n"
+	    "    op: '>='\n    threshold: 1\n    alert: {name: A, expr: x, for: 5 minutes}\n",
+	    13, 36, "'5 minutes' is not a duration");
+	expect_error(
+	    "  - name: a\n    kind: hard\n    metric: ratio\n    scale: -1\n    aggregate: mean\n"
+	    "    op: '>='\n    threshold: 1\n    alert: {name: A, expr: x, for: 5m}\n",
+	    10, 12, "scale must be greater than 0");
+	expect_error(
+	    "  - name: a\n    kind: hard\n    metric: lat_seconds\n    labels: {le: '0.1'}\n"
+	    "    aggregate: p95\n    op: '<='\n    threshold: 1\n"
+	    "    alert: {name: A, expr: x, for: 5m}\n",
+	    10, 14, "cannot match on 'le'");
 	expect_error("  - name: a\n    kind: hard\n    metric: ratio\n    aggregate: mean\n"
 		     "    op: '>='\n    threshold: 1\n    no_data: ignore\n"
 		     "    alert: {name: A, expr: x, for: 5m}\n",
@@ -276,7 +279,7 @@ test_eval_breach_shorter_than_for_is_not_sustained(void **st)
 	gate_eval_finish(&ev, t);
 	assert_false(ev.sustained);
 	assert_true(ev.first_breach == 1005);
-	assert_true(ev.longest == 1305 - 1005);	/* until the first evaluation back inside */
+	assert_true(ev.longest == 1305 - 1005); /* until the first evaluation back inside */
 	gate_judge(&g, &ev, 120, GDATA_OK, NULL, &r);
 	assert_int_equal(r.verdict, VERDICT_PASS);
 	assert_non_null(strstr(r.reason, "shorter than 10m"));
@@ -317,13 +320,13 @@ test_eval_nan_and_stale_gaps_end_a_streak(void **st)
 	(void)st;
 	gate_eval_init(&ev, mkgate(&g, OP_GE, 2, 600), 300);
 	gate_eval_step(&ev, 0, 1);
-	gate_eval_step(&ev, 100, NAN);	/* no value: the streak ends here */
+	gate_eval_step(&ev, 100, NAN); /* no value: the streak ends here */
 	gate_eval_step(&ev, 200, 1);
-	gate_eval_step(&ev, 700, 1);	/* 500 s gap > staleness: ends at 200 */
+	gate_eval_step(&ev, 700, 1); /* 500 s gap > staleness: ends at 200 */
 	gate_eval_step(&ev, 900, 1);
 	gate_eval_finish(&ev, 900);
 	assert_false(ev.sustained);
-	assert_true(ev.longest == 200);	/* 700..900 */
+	assert_true(ev.longest == 200); /* 700..900 */
 	assert_true(ev.breach_seconds == 100 + 0 + 200);
 	assert_int_equal(ev.nan_evals, 1);
 }
@@ -370,20 +373,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_gates_load_and_match_the_file),
-		cmocka_unit_test(test_good_gate_loads_with_defaults),
-		cmocka_unit_test(test_unknown_key_is_error_at_its_position),
-		cmocka_unit_test(test_unknown_metric_is_error),
-		cmocka_unit_test(test_unknown_aggregate_and_operator_are_errors),
-		cmocka_unit_test(test_aggregate_must_fit_the_metric_type),
-		cmocka_unit_test(test_other_config_errors),
-		cmocka_unit_test(test_duplicate_gate_and_alert_names_are_errors),
-		cmocka_unit_test(test_version_and_top_level_keys),
-		cmocka_unit_test(test_eval_breach_shorter_than_for_is_not_sustained),
-		cmocka_unit_test(test_eval_sustained_breach_fails_even_when_the_aggregate_passes),
-		cmocka_unit_test(test_eval_nan_and_stale_gaps_end_a_streak),
-		cmocka_unit_test(test_judge_no_data_rules_and_error),
-		cmocka_unit_test(test_compare_and_negation),
+	    cmocka_unit_test(test_default_gates_load_and_match_the_file),
+	    cmocka_unit_test(test_good_gate_loads_with_defaults),
+	    cmocka_unit_test(test_unknown_key_is_error_at_its_position),
+	    cmocka_unit_test(test_unknown_metric_is_error),
+	    cmocka_unit_test(test_unknown_aggregate_and_operator_are_errors),
+	    cmocka_unit_test(test_aggregate_must_fit_the_metric_type),
+	    cmocka_unit_test(test_other_config_errors),
+	    cmocka_unit_test(test_duplicate_gate_and_alert_names_are_errors),
+	    cmocka_unit_test(test_version_and_top_level_keys),
+	    cmocka_unit_test(test_eval_breach_shorter_than_for_is_not_sustained),
+	    cmocka_unit_test(test_eval_sustained_breach_fails_even_when_the_aggregate_passes),
+	    cmocka_unit_test(test_eval_nan_and_stale_gaps_end_a_streak),
+	    cmocka_unit_test(test_judge_no_data_rules_and_error),
+	    cmocka_unit_test(test_compare_and_negation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

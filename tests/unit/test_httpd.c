@@ -462,7 +462,8 @@ test_per_address_limit_keeps_room_for_other_clients(void **state)
 {
 	struct seen s = {0};
 	struct httpd *h = start_guarded(&s, 2, 0);
-	int a = connect_from(httpd_port(h), "127.0.0.1"), b = connect_from(httpd_port(h), "127.0.0.1");
+	int a = connect_from(httpd_port(h), "127.0.0.1"),
+	    b = connect_from(httpd_port(h), "127.0.0.1");
 
 	/* 127.0.0.1 holds its two: its third connection is refused, another address is served */
 	assert_false(answered_200(connect_from(httpd_port(h), "127.0.0.1"),
@@ -491,7 +492,7 @@ test_an_eighth_of_the_slots_is_kept_free_for_new_clients(void **state)
 	cfg.listen = "127.0.0.1:0";
 	cfg.conn_limit = 16;
 	cfg.timeout_sec = 60;
-	cfg.request_timeout_sec = 60;	/* far beyond this test: only the reserve can cut */
+	cfg.request_timeout_sec = 60; /* far beyond this test: only the reserve can cut */
 	cfg.thread_per_connection = 1;
 	cfg.handler = echo_handler;
 	cfg.ctx = &s;
@@ -529,7 +530,7 @@ test_auth_is_checked_by_one_constant_time_compare(void **state)
 	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
 	req.authorization = "bearer   s3cret";
 	assert_true(httpd_auth_ok(&req, "Bearer", "s3cret"));
-	req.authorization = "Bearer s3cre";	/* a prefix: same path as any mismatch */
+	req.authorization = "Bearer s3cre"; /* a prefix: same path as any mismatch */
 	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));
 	req.authorization = "Bearer s3cretX";
 	assert_false(httpd_auth_ok(&req, "Bearer", "s3cret"));

@@ -20,12 +20,32 @@ static void
 test_jsonx_reals_round_trip_exactly(void **state)
 {
 	const double v[] = {
-		0.1, 20.365000000000002, 18446744073709551616.0 /* 2^64 */,
-		9007199254740992.0 /* 2^53 */, 9007199254740993.0 - 2 /* 2^53-1 */,
-		9007199254740994.0 /* 2^53+2 */, DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN,
-		4.9406564584124654e-324 /* smallest subnormal */, 2.2250738585072009e-308,
-		-0.0, 0.0, 1.0 / 3, 2.0 / 3, 1e300, 1e-300, 123456789012345678.0, 5e-324,
-		0.30000000000000004, 1e21, 1e22, 100.0, -2.5, 1.5e-7,
+	    0.1,
+	    20.365000000000002,
+	    18446744073709551616.0 /* 2^64 */,
+	    9007199254740992.0 /* 2^53 */,
+	    9007199254740993.0 - 2 /* 2^53-1 */,
+	    9007199254740994.0 /* 2^53+2 */,
+	    DBL_MAX,
+	    -DBL_MAX,
+	    DBL_MIN,
+	    -DBL_MIN,
+	    4.9406564584124654e-324 /* smallest subnormal */,
+	    2.2250738585072009e-308,
+	    -0.0,
+	    0.0,
+	    1.0 / 3,
+	    2.0 / 3,
+	    1e300,
+	    1e-300,
+	    123456789012345678.0,
+	    5e-324,
+	    0.30000000000000004,
+	    1e21,
+	    1e22,
+	    100.0,
+	    -2.5,
+	    1.5e-7,
 	};
 	size_t i;
 
@@ -57,11 +77,18 @@ test_jsonx_format_real_is_shortest(void **state)
 		double v;
 		const char *want;
 	} t[] = {
-		{ 0.1, "0.1" }, { 20.365000000000002, "20.365000000000002" }, { 2.0, "2.0" },
-		{ 18446744073709551616.0, "1.8446744073709552e19" },
-		{ 9007199254740994.0, "9007199254740994.0" },
-		{ DBL_MAX, "1.7976931348623157e308" }, { -0.0, "-0.0" }, { 1e-5, "1e-5" },
-		{ 1e300, "1e300" }, { 5e-324, "5e-324" }, { NAN, "null" }, { INFINITY, "null" },
+	    {0.1, "0.1"},
+	    {20.365000000000002, "20.365000000000002"},
+	    {2.0, "2.0"},
+	    {18446744073709551616.0, "1.8446744073709552e19"},
+	    {9007199254740994.0, "9007199254740994.0"},
+	    {DBL_MAX, "1.7976931348623157e308"},
+	    {-0.0, "-0.0"},
+	    {1e-5, "1e-5"},
+	    {1e300, "1e300"},
+	    {5e-324, "5e-324"},
+	    {NAN, "null"},
+	    {INFINITY, "null"},
 	};
 	char buf[JSONTREE_REAL_MAX];
 	size_t i;
@@ -133,7 +160,8 @@ test_jsonx_dumps_sorted_with_newline(void **state)
 	char *s = jsontree_dumps(j), *c = jsontree_dumps_compact(j);
 
 	(void)state;
-	assert_string_equal(s, "{\n  \"alpha\": 0.1,\n  \"mid\": [\n    1,\n    2\n  ],\n  \"zeta\": 1\n}\n");
+	assert_string_equal(
+	    s, "{\n  \"alpha\": 0.1,\n  \"mid\": [\n    1,\n    2\n  ],\n  \"zeta\": 1\n}\n");
 	assert_string_equal(c, "{\"alpha\":0.1,\"mid\":[1,2],\"zeta\":1}");
 	free(s);
 	free(c);
@@ -182,15 +210,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jsonx_rejects_duplicate_keys_with_position),
-		cmocka_unit_test(test_jsonx_rejects_nan_and_garbage),
-		cmocka_unit_test(test_jsonx_dumps_sorted_with_newline),
-		cmocka_unit_test(test_jsonx_real_maps_non_finite_to_null),
-		cmocka_unit_test(test_jsonx_lookups_fall_back),
-		cmocka_unit_test(test_jsonx_tool_meta),
-		cmocka_unit_test(test_jsonx_reals_round_trip_exactly),
-		cmocka_unit_test(test_jsonx_format_real_is_shortest),
-		cmocka_unit_test(test_jsonx_dump_matches_jansson_layout),
+	    cmocka_unit_test(test_jsonx_rejects_duplicate_keys_with_position),
+	    cmocka_unit_test(test_jsonx_rejects_nan_and_garbage),
+	    cmocka_unit_test(test_jsonx_dumps_sorted_with_newline),
+	    cmocka_unit_test(test_jsonx_real_maps_non_finite_to_null),
+	    cmocka_unit_test(test_jsonx_lookups_fall_back),
+	    cmocka_unit_test(test_jsonx_tool_meta),
+	    cmocka_unit_test(test_jsonx_reals_round_trip_exactly),
+	    cmocka_unit_test(test_jsonx_format_real_is_shortest),
+	    cmocka_unit_test(test_jsonx_dump_matches_jansson_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,14 @@ static void
 test_matches_jansson_canonical_text(void **state)
 {
 	static const char *const strs[] = {
-		"", "plain", "quote \" and backslash \\", "nl\ncr\rtab\tbs\bff\f",
-		"\x01\x1f ctl", "utf-8 \xc3\xa9 \xf0\x9f\x98\x80", "slash / stays", "\x7f del",
+	    "",
+	    "plain",
+	    "quote \" and backslash \\",
+	    "nl\ncr\rtab\tbs\bff\f",
+	    "\x01\x1f ctl",
+	    "utf-8 \xc3\xa9 \xf0\x9f\x98\x80",
+	    "slash / stays",
+	    "\x7f del",
 	};
 	size_t i;
 
@@ -27,8 +33,8 @@ test_matches_jansson_canonical_text(void **state)
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		struct buf b = BUF_INIT(1 << 16);
 		struct jsonwrite w;
-		json_t *j = json_pack("{s:b, s:I, s:s, s:s, s:o}", "a", 1, "b", (json_int_t)-42, "c",
-				      strs[i], "d", "x", "e", json_pack("[i]", 1));
+		json_t *j = json_pack("{s:b, s:I, s:s, s:s, s:o}", "a", 1, "b", (json_int_t)-42,
+				      "c", strs[i], "d", "x", "e", json_pack("[i]", 1));
 		char *want = jsontree_dumps_compact(j);
 
 		jsonwrite_begin(&w, &b);
@@ -68,8 +74,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_matches_jansson_canonical_text),
-		cmocka_unit_test(test_empty_object_and_null_string),
+	    cmocka_unit_test(test_matches_jansson_canonical_text),
+	    cmocka_unit_test(test_empty_object_and_null_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

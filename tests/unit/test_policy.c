@@ -20,10 +20,10 @@
 #include "xalloc.h"
 
 static const char *const seed_hard[] = {
-	"SoakLatencyP95High", "SoakDeadlineMissRate", "SoakEdgeDegradation",
-	"SoakMDCacheHitRatio", "SoakCircuitBreakerOpen", "SoakGuardTrip",
+    "SoakLatencyP95High",  "SoakDeadlineMissRate",   "SoakEdgeDegradation",
+    "SoakMDCacheHitRatio", "SoakCircuitBreakerOpen", "SoakGuardTrip",
 };
-static const char *const seed_soft[] = { "SoakMakerTakerImbalance", "SoakWSLagHigh" };
+static const char *const seed_soft[] = {"SoakMakerTakerImbalance", "SoakWSLagHigh"};
 
 /* An alert with up to 3 label pairs (NULL-terminated name, value list). */
 struct tlabels {
@@ -35,7 +35,7 @@ static struct alert *
 mk(struct tlabels *t, const char *n1, const char *v1, const char *n2, const char *v2,
    const char *n3, const char *v3)
 {
-	const char *names[3] = { n1, n2, n3 }, *vals[3] = { v1, v2, v3 };
+	const char *names[3] = {n1, n2, n3}, *vals[3] = {v1, v2, v3};
 	size_t i, j;
 
 	memset(t, 0, sizeof(*t));
@@ -71,7 +71,8 @@ load_deploy(void)
 	unsetenv("MMOPS_ADMIN_TOKEN");
 	p = policy_load_file(path, &err);
 	if (!p)
-		fail_msg("cannot load %s: %s:%lu:%lu: %s", path, err.file, err.line, err.col, err.msg);
+		fail_msg("cannot load %s: %s:%lu:%lu: %s", path, err.file, err.line, err.col,
+			 err.msg);
 	free(path);
 	return p;
 }
@@ -86,23 +87,32 @@ test_deploy_policy_detects_the_seed_hard_gates(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(seed_hard) / sizeof(seed_hard[0]); i++) {
-		assert_int_equal(policy_classify(p, mk(&t, "alertname", seed_hard[i], NULL, NULL,
-						       NULL, NULL), why, sizeof(why)), HARDNESS_HARD);
+		assert_int_equal(
+		    policy_classify(p, mk(&t, "alertname", seed_hard[i], NULL, NULL, NULL, NULL),
+				    why, sizeof(why)),
+		    HARDNESS_HARD);
 		assert_non_null(strstr(why, seed_hard[i]));
 	}
 	for (i = 0; i < sizeof(seed_soft) / sizeof(seed_soft[0]); i++)
-		assert_int_equal(policy_classify(p, mk(&t, "alertname", seed_soft[i], NULL, NULL,
-						       NULL, NULL), why, sizeof(why)), HARDNESS_SOFT);
+		assert_int_equal(
+		    policy_classify(p, mk(&t, "alertname", seed_soft[i], NULL, NULL, NULL, NULL),
+				    why, sizeof(why)),
+		    HARDNESS_SOFT);
 	assert_int_equal(policy_classify(p, mk(&t, "alertname", "Watchdog", NULL, NULL, NULL, NULL),
-					 why, sizeof(why)), HARDNESS_NONE);
+					 why, sizeof(why)),
+			 HARDNESS_NONE);
 	assert_string_equal(why, "");
 	/* the alert's own gate label counts, whatever its name */
-	assert_int_equal(policy_classify(p, mk(&t, "alertname", "NewHardAlert", "gate", "hard", NULL,
-					       NULL), why, sizeof(why)), HARDNESS_HARD);
+	assert_int_equal(
+	    policy_classify(p, mk(&t, "alertname", "NewHardAlert", "gate", "hard", NULL, NULL), why,
+			    sizeof(why)),
+	    HARDNESS_HARD);
 	assert_string_equal(why, "matcher gate=\"hard\"");
 	/* hard wins over soft */
-	assert_int_equal(policy_classify(p, mk(&t, "alertname", "SoakWSLagHigh", "gate", "hard",
-					       NULL, NULL), why, sizeof(why)), HARDNESS_HARD);
+	assert_int_equal(
+	    policy_classify(p, mk(&t, "alertname", "SoakWSLagHigh", "gate", "hard", NULL, NULL),
+			    why, sizeof(why)),
+	    HARDNESS_HARD);
 	assert_float_equal(p->cooldown, 900, 0);
 	assert_int_equal(policy_count_actions(p, DECISION_ROLLBACK), 5);
 	assert_int_equal(policy_count_actions(p, DECISION_NOTIFY), 2);
@@ -135,7 +145,7 @@ test_deploy_policy_admin_url_from_environment(void **state)
 
 struct mcase {
 	const char *matcher;
-	const char *label, *value;	/* value NULL: label absent */
+	const char *label, *value; /* value NULL: label absent */
 	int want;
 };
 
@@ -143,36 +153,38 @@ static void
 test_matchers_follow_alertmanager(void **state)
 {
 	static const struct mcase cases[] = {
-		{ "gate=\"hard\"", "gate", "hard", 1 },
-		{ "gate=\"hard\"", "gate", "hardly", 0 },
-		{ "gate=hard", "gate", "hard", 1 },
-		{ " gate = \"hard\" ", "gate", "hard", 1 },
-		{ "gate!=\"hard\"", "gate", "soft", 1 },
-		{ "gate!=\"hard\"", "gate", NULL, 1 },
-		{ "gate=\"\"", "gate", NULL, 1 },
-		{ "gate=~\"ha.*\"", "gate", "hard", 1 },
-		{ "gate=~\"ar\"", "gate", "hard", 0 },		/* anchored */
-		{ "gate=~\"hard|soft\"", "gate", "soft", 1 },
-		{ "gate!~\"hard|soft\"", "gate", "soft", 0 },
-		{ "gate!~\"hard|soft\"", "gate", NULL, 1 },
-		{ "team=\"a \\\"b\\\"\"", "team", "a \"b\"", 1 },
-		{ "{gate=\"hard\", severity=\"critical\"}", "gate", "hard", 0 },	/* AND: severity missing */
-		{ "{gate=\"hard\", severity!=\"critical\",}", "gate", "hard", 1 },
+	    {"gate=\"hard\"", "gate", "hard", 1},
+	    {"gate=\"hard\"", "gate", "hardly", 0},
+	    {"gate=hard", "gate", "hard", 1},
+	    {" gate = \"hard\" ", "gate", "hard", 1},
+	    {"gate!=\"hard\"", "gate", "soft", 1},
+	    {"gate!=\"hard\"", "gate", NULL, 1},
+	    {"gate=\"\"", "gate", NULL, 1},
+	    {"gate=~\"ha.*\"", "gate", "hard", 1},
+	    {"gate=~\"ar\"", "gate", "hard", 0}, /* anchored */
+	    {"gate=~\"hard|soft\"", "gate", "soft", 1},
+	    {"gate!~\"hard|soft\"", "gate", "soft", 0},
+	    {"gate!~\"hard|soft\"", "gate", NULL, 1},
+	    {"team=\"a \\\"b\\\"\"", "team", "a \"b\"", 1},
+	    {"{gate=\"hard\", severity=\"critical\"}", "gate", "hard",
+	     0}, /* AND: severity missing */
+	    {"{gate=\"hard\", severity!=\"critical\",}", "gate", "hard", 1},
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct matcher_group g;
-		struct alert_label l = { (char *)cases[i].label, (char *)cases[i].value };
-		struct alert_labels set = { &l, cases[i].value ? 1 : 0 };
+		struct alert_label l = {(char *)cases[i].label, (char *)cases[i].value};
+		struct alert_labels set = {&l, cases[i].value ? 1 : 0};
 		struct mm_err err;
 
 		if (matcher_group_parse(cases[i].matcher, &g, &err) < 0)
 			fail_msg("case %zu: '%s' refused: %s", i, cases[i].matcher, err.msg);
 		if (matcher_group_match(&g, &set) != cases[i].want)
-			fail_msg("case %zu: '%s' on %s=%s gave %d", i, cases[i].matcher, cases[i].label,
-				 cases[i].value ? cases[i].value : "(absent)", !cases[i].want);
+			fail_msg("case %zu: '%s' on %s=%s gave %d", i, cases[i].matcher,
+				 cases[i].label, cases[i].value ? cases[i].value : "(absent)",
+				 !cases[i].want);
 		matcher_group_release(&g);
 	}
 }
@@ -181,8 +193,8 @@ static void
 test_bad_matchers_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"gate", "=\"x\"", "gate==\"x\"x", "gate=\"x", "gate=~\"(\"", "{}", "{gate=\"x\"",
-		"{gate=\"x\"} extra", "gate=\"x\\q\"", "1abc=\"x\"",
+	    "gate", "=\"x\"",	   "gate==\"x\"x",	 "gate=\"x",	  "gate=~\"(\"",
+	    "{}",   "{gate=\"x\"", "{gate=\"x\"} extra", "gate=\"x\\q\"", "1abc=\"x\"",
 	};
 	size_t i;
 
@@ -198,15 +210,14 @@ test_bad_matchers_are_refused(void **state)
 }
 
 /* A minimal valid policy with one extra line spliced in where the test wants. */
-static const char base[] =
-	"version: 1\n"
-	"cooldown: 10m\n"
-	"hard:\n"
-	"  alertnames: [A]\n"
-	"actions:\n"
-	"  - name: stop\n"
-	"    http:\n"
-	"      url: http://127.0.0.1:1/admin/scale\n";
+static const char base[] = "version: 1\n"
+			   "cooldown: 10m\n"
+			   "hard:\n"
+			   "  alertnames: [A]\n"
+			   "actions:\n"
+			   "  - name: stop\n"
+			   "    http:\n"
+			   "      url: http://127.0.0.1:1/admin/scale\n";
 
 struct ecase {
 	const char *text;
@@ -218,48 +229,53 @@ static void
 test_load_errors_have_file_line_col(void **state)
 {
 	static const struct ecase cases[] = {
-		{ "version: 1\ncooldwn: 10m\n", 2, 1, "unknown key 'cooldwn'" },
-		{ "version: 2\n", 1, 10, "unsupported policy version 2" },
-		{ "cooldown: soon\n", 1, 11, "" },
-		{ "hard:\n  alertnames: [A]\n  matchers: ['gate~\"x\"']\n", 3, 14, "needs an operator" },
-		{ "hard:\n  names: [A]\n", 2, 3, "unknown key 'names'" },
-		{ "hard:\n  alertnames: [A]\nsoft:\n  alertnames: [B, A]\nactions:\n  - name: x\n"
-		  "    http: {url: 'http://h/'}\n", 4, 19, "listed as both hard and soft" },
-		{ "hard:\n  alertnames: [A]\n", 1, 1, "no action runs on rollback" },
-		{ "actions:\n  - name: x\n    http: {url: 'http://h/'}\n    retrys: 2\n", 4, 5,
-		  "unknown key 'retrys'" },
-		{ "actions:\n  - name: x\n    http: {url: '${nope}/x'}\n", 3, 17,
-		  "unknown variable 'nope'" },
-		{ "actions:\n  - name: x\n    http: {url: 'http://h/{{alertname}}'}\n", 3, 17,
-		  "not allowed here" },
-		{ "actions:\n  - name: x\n    http: {url: 'ftp://h/'}\n", 3, 17, "is not an http" },
-		{ "actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      body: '{\"a\": {{alertname}}}'\n",
-		  5, 13, "body is not valid JSON" },
-		{ "actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      body: '{\"a\": \"{{alert}}\"}'\n",
-		  5, 13, "unknown alert field 'alert'" },
-		{ "actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      headers: {'Bad Header': x}\n",
-		  5, 17, "not a valid header name" },
-		{ "actions:\n  - name: x\n    http:\n      method: FETCH\n      url: 'http://h/'\n", 4, 15,
-		  "unknown HTTP method" },
-		{ "actions:\n  - name: x\n    command: [rm, -rf]\n", 3, 15, "must be an absolute path" },
-		{ "actions:\n  - name: x\n    command: []\n", 3, 14, "non-empty list" },
-		{ "actions:\n  - name: x\n", 2, 5, "needs exactly one of http or command" },
-		{ "actions:\n  - name: x\n    http: {url: 'http://h/'}\n    command: [/bin/true]\n", 2, 5,
-		  "needs exactly one" },
-		{ "actions:\n  - name: x\n    http: {url: 'http://h/'}\n  - name: x\n    http: {url: 'http://h/'}\n",
-		  4, 11, "duplicate action name 'x'" },
-		{ "actions:\n  - name: x\n    on: [ignored]\n    http: {url: 'http://h/'}\n", 3, 10,
-		  "is not rollback or notify" },
-		{ "actions:\n  - name: x\n    timeout: 0s\n    http: {url: 'http://h/'}\n", 3, 14,
-		  "timeout must be more than 0" },
-		{ "actions:\n  - name: x\n    retries: 99\n    http: {url: 'http://h/'}\n", 3, 14,
-		  "out of range" },
-		{ "actions:\n  - name: x\n    requires: [ghost]\n    http: {url: 'http://h/'}\n", 3, 16,
-		  "unknown variable 'ghost'" },
-		{ "variables:\n  v: {env: 'NOT A NAME'}\n", 2, 12, "not an environment variable name" },
-		{ "variables:\n  v: {secret: true}\n", 2, 6, "has no value" },
-		{ "variables:\n  v: {file: /nonexistent/mmops-secret}\n", 2, 13, "variable 'v'" },
-		{ "dedup_retention: 5m\n", 1, 18, "at least 1h" },
+	    {"version: 1\ncooldwn: 10m\n", 2, 1, "unknown key 'cooldwn'"},
+	    {"version: 2\n", 1, 10, "unsupported policy version 2"},
+	    {"cooldown: soon\n", 1, 11, ""},
+	    {"hard:\n  alertnames: [A]\n  matchers: ['gate~\"x\"']\n", 3, 14, "needs an operator"},
+	    {"hard:\n  names: [A]\n", 2, 3, "unknown key 'names'"},
+	    {"hard:\n  alertnames: [A]\nsoft:\n  alertnames: [B, A]\nactions:\n  - name: x\n"
+	     "    http: {url: 'http://h/'}\n",
+	     4, 19, "listed as both hard and soft"},
+	    {"hard:\n  alertnames: [A]\n", 1, 1, "no action runs on rollback"},
+	    {"actions:\n  - name: x\n    http: {url: 'http://h/'}\n    retrys: 2\n", 4, 5,
+	     "unknown key 'retrys'"},
+	    {"actions:\n  - name: x\n    http: {url: '${nope}/x'}\n", 3, 17,
+	     "unknown variable 'nope'"},
+	    {"actions:\n  - name: x\n    http: {url: 'http://h/{{alertname}}'}\n", 3, 17,
+	     "not allowed here"},
+	    {"actions:\n  - name: x\n    http: {url: 'ftp://h/'}\n", 3, 17, "is not an http"},
+	    {"actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      body: '{\"a\": "
+	     "{{alertname}}}'\n",
+	     5, 13, "body is not valid JSON"},
+	    {"actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      body: '{\"a\": "
+	     "\"{{alert}}\"}'\n",
+	     5, 13, "unknown alert field 'alert'"},
+	    {"actions:\n  - name: x\n    http:\n      url: 'http://h/'\n      headers: {'Bad "
+	     "Header': x}\n",
+	     5, 17, "not a valid header name"},
+	    {"actions:\n  - name: x\n    http:\n      method: FETCH\n      url: 'http://h/'\n", 4,
+	     15, "unknown HTTP method"},
+	    {"actions:\n  - name: x\n    command: [rm, -rf]\n", 3, 15, "must be an absolute path"},
+	    {"actions:\n  - name: x\n    command: []\n", 3, 14, "non-empty list"},
+	    {"actions:\n  - name: x\n", 2, 5, "needs exactly one of http or command"},
+	    {"actions:\n  - name: x\n    http: {url: 'http://h/'}\n    command: [/bin/true]\n", 2,
+	     5, "needs exactly one"},
+	    {"actions:\n  - name: x\n    http: {url: 'http://h/'}\n  - name: x\n    http: {url: "
+	     "'http://h/'}\n",
+	     4, 11, "duplicate action name 'x'"},
+	    {"actions:\n  - name: x\n    on: [ignored]\n    http: {url: 'http://h/'}\n", 3, 10,
+	     "is not rollback or notify"},
+	    {"actions:\n  - name: x\n    timeout: 0s\n    http: {url: 'http://h/'}\n", 3, 14,
+	     "timeout must be more than 0"},
+	    {"actions:\n  - name: x\n    retries: 99\n    http: {url: 'http://h/'}\n", 3, 14,
+	     "out of range"},
+	    {"actions:\n  - name: x\n    requires: [ghost]\n    http: {url: 'http://h/'}\n", 3, 16,
+	     "unknown variable 'ghost'"},
+	    {"variables:\n  v: {env: 'NOT A NAME'}\n", 2, 12, "not an environment variable name"},
+	    {"variables:\n  v: {secret: true}\n", 2, 6, "has no value"},
+	    {"variables:\n  v: {file: /nonexistent/mmops-secret}\n", 2, 13, "variable 'v'"},
+	    {"dedup_retention: 5m\n", 1, 18, "at least 1h"},
 	};
 	size_t i;
 
@@ -335,7 +351,8 @@ test_variables_env_file_default_and_secret(void **state)
 		 "  - name: c\n"
 		 "    requires: [token]\n"
 		 "    command: [/bin/echo, '${token}']\n"
-		 "    env: {TOKEN: '${token}', WHO: '{{alertname}}'}\n", path);
+		 "    env: {TOKEN: '${token}', WHO: '{{alertname}}'}\n",
+		 path);
 	p = policy_loadb(text.data, text.len, "v.yaml", &err);
 	if (!p)
 		fail_msg("%s:%lu:%lu: %s", err.file, err.line, err.col, err.msg);
@@ -361,19 +378,21 @@ static void
 test_templates_render_whitelisted_fields_json_escaped(void **state)
 {
 	static const char text[] =
-		"variables:\n"
-		"  key: {value: k1, secret: true}\n"
-		"hard:\n"
-		"  alertnames: [A]\n"
-		"actions:\n"
-		"  - name: a\n"
-		"    http:\n"
-		"      url: 'http://h/'\n"
-		"      body: '{\"n\":\"{{ alertname }}\",\"s\":\"{{labels.severity}}\",\"sum\":\"{{annotations.summary}}\","
-		"\"r\":{{rollback_id}},\"d\":\"{{decision}}\",\"g\":\"{{gate}}\",\"k\":\"${key}\",\"x\":\"{{labels.none}}\"}'\n";
-	struct alert_label lab[] = { { (char *)"alertname", (char *)"A\"; rm -rf /" },
-				     { (char *)"severity", (char *)"crit\nical" } };
-	struct alert_label ann[] = { { (char *)"summary", (char *)"back\\slash" } };
+	    "variables:\n"
+	    "  key: {value: k1, secret: true}\n"
+	    "hard:\n"
+	    "  alertnames: [A]\n"
+	    "actions:\n"
+	    "  - name: a\n"
+	    "    http:\n"
+	    "      url: 'http://h/'\n"
+	    "      body: '{\"n\":\"{{ alertname "
+	    "}}\",\"s\":\"{{labels.severity}}\",\"sum\":\"{{annotations.summary}}\","
+	    "\"r\":{{rollback_id}},\"d\":\"{{decision}}\",\"g\":\"{{gate}}\",\"k\":\"${key}\","
+	    "\"x\":\"{{labels.none}}\"}'\n";
+	struct alert_label lab[] = {{(char *)"alertname", (char *)"A\"; rm -rf /"},
+				    {(char *)"severity", (char *)"crit\nical"}};
+	struct alert_label ann[] = {{(char *)"summary", (char *)"back\\slash"}};
 	struct buf out = BUF_INIT(1 << 16);
 	struct mm_err err;
 	struct policy *p = policy_loadb(text, strlen(text), "t.yaml", &err);
@@ -432,15 +451,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_deploy_policy_detects_the_seed_hard_gates),
-		cmocka_unit_test(test_deploy_policy_admin_url_from_environment),
-		cmocka_unit_test(test_matchers_follow_alertmanager),
-		cmocka_unit_test(test_bad_matchers_are_refused),
-		cmocka_unit_test(test_load_errors_have_file_line_col),
-		cmocka_unit_test(test_minimal_policy_defaults),
-		cmocka_unit_test(test_variables_env_file_default_and_secret),
-		cmocka_unit_test(test_templates_render_whitelisted_fields_json_escaped),
-		cmocka_unit_test(test_decision_names_round_trip),
+	    cmocka_unit_test(test_deploy_policy_detects_the_seed_hard_gates),
+	    cmocka_unit_test(test_deploy_policy_admin_url_from_environment),
+	    cmocka_unit_test(test_matchers_follow_alertmanager),
+	    cmocka_unit_test(test_bad_matchers_are_refused),
+	    cmocka_unit_test(test_load_errors_have_file_line_col),
+	    cmocka_unit_test(test_minimal_policy_defaults),
+	    cmocka_unit_test(test_variables_env_file_default_and_secret),
+	    cmocka_unit_test(test_templates_render_whitelisted_fields_json_escaped),
+	    cmocka_unit_test(test_decision_names_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,11 +23,13 @@ static void
 test_parse_vector_and_matrix(void **st)
 {
 	static const char vec[] =
-		"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-		"{\"metric\":{\"le\":\"+Inf\",\"__name__\":\"x_bucket\"},\"value\":[1700000000.5,\"12\"]}]}}";
-	static const char mat[] =
-		"{\"status\":\"success\",\"warnings\":[\"w\"],\"data\":{\"resultType\":\"matrix\",\"result\":["
-		"{\"metric\":{\"b\":\"2\",\"a\":\"1\"},\"values\":[[1,\"NaN\"],[2,\"+Inf\"],[3,\"-1e-3\"]]}]}}";
+	    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+	    "{\"metric\":{\"le\":\"+Inf\",\"__name__\":\"x_bucket\"},\"value\":[1700000000.5,"
+	    "\"12\"]}]}}";
+	static const char mat[] = "{\"status\":\"success\",\"warnings\":[\"w\"],\"data\":{"
+				  "\"resultType\":\"matrix\",\"result\":["
+				  "{\"metric\":{\"b\":\"2\",\"a\":\"1\"},\"values\":[[1,\"NaN\"],["
+				  "2,\"+Inf\"],[3,\"-1e-3\"]]}]}}";
 	struct promapi_result r;
 	struct mm_err err;
 
@@ -35,7 +37,7 @@ test_parse_vector_and_matrix(void **st)
 	assert_int_equal(promapi_parse(vec, strlen(vec), 200, &r, &err), 0);
 	assert_string_equal(r.type, "vector");
 	assert_int_equal(r.nseries, 1);
-	assert_string_equal(r.series[0].labels[0].name, "__name__");	/* sorted */
+	assert_string_equal(r.series[0].labels[0].name, "__name__"); /* sorted */
 	assert_string_equal(promapi_label(&r.series[0], "le"), "+Inf");
 	assert_true(r.series[0].pts[0].t == 1700000000.5 && r.series[0].pts[0].v == 12);
 	promapi_result_release(&r);
@@ -55,13 +57,13 @@ static void
 test_parse_errors_keep_their_kind(void **st)
 {
 	static const char bad[] =
-		"{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:5: parse error\"}";
+	    "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"1:5: parse error\"}";
 	static const char busy[] =
-		"{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"overloaded\"}";
+	    "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"overloaded\"}";
 	static const char junk[] = "<html>502 Bad Gateway</html>";
 	static const char badval[] =
-		"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-		"{\"metric\":{},\"value\":[1,\"twelve\"]}]}}";
+	    "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+	    "{\"metric\":{},\"value\":[1,\"twelve\"]}]}}";
 	struct promapi_result r;
 	struct mm_err err;
 
@@ -87,12 +89,12 @@ test_step_stays_under_the_point_limit(void **st)
 
 	(void)st;
 	assert_true(promapi_choose_step(0, 3600, 15) == 15);
-	assert_true(promapi_choose_step(0, 3600, 0.2) == 1);	/* whole seconds */
-	s = promapi_choose_step(0, 72 * 3600, 1);	/* 259,201 points at 1 s */
+	assert_true(promapi_choose_step(0, 3600, 0.2) == 1); /* whole seconds */
+	s = promapi_choose_step(0, 72 * 3600, 1);	     /* 259,201 points at 1 s */
 	assert_true(s == 24);
 	assert_true(72 * 3600 / s + 1 <= PROMAPI_MAX_POINTS);
 	assert_true(72 * 3600 / (s - 1) + 1 > PROMAPI_MAX_POINTS);
-	s = promapi_choose_step(0, 10999, 1);	/* exactly 11,000 points */
+	s = promapi_choose_step(0, 10999, 1); /* exactly 11,000 points */
 	assert_true(s == 1);
 	assert_true(promapi_choose_step(0, 11000, 1) == 2);
 }
@@ -126,19 +128,23 @@ handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 	resp->content_type = "application/json";
 	if (strstr(s->query, "bad")) {
 		resp->status = 400;
-		buf_adds(&resp->body, "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"nope\"}");
+		buf_adds(&resp->body,
+			 "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"nope\"}");
 		return;
 	}
-	buf_adds(&resp->body, strcmp(req->path, "/api/v1/query_range") == 0 ?
-		 "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[10,\"1\"],[20,\"2\"]]}]}}" :
-		 "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}");
+	buf_adds(
+	    &resp->body,
+	    strcmp(req->path, "/api/v1/query_range") == 0
+		? "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{"
+		  "\"metric\":{},\"values\":[[10,\"1\"],[20,\"2\"]]}]}}"
+		: "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}");
 }
 
 static void
 test_queries_against_a_stand_in_server(void **st)
 {
 	struct seen s;
-	struct httpd_config cfg = { .listen = "127.0.0.1:0", .handler = handler, .ctx = &s };
+	struct httpd_config cfg = {.listen = "127.0.0.1:0", .handler = handler, .ctx = &s};
 	struct promapi_result r;
 	struct mm_err err;
 	struct httpd *h;
@@ -150,7 +156,8 @@ test_queries_against_a_stand_in_server(void **st)
 	h = httpd_start(&cfg, &err);
 	assert_non_null(h);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d/", httpd_port(h));
-	assert_int_equal(promapi_query_range(base, "x_bucket{stage=\"a b\"}", 10, 20, 10, 5, &r, &err), 0);
+	assert_int_equal(
+	    promapi_query_range(base, "x_bucket{stage=\"a b\"}", 10, 20, 10, 5, &r, &err), 0);
 	assert_string_equal(s.path, "/api/v1/query_range");
 	assert_string_equal(s.query, "x_bucket{stage=\"a b\"}");
 	assert_string_equal(s.start, "10.000");
@@ -176,11 +183,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_vector_and_matrix),
-		cmocka_unit_test(test_parse_errors_keep_their_kind),
-		cmocka_unit_test(test_step_stays_under_the_point_limit),
-		cmocka_unit_test(test_urlencode),
-		cmocka_unit_test(test_queries_against_a_stand_in_server),
+	    cmocka_unit_test(test_parse_vector_and_matrix),
+	    cmocka_unit_test(test_parse_errors_keep_their_kind),
+	    cmocka_unit_test(test_step_stays_under_the_point_limit),
+	    cmocka_unit_test(test_urlencode),
+	    cmocka_unit_test(test_queries_against_a_stand_in_server),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

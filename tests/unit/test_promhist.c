@@ -9,7 +9,7 @@
 
 #include "promhist.h"
 
-static const double bounds[] = { 0.1, 0.5, 1 };
+static const double bounds[] = {0.1, 0.5, 1};
 
 static void
 test_promhist_buckets_are_upper_bounds_inclusive(void **state)
@@ -53,8 +53,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_promhist_buckets_are_upper_bounds_inclusive),
-		cmocka_unit_test(test_promhist_exposition_is_cumulative),
+	    cmocka_unit_test(test_promhist_buckets_are_upper_bounds_inclusive),
+	    cmocka_unit_test(test_promhist_exposition_is_cumulative),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

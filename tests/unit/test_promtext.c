@@ -140,8 +140,9 @@ test_created_samples_are_skipped(void **state)
 	check_ok("# TYPE c counter\nc_total 5\nc_created 1.7e9\n"
 		 "# TYPE s summary\ns_sum 1\ns_count 2\ns_created 1.7e9\n"
 		 "# TYPE u untyped\nu_created 3\n",
-		 0, "c/counter c_total 5 #0 L2\ns/summary s_sum 1 #1 L5\ns/summary s_count 2 #1 L6\n"
-		    "u_created/untyped u_created 3 #2 L9\n");
+		 0,
+		 "c/counter c_total 5 #0 L2\ns/summary s_sum 1 #1 L5\ns/summary s_count 2 #1 L6\n"
+		 "u_created/untyped u_created 3 #2 L9\n");
 	(void)state;
 }
 
@@ -183,22 +184,23 @@ test_openmetrics_semantics(void **state)
 		unsigned long line, col;
 		const char *msg;
 	} t[] = {
-		{ "# TYPE c counter\nc_total -1\n", 2, 9, "counter 'c_total' has a negative value" },
-		{ "# TYPE c counter\nc_total NaN\n", 2, 9, "has a NaN value" },
-		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", 2, 1,
-		  "histogram series 'h_bucket' has no +Inf bucket" },
-		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 1\n", 2, 1, "no +Inf bucket" },
-		{ "# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"y\",le=\"+Inf\"} 1\n", 2, 1,
-		  "no +Inf bucket" },
-		{ "# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n", 3, 1,
-		  "bucket le=\"1\" after le=2 (out of order)" },
-		{ "# TYPE h histogram\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 3\n", 3, 21,
-		  "cumulative count 3 at le=\"+Inf\" is below 5 at le=1" },
-		{ "# TYPE h histogram\nh_bucket{le=\"1\"} -1\nh_bucket{le=\"+Inf\"} 3\n", 2, 18,
-		  "bucket count is negative" },
-		{ "# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n", 2, 3,
-		  "summary quantile 1.5 of 's' is outside [0, 1]" },
-		{ "# TYPE s summary\ns{quantile=\"-0.1\"} 1\n", 2, 3, "outside [0, 1]" },
+	    {"# TYPE c counter\nc_total -1\n", 2, 9, "counter 'c_total' has a negative value"},
+	    {"# TYPE c counter\nc_total NaN\n", 2, 9, "has a NaN value"},
+	    {"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n", 2, 1,
+	     "histogram series 'h_bucket' has no +Inf bucket"},
+	    {"# TYPE h histogram\nh_bucket{le=\"1\"} 1\n", 2, 1, "no +Inf bucket"},
+	    {"# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"y\",le=\"+Inf\"} 1\n",
+	     2, 1, "no +Inf bucket"},
+	    {"# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} "
+	     "1\nh_bucket{le=\"+Inf\"} 1\n",
+	     3, 1, "bucket le=\"1\" after le=2 (out of order)"},
+	    {"# TYPE h histogram\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 3\n", 3, 21,
+	     "cumulative count 3 at le=\"+Inf\" is below 5 at le=1"},
+	    {"# TYPE h histogram\nh_bucket{le=\"1\"} -1\nh_bucket{le=\"+Inf\"} 3\n", 2, 18,
+	     "bucket count is negative"},
+	    {"# TYPE s summary\ns{quantile=\"1.5\"} 1\ns_sum 1\ns_count 1\n", 2, 3,
+	     "summary quantile 1.5 of 's' is outside [0, 1]"},
+	    {"# TYPE s summary\ns{quantile=\"-0.1\"} 1\n", 2, 3, "outside [0, 1]"},
 	};
 	size_t i;
 
@@ -212,11 +214,13 @@ test_openmetrics_semantics(void **state)
 		buf_release(&om);
 	}
 	/* What is right stays quiet: two series, each with +Inf, and a zero counter. */
-	check_warn("# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"x\",le=\"+Inf\"} 2\n"
-		   "h_bucket{a=\"y\",le=\"0.5\"} 0\nh_bucket{a=\"y\",le=\"+Inf\"} 0\nh_sum{a=\"x\"} 3\n"
-		   "# TYPE c counter\nc_total 0\n# TYPE s summary\ns{quantile=\"0\"} 1\ns{quantile=\"1\"} 1\n"
-		   "# TYPE g gauge\ng -5\n",
-		   0, 0, 0, NULL);
+	check_warn(
+	    "# TYPE h histogram\nh_bucket{a=\"x\",le=\"1\"} 1\nh_bucket{a=\"x\",le=\"+Inf\"} 2\n"
+	    "h_bucket{a=\"y\",le=\"0.5\"} 0\nh_bucket{a=\"y\",le=\"+Inf\"} 0\nh_sum{a=\"x\"} 3\n"
+	    "# TYPE c counter\nc_total 0\n# TYPE s summary\ns{quantile=\"0\"} 1\ns{quantile=\"1\"} "
+	    "1\n"
+	    "# TYPE g gauge\ng -5\n",
+	    0, 0, 0, NULL);
 	/* More warnings than are kept: all counted, the first ones kept. */
 	{
 		struct buf many = BUF_INIT(1 << 16);
@@ -370,7 +374,8 @@ test_other_openmetrics_types(void **state)
 		 "# TYPE build info\nbuild_info{version=\"1\"} 1\n"
 		 "# TYPE st stateset\nst{st=\"a\"} 1\n# EOF\n",
 		 PROMTEXT_OPENMETRICS,
-		 "gh/gaugehistogram gh_bucket{le=1} 2 #0 L2\ngh/gaugehistogram gh_bucket{le=+Inf} 2 #0 L3\n"
+		 "gh/gaugehistogram gh_bucket{le=1} 2 #0 L2\ngh/gaugehistogram gh_bucket{le=+Inf} "
+		 "2 #0 L3\n"
 		 "gh/gaugehistogram gh_gsum 3 #0 L4\n"
 		 "gh/gaugehistogram gh_gcount 2 #0 L5\nbuild/info build_info{version=1} 1 #1 L7\n"
 		 "st/stateset st{st=a} 1 #2 L9\n");

@@ -41,8 +41,8 @@ remove_dir(void **state)
 	snprintf(cmd, sizeof(cmd), "%s", tmpdir);
 	if (strncmp(cmd, "/tmp/mmops-readiness-", 21) == 0) {
 		static const char *const names[] = {
-			"gates.json", "golden.json", "a.xml", "b.xml", "alerts.yml", "policy.yaml",
-			"conf.yaml", NULL,
+		    "gates.json", "golden.json", "a.xml",     "b.xml",
+		    "alerts.yml", "policy.yaml", "conf.yaml", NULL,
 		};
 		size_t i;
 
@@ -106,31 +106,31 @@ assert_reason_has(const json_t *s, const char *needle)
 
 /* ---- evidence texts ---------------------------------------------------- */
 
-#define GATES_ALL_PASS                                                                        \
-	"{\"verdict\": \"PASS\", \"gates\": ["                                                \
-	"{\"name\": \"latency_p95\", \"hard\": true, \"verdict\": \"pass\", \"value\": 120, "  \
-	"\"threshold\": 150},"                                                                \
-	"{\"name\": \"hit_ratio\", \"kind\": \"hard\", \"verdict\": \"pass\"},"               \
-	"{\"name\": \"maker_share\", \"hard\": false, \"verdict\": \"fail\", \"value\": 0.8, " \
+#define GATES_ALL_PASS                                                                             \
+	"{\"verdict\": \"PASS\", \"gates\": ["                                                     \
+	"{\"name\": \"latency_p95\", \"hard\": true, \"verdict\": \"pass\", \"value\": 120, "      \
+	"\"threshold\": 150},"                                                                     \
+	"{\"name\": \"hit_ratio\", \"kind\": \"hard\", \"verdict\": \"pass\"},"                    \
+	"{\"name\": \"maker_share\", \"hard\": false, \"verdict\": \"fail\", \"value\": 0.8, "     \
 	"\"threshold\": 0.85}]}"
 
 static const char alerts_full[] =
-	"groups:\n"
-	"  - name: soak\n"
-	"    rules:\n"
-	"      - record: mm:tick_p95\n"
-	"        expr: histogram_quantile(0.95, rate(mm_tick_latency_seconds_bucket[5m]))\n"
-	"      - alert: SoakLatencyP95High\n"
-	"        expr: mm:tick_p95 > 0.15\n"
-	"        for: 10m\n"
-	"        labels: {severity: critical}\n"
-	"      - alert: SoakWSLagHigh\n"
-	"        expr: mm_ws_lag_max_seconds > 0.2\n"
-	"        for: 15m\n"
-	"        labels:\n"
-	"          severity: warning\n";
+    "groups:\n"
+    "  - name: soak\n"
+    "    rules:\n"
+    "      - record: mm:tick_p95\n"
+    "        expr: histogram_quantile(0.95, rate(mm_tick_latency_seconds_bucket[5m]))\n"
+    "      - alert: SoakLatencyP95High\n"
+    "        expr: mm:tick_p95 > 0.15\n"
+    "        for: 10m\n"
+    "        labels: {severity: critical}\n"
+    "      - alert: SoakWSLagHigh\n"
+    "        expr: mm_ws_lag_max_seconds > 0.2\n"
+    "        for: 15m\n"
+    "        labels:\n"
+    "          severity: warning\n";
 
-static const char *const two_alerts[] = { "SoakLatencyP95High", "SoakWSLagHigh" };
+static const char *const two_alerts[] = {"SoakLatencyP95High", "SoakWSLagHigh"};
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -144,7 +144,8 @@ test_readiness_default_config_is_deploy_readiness_yaml(void **state)
 
 	(void)state;
 	/* scripts/check runs unit tests from the repository root. */
-	snprintf(path, sizeof(path), "%s%sdeploy/readiness.yaml", root ? root : "", root ? "/" : "");
+	snprintf(path, sizeof(path), "%s%sdeploy/readiness.yaml", root ? root : "",
+		 root ? "/" : "");
 	assert_int_equal(buf_read_file(&b, path, &err), 0);
 	assert_string_equal(b.data, readiness_default_yaml);
 	buf_release(&b);
@@ -158,9 +159,11 @@ test_readiness_default_config_has_five_sections_adding_to_100(void **state)
 		enum readiness_check check;
 		long max;
 	} want[] = {
-		{ "soak_gates", RCHECK_SOAK_GATES, 30 }, { "golden", RCHECK_GOLDEN, 20 },
-		{ "tests", RCHECK_JUNIT, 20 }, { "alert_rules", RCHECK_ALERT_RULES, 15 },
-		{ "rollback_policy", RCHECK_ROLLBACK_POLICY, 15 },
+	    {"soak_gates", RCHECK_SOAK_GATES, 30},
+	    {"golden", RCHECK_GOLDEN, 20},
+	    {"tests", RCHECK_JUNIT, 20},
+	    {"alert_rules", RCHECK_ALERT_RULES, 15},
+	    {"rollback_policy", RCHECK_ROLLBACK_POLICY, 15},
 	};
 	struct readiness_conf c;
 	struct mm_err err;
@@ -221,10 +224,12 @@ test_readiness_config_errors_are_positioned(void **state)
 	expect_conf_error("sections:\n  - name: a\n    check: golden\n    max: 100\n"
 			  "    evidence: [x.json, y.json]\n",
 			  "reads one file, not 2", 5);
-	expect_conf_error("sections:\n  - {name: a, check: golden, max: 100, require_alerts: [X]}\n",
-			  "alert_rules sections only", 2);
-	expect_conf_error("sections:\n  - {name: a, check: junit, max: 100, require_hard_alerts: [X]}\n",
-			  "rollback_policy sections only", 2);
+	expect_conf_error(
+	    "sections:\n  - {name: a, check: golden, max: 100, require_alerts: [X]}\n",
+	    "alert_rules sections only", 2);
+	expect_conf_error(
+	    "sections:\n  - {name: a, check: junit, max: 100, require_hard_alerts: [X]}\n",
+	    "rollback_policy sections only", 2);
 	expect_conf_error("sections: []\n", "non-empty list", 1);
 	expect_conf_error("sectons: []\n", "unknown key 'sectons'", 1);
 	expect_conf_error("", "empty configuration", 1);
@@ -237,7 +242,7 @@ test_readiness_set_evidence_replaces_every_section_of_a_check(void **state)
 				   "  - {name: unit, check: junit, max: 50, evidence: [u.xml]}\n"
 				   "  - {name: e2e, check: junit, max: 25}\n"
 				   "  - {name: golden, check: golden, max: 25, evidence: g.json}\n";
-	const char *const paths[] = { "a.xml", "b.xml" };
+	const char *const paths[] = {"a.xml", "b.xml"};
 	struct readiness_conf c;
 	struct mm_err err;
 
@@ -273,7 +278,7 @@ test_readiness_gates_all_hard_pass_scores_full_and_reports_soft(void **state)
 	assert_string_equal(jsontree_str(ev, "path", ""), "gates.json");
 	assert_int_equal(json_array_size(json_object_get(ev, "soft_not_passed")), 1);
 	assert_true(jsontree_num(json_array_get(json_object_get(ev, "soft_not_passed"), 0), "value",
-			      0) == 0.8);
+				 0) == 0.8);
 	json_decref(s);
 }
 
@@ -405,9 +410,10 @@ test_readiness_golden_scores_no_drift_only(void **state)
 	assert_string_equal(status(s), "fail");
 	assert_int_equal(points(s), 0);
 	assert_reason_has(s, "3 drifts");
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_object_get(s, "evidence"), "first_drifts"), 0)),
-			    "/a/0");
+	assert_string_equal(
+	    json_string_value(
+		json_array_get(json_object_get(json_object_get(s, "evidence"), "first_drifts"), 0)),
+	    "/a/0");
 	json_decref(s);
 	s = golden("{\"drift\": false, \"drift_count\": 2}");
 	assert_string_equal(status(s), "fail");
@@ -442,7 +448,7 @@ test_readiness_golden_corrupt_report_scores_zero(void **state)
 static void
 test_readiness_junit_section_files(void **state)
 {
-	struct readiness_section_conf s = { 0 };
+	struct readiness_section_conf s = {0};
 	char *files[2];
 	json_t *r;
 
@@ -459,7 +465,8 @@ test_readiness_junit_section_files(void **state)
 	json_decref(r);
 
 	/* Two good files add up. */
-	files[0] = xstrdup(put("a.xml", "<testsuite><testcase/><testcase><skipped/></testcase></testsuite>"));
+	files[0] = xstrdup(
+	    put("a.xml", "<testsuite><testcase/><testcase><skipped/></testcase></testsuite>"));
 	files[1] = xstrdup(put("b.xml", "<testsuite tests=\"4\" failures=\"0\"/>"));
 	s.nevidence = 2;
 	r = readiness_score_section(&s);
@@ -525,7 +532,7 @@ test_readiness_alert_rules_complete_file_passes(void **state)
 static void
 test_readiness_alert_rules_missing_or_incomplete_alerts_fail(void **state)
 {
-	static const char *const req[] = { "SoakLatencyP95High", "SoakWSLagHigh", "SoakGuardTrip" };
+	static const char *const req[] = {"SoakLatencyP95High", "SoakWSLagHigh", "SoakGuardTrip"};
 	static const char no_for[] = "groups:\n"
 				     "  - name: soak\n"
 				     "    rules:\n"
@@ -584,17 +591,16 @@ test_readiness_alert_rules_corrupt_file_is_invalid(void **state)
 
 /* ---- rollback policy --------------------------------------------------- */
 
-static const char policy_ok[] =
-	"version: 1\n"
-	"cooldown: 15m\n"
-	"hard:\n"
-	"  alertnames: [SoakLatencyP95High, SoakGuardTrip]\n"
-	"soft:\n"
-	"  alertnames: [SoakWSLagHigh]\n"
-	"actions:\n"
-	"  - name: scale_to_zero\n"
-	"    on: [rollback]\n"
-	"    command: [/bin/true]\n";
+static const char policy_ok[] = "version: 1\n"
+				"cooldown: 15m\n"
+				"hard:\n"
+				"  alertnames: [SoakLatencyP95High, SoakGuardTrip]\n"
+				"soft:\n"
+				"  alertnames: [SoakWSLagHigh]\n"
+				"actions:\n"
+				"  - name: scale_to_zero\n"
+				"    on: [rollback]\n"
+				"    command: [/bin/true]\n";
 
 static json_t *
 policy(const char *s, const char *const *hard, size_t n)
@@ -605,7 +611,7 @@ policy(const char *s, const char *const *hard, size_t n)
 static void
 test_readiness_rollback_policy_loads_and_rolls_back_hard_alerts(void **state)
 {
-	static const char *const hard[] = { "SoakLatencyP95High", "SoakGuardTrip" };
+	static const char *const hard[] = {"SoakLatencyP95High", "SoakGuardTrip"};
 	json_t *s, *ev;
 
 	(void)state;
@@ -622,7 +628,7 @@ test_readiness_rollback_policy_loads_and_rolls_back_hard_alerts(void **state)
 static void
 test_readiness_rollback_policy_must_roll_back_each_required_alert(void **state)
 {
-	static const char *const hard[] = { "SoakLatencyP95High", "SoakWSLagHigh", "SoakEdge" };
+	static const char *const hard[] = {"SoakLatencyP95High", "SoakWSLagHigh", "SoakEdge"};
 	static const char no_hard[] = "version: 1\nsoft:\n  alertnames: [A]\nactions:\n"
 				      "  - {name: n, on: [notify], command: [/bin/true]}\n";
 	json_t *s;
@@ -632,8 +638,8 @@ test_readiness_rollback_policy_must_roll_back_each_required_alert(void **state)
 	assert_string_equal(status(s), "fail");
 	assert_int_equal(points(s), 0);
 	assert_reason_has(s, "would not roll back: SoakWSLagHigh, SoakEdge");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(s, "evidence"),
-							 "not_rolled_back")), 2);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(s, "evidence"), "not_rolled_back")), 2);
 	json_decref(s);
 	s = policy(no_hard, NULL, 0);
 	assert_string_equal(status(s), "fail");
@@ -664,7 +670,7 @@ test_readiness_rollback_policy_corrupt_is_invalid(void **state)
 static void
 test_readiness_missing_or_unreadable_evidence_costs_the_section(void **state)
 {
-	struct readiness_section_conf s = { 0 };
+	struct readiness_section_conf s = {0};
 	char *files[1];
 	json_t *r;
 
@@ -724,7 +730,7 @@ load_conf_for_tmp(struct readiness_conf *c, const char *golden_json)
 static void
 test_readiness_score_go_and_hold_both_validate(void **state)
 {
-	struct readiness_problems p = { 0 };
+	struct readiness_problems p = {0};
 	struct readiness_conf c;
 	json_t *doc;
 
@@ -777,18 +783,18 @@ test_readiness_score_is_deterministic(void **state)
 /* ---- validation -------------------------------------------------------- */
 
 static const char valid_go[] =
-	"{\"runtime\": {\"utc\": \"1970-01-01T00:00:00Z\", \"version\": \"0.1.0\"},"
-	" \"score\": 100, \"verdict\": \"GO\", \"sections\": {"
-	" \"a\": {\"max\": 60, \"points\": 60, \"status\": \"pass\", \"reason\": \"ok\","
-	" \"evidence\": {}},"
-	" \"b\": {\"max\": 40, \"points\": 40, \"status\": \"pass\", \"reason\": \"ok\","
-	" \"evidence\": {}}}}";
+    "{\"runtime\": {\"utc\": \"1970-01-01T00:00:00Z\", \"version\": \"0.1.0\"},"
+    " \"score\": 100, \"verdict\": \"GO\", \"sections\": {"
+    " \"a\": {\"max\": 60, \"points\": 60, \"status\": \"pass\", \"reason\": \"ok\","
+    " \"evidence\": {}},"
+    " \"b\": {\"max\": 40, \"points\": 40, \"status\": \"pass\", \"reason\": \"ok\","
+    " \"evidence\": {}}}}";
 
 /* Validate text; expect exactly the problems listed as "where|needle" strings. */
 static void
 expect_problems(const char *text, const char *const *want, size_t nwant)
 {
-	struct readiness_problems p = { 0 };
+	struct readiness_problems p = {0};
 	struct mm_err err;
 	json_t *doc = jsontree_loadb(text, strlen(text), "r.json", &err);
 	size_t i, j;
@@ -851,52 +857,56 @@ test_readiness_validate_accepts_a_valid_go(void **state)
 static void
 test_readiness_validate_structure(void **state)
 {
-	static const char *const not_obj[] = { "|expected a JSON object, found an array" };
+	static const char *const not_obj[] = {"|expected a JSON object, found an array"};
 	static const char *const empty[] = {
-		"|missing required key 'score'", "|missing required key 'verdict'",
-		"|missing required key 'sections'", "|missing required key 'runtime'",
+	    "|missing required key 'score'",
+	    "|missing required key 'verdict'",
+	    "|missing required key 'sections'",
+	    "|missing required key 'runtime'",
 	};
 	static const char *const types[] = {
-		"/score|expected a number, found a string",
-		"/verdict|expected a string, found a boolean",
-		"/sections|expected an object, found an array",
-		"/runtime|expected an object, found null",
+	    "/score|expected a number, found a string",
+	    "/verdict|expected a string, found a boolean",
+	    "/sections|expected an object, found an array",
+	    "/runtime|expected an object, found null",
 	};
 	static const char *const sect[] = {
-		"/sections/a|missing required key 'points'",
-		"/sections/a/reason|expected a string, found a number",
-		"/sections/a/evidence|expected an object, found an array",
-		"/sections/x~1y|expected an object, found a number",
+	    "/sections/a|missing required key 'points'",
+	    "/sections/a/reason|expected a string, found a number",
+	    "/sections/a/evidence|expected an object, found an array",
+	    "/sections/x~1y|expected an object, found a number",
 	};
 
 	(void)state;
 	expect_problems("[]", not_obj, 1);
 	expect_problems("{}", empty, 4);
-	expect_problems("{\"score\": \"100\", \"verdict\": true, \"sections\": [], \"runtime\": null}",
-			types, 4);
-	expect_problems("{\"runtime\": {\"utc\": \"1970-01-01T00:00:00Z\", \"version\": \"1\"},"
-			" \"score\": 0, \"verdict\": \"HOLD\", \"sections\": {"
-			" \"a\": {\"max\": 100, \"status\": \"fail\", \"reason\": 1, \"evidence\": []},"
-			" \"x/y\": 5}}",
-			sect, 4);
+	expect_problems(
+	    "{\"score\": \"100\", \"verdict\": true, \"sections\": [], \"runtime\": null}", types,
+	    4);
+	expect_problems(
+	    "{\"runtime\": {\"utc\": \"1970-01-01T00:00:00Z\", \"version\": \"1\"},"
+	    " \"score\": 0, \"verdict\": \"HOLD\", \"sections\": {"
+	    " \"a\": {\"max\": 100, \"status\": \"fail\", \"reason\": 1, \"evidence\": []},"
+	    " \"x/y\": 5}}",
+	    sect, 4);
 }
 
 static void
 test_readiness_validate_ranges(void **state)
 {
-	static const char *const over[] = { "/score|150 is out of range 0..100" };
+	static const char *const over[] = {"/score|150 is out of range 0..100"};
 	static const char *const points_over[] = {
-		"/sections/a/points|70 is above the section's max 60",
+	    "/sections/a/points|70 is above the section's max 60",
 	};
-	static const char *const negative[] = { "/sections/b/points|-5 is below 0" };
-	static const char *const max_range[] = { "/sections/b/max|0 is out of range (0, 100]" };
+	static const char *const negative[] = {"/sections/b/points|-5 is below 0"};
+	static const char *const max_range[] = {"/sections/b/max|0 is out of range (0, 100]"};
 	static const char *const max_sum[] = {
-		"/sections|the section maxima add up to 90, not 100",
-		"/score|100 but the sections' points add up to 90",
+	    "/sections|the section maxima add up to 90, not 100",
+	    "/score|100 but the sections' points add up to 90",
 	};
 	static const char *const sum[] = {
-		"/score|90 but the sections' points add up to 100",
-		"/verdict|\"GO\" but the score is 90, not 100",
+	    "/score|90 but the sections' points add up to 100",
+	    "/verdict|\"GO\" but the score is 90, not 100",
 	};
 	char *t, *u;
 
@@ -922,9 +932,11 @@ test_readiness_validate_ranges(void **state)
 	free(t);
 	/* Fractional points are fine when they add up. */
 	t = edit("\"max\": 40, \"points\": 40", "\"max\": 40, \"points\": 39.5");
-	u = replace(t, "\"score\": 100, \"verdict\": \"GO\"", "\"score\": 99.5, \"verdict\": \"HOLD\"");
+	u = replace(t, "\"score\": 100, \"verdict\": \"GO\"",
+		    "\"score\": 99.5, \"verdict\": \"HOLD\"");
 	free(t);
-	t = replace(u, "\"points\": 39.5, \"status\": \"pass\"", "\"points\": 39.5, \"status\": \"fail\"");
+	t = replace(u, "\"points\": 39.5, \"status\": \"pass\"",
+		    "\"points\": 39.5, \"status\": \"fail\"");
 	expect_problems(t, NULL, 0);
 	free(t);
 	free(u);
@@ -933,14 +945,14 @@ test_readiness_validate_ranges(void **state)
 static void
 test_readiness_validate_verdict_logic(void **state)
 {
-	static const char *const hold100[] = { "/verdict|\"HOLD\" but the score is 100" };
-	static const char *const maybe[] = { "/verdict|\"MAYBE\" is neither \"GO\" nor \"HOLD\"" };
+	static const char *const hold100[] = {"/verdict|\"HOLD\" but the score is 100"};
+	static const char *const maybe[] = {"/verdict|\"MAYBE\" is neither \"GO\" nor \"HOLD\""};
 	static const char *const go90[] = {
-		"/verdict|\"GO\" but the score is 90, not 100",
-		"/sections/b/status|\"pass\" but the section has 30 of 40 points",
+	    "/verdict|\"GO\" but the score is 90, not 100",
+	    "/sections/b/status|\"pass\" but the section has 30 of 40 points",
 	};
 	static const char *const fail_full[] = {
-		"/sections/a/status|\"fail\" but the section has all its 60 points",
+	    "/sections/a/status|\"fail\" but the section has all its 60 points",
 	};
 	char *t, *u;
 
@@ -971,10 +983,11 @@ test_readiness_validate_verdict_logic(void **state)
 static void
 test_readiness_validate_runtime_metadata(void **state)
 {
-	static const char *const bad_utc[] = { "/runtime/utc|\"yesterday\" is not an RFC 3339 UTC time" };
-	static const char *const offset[] = { "/runtime/utc|is not an RFC 3339 UTC time" };
-	static const char *const no_ver[] = { "/runtime|missing required key 'version'" };
-	static const char *const empty_ver[] = { "/runtime/version|is empty" };
+	static const char *const bad_utc[] = {
+	    "/runtime/utc|\"yesterday\" is not an RFC 3339 UTC time"};
+	static const char *const offset[] = {"/runtime/utc|is not an RFC 3339 UTC time"};
+	static const char *const no_ver[] = {"/runtime|missing required key 'version'"};
+	static const char *const empty_ver[] = {"/runtime/version|is empty"};
 	char *t;
 
 	(void)state;
@@ -999,54 +1012,56 @@ static void
 test_readiness_validate_lists_every_problem(void **state)
 {
 	static const char *const all[] = {
-		"/score|-1 is out of range 0..100",
-		"/verdict|\"go\" is neither",
-		"/sections/a/max|expected a number, found a string",
-		"/sections/a/status|\"done\" is not one of pass, fail, missing, invalid",
-		"/sections/b|missing required key 'reason'",
-		"/runtime/utc|expected a string, found a number",
-		"/runtime|missing required key 'version'",
+	    "/score|-1 is out of range 0..100",
+	    "/verdict|\"go\" is neither",
+	    "/sections/a/max|expected a number, found a string",
+	    "/sections/a/status|\"done\" is not one of pass, fail, missing, invalid",
+	    "/sections/b|missing required key 'reason'",
+	    "/runtime/utc|expected a string, found a number",
+	    "/runtime|missing required key 'version'",
 	};
 
 	(void)state;
-	expect_problems("{\"score\": -1, \"verdict\": \"go\", \"runtime\": {\"utc\": 0},"
-			" \"sections\": {\"a\": {\"max\": \"60\", \"points\": 0, \"status\": \"done\","
-			" \"reason\": \"\", \"evidence\": {}},"
-			" \"b\": {\"max\": 40, \"points\": 0, \"status\": \"fail\", \"evidence\": {}}}}",
-			all, 7);
+	expect_problems(
+	    "{\"score\": -1, \"verdict\": \"go\", \"runtime\": {\"utc\": 0},"
+	    " \"sections\": {\"a\": {\"max\": \"60\", \"points\": 0, \"status\": \"done\","
+	    " \"reason\": \"\", \"evidence\": {}},"
+	    " \"b\": {\"max\": 40, \"points\": 0, \"status\": \"fail\", \"evidence\": {}}}}",
+	    all, 7);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_readiness_default_config_is_deploy_readiness_yaml),
-		cmocka_unit_test(test_readiness_default_config_has_five_sections_adding_to_100),
-		cmocka_unit_test(test_readiness_config_errors_are_positioned),
-		cmocka_unit_test(test_readiness_set_evidence_replaces_every_section_of_a_check),
-		cmocka_unit_test(test_readiness_gates_all_hard_pass_scores_full_and_reports_soft),
-		cmocka_unit_test(test_readiness_gates_hard_failure_or_no_data_scores_zero),
-		cmocka_unit_test(test_readiness_gates_accepts_map_and_seed_shapes),
-		cmocka_unit_test(test_readiness_gates_corrupt_or_empty_summary_scores_zero),
-		cmocka_unit_test(test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree),
-		cmocka_unit_test(test_readiness_golden_scores_no_drift_only),
-		cmocka_unit_test(test_readiness_golden_corrupt_report_scores_zero),
-		cmocka_unit_test(test_readiness_junit_section_files),
-		cmocka_unit_test(test_readiness_alert_rules_complete_file_passes),
-		cmocka_unit_test(test_readiness_alert_rules_missing_or_incomplete_alerts_fail),
-		cmocka_unit_test(test_readiness_alert_rules_corrupt_file_is_invalid),
-		cmocka_unit_test(test_readiness_rollback_policy_loads_and_rolls_back_hard_alerts),
-		cmocka_unit_test(test_readiness_rollback_policy_must_roll_back_each_required_alert),
-		cmocka_unit_test(test_readiness_rollback_policy_corrupt_is_invalid),
-		cmocka_unit_test(test_readiness_missing_or_unreadable_evidence_costs_the_section),
-		cmocka_unit_test(test_readiness_score_go_and_hold_both_validate),
-		cmocka_unit_test(test_readiness_score_is_deterministic),
-		cmocka_unit_test(test_readiness_validate_accepts_a_valid_go),
-		cmocka_unit_test(test_readiness_validate_structure),
-		cmocka_unit_test(test_readiness_validate_ranges),
-		cmocka_unit_test(test_readiness_validate_verdict_logic),
-		cmocka_unit_test(test_readiness_validate_runtime_metadata),
-		cmocka_unit_test(test_readiness_validate_lists_every_problem),
+	    cmocka_unit_test(test_readiness_default_config_is_deploy_readiness_yaml),
+	    cmocka_unit_test(test_readiness_default_config_has_five_sections_adding_to_100),
+	    cmocka_unit_test(test_readiness_config_errors_are_positioned),
+	    cmocka_unit_test(test_readiness_set_evidence_replaces_every_section_of_a_check),
+	    cmocka_unit_test(test_readiness_gates_all_hard_pass_scores_full_and_reports_soft),
+	    cmocka_unit_test(test_readiness_gates_hard_failure_or_no_data_scores_zero),
+	    cmocka_unit_test(test_readiness_gates_accepts_map_and_seed_shapes),
+	    cmocka_unit_test(test_readiness_gates_corrupt_or_empty_summary_scores_zero),
+	    cmocka_unit_test(
+		test_readiness_gates_unknown_kind_counts_as_hard_and_verdict_must_agree),
+	    cmocka_unit_test(test_readiness_golden_scores_no_drift_only),
+	    cmocka_unit_test(test_readiness_golden_corrupt_report_scores_zero),
+	    cmocka_unit_test(test_readiness_junit_section_files),
+	    cmocka_unit_test(test_readiness_alert_rules_complete_file_passes),
+	    cmocka_unit_test(test_readiness_alert_rules_missing_or_incomplete_alerts_fail),
+	    cmocka_unit_test(test_readiness_alert_rules_corrupt_file_is_invalid),
+	    cmocka_unit_test(test_readiness_rollback_policy_loads_and_rolls_back_hard_alerts),
+	    cmocka_unit_test(test_readiness_rollback_policy_must_roll_back_each_required_alert),
+	    cmocka_unit_test(test_readiness_rollback_policy_corrupt_is_invalid),
+	    cmocka_unit_test(test_readiness_missing_or_unreadable_evidence_costs_the_section),
+	    cmocka_unit_test(test_readiness_score_go_and_hold_both_validate),
+	    cmocka_unit_test(test_readiness_score_is_deterministic),
+	    cmocka_unit_test(test_readiness_validate_accepts_a_valid_go),
+	    cmocka_unit_test(test_readiness_validate_structure),
+	    cmocka_unit_test(test_readiness_validate_ranges),
+	    cmocka_unit_test(test_readiness_validate_verdict_logic),
+	    cmocka_unit_test(test_readiness_validate_runtime_metadata),
+	    cmocka_unit_test(test_readiness_validate_lists_every_problem),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);

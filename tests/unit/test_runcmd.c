@@ -20,8 +20,8 @@
 #include "runcmd.h"
 
 static int
-run(const char *const *argv, double timeout, double grace, size_t cap,
-    struct runcmd_result *r, struct mm_err *err)
+run(const char *const *argv, double timeout, double grace, size_t cap, struct runcmd_result *r,
+    struct mm_err *err)
 {
 	struct runcmd c;
 
@@ -36,7 +36,7 @@ run(const char *const *argv, double timeout, double grace, size_t cap,
 static void
 test_captures_stdout_stderr_and_exit_code(void **state)
 {
-	const char *argv[] = { "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 	char how[64];
@@ -56,7 +56,7 @@ test_captures_stdout_stderr_and_exit_code(void **state)
 static void
 test_bare_name_is_found_in_the_minimal_path(void **state)
 {
-	const char *argv[] = { "true", NULL };
+	const char *argv[] = {"true", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -70,9 +70,9 @@ test_bare_name_is_found_in_the_minimal_path(void **state)
 static void
 test_missing_program_is_an_error(void **state)
 {
-	const char *argv[] = { "/nonexistent/prog", NULL };
-	const char *argv2[] = { "no-such-program-mmops", NULL };
-	const char *empty[] = { NULL };
+	const char *argv[] = {"/nonexistent/prog", NULL};
+	const char *argv2[] = {"no-such-program-mmops", NULL};
+	const char *empty[] = {NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -90,8 +90,8 @@ test_missing_program_is_an_error(void **state)
 static void
 test_environment_is_minimal(void **state)
 {
-	const char *argv[] = { "/usr/bin/env", NULL };
-	const char *env[] = { "MMOPS_X=1", NULL };
+	const char *argv[] = {"/usr/bin/env", NULL};
+	const char *env[] = {"MMOPS_X=1", NULL};
 	struct runcmd c;
 	struct runcmd_result r;
 	struct mm_err err;
@@ -111,8 +111,8 @@ test_environment_is_minimal(void **state)
 static void
 test_bad_env_entry_is_refused(void **state)
 {
-	const char *argv[] = { "/bin/true", NULL };
-	const char *env[] = { "NOEQUALS", NULL };
+	const char *argv[] = {"/bin/true", NULL};
+	const char *env[] = {"NOEQUALS", NULL};
 	struct runcmd c;
 	struct runcmd_result r;
 	struct mm_err err;
@@ -130,10 +130,10 @@ test_bad_env_entry_is_refused(void **state)
 static void
 test_no_descriptor_leaks_into_the_child(void **state)
 {
-	const char *argv[] = { "/bin/ls", "/proc/self/fd", NULL };
+	const char *argv[] = {"/bin/ls", "/proc/self/fd", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
-	int fd = open("/dev/null", O_RDONLY);	/* deliberately without O_CLOEXEC */
+	int fd = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -153,7 +153,7 @@ static void
 test_child_leads_its_own_process_group(void **state)
 {
 	/* field 5 of /proc/PID/stat is the process group */
-	const char *argv[] = { "/bin/sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 	long pid, pgrp;
@@ -170,7 +170,7 @@ test_child_leads_its_own_process_group(void **state)
 static void
 test_stdin_is_dev_null(void **state)
 {
-	const char *argv[] = { "/bin/cat", NULL };
+	const char *argv[] = {"/bin/cat", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -185,7 +185,7 @@ test_stdin_is_dev_null(void **state)
 static void
 test_ignored_signals_are_reset(void **state)
 {
-	const char *argv[] = { "/bin/grep", "SigIgn", "/proc/self/status", NULL };
+	const char *argv[] = {"/bin/grep", "SigIgn", "/proc/self/status", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
@@ -209,7 +209,7 @@ test_ignored_signals_are_reset(void **state)
 static void
 test_output_past_the_cap_is_dropped_without_blocking(void **state)
 {
-	const char *argv[] = { "/bin/sh", "-c", "head -c 300000 /dev/zero; echo done >&2", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "head -c 300000 /dev/zero; echo done >&2", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -227,7 +227,7 @@ test_output_past_the_cap_is_dropped_without_blocking(void **state)
 static void
 test_timeout_sends_sigterm(void **state)
 {
-	const char *argv[] = { "/bin/sleep", "30", NULL };
+	const char *argv[] = {"/bin/sleep", "30", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -245,7 +245,7 @@ static void
 test_sigterm_ignored_gets_sigkill_after_grace(void **state)
 {
 	/* the ignored SIGTERM is inherited by sleep across exec */
-	const char *argv[] = { "/bin/sh", "-c", "trap '' TERM; /bin/sleep 30; /bin/sleep 30", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "trap '' TERM; /bin/sleep 30; /bin/sleep 30", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 	char how[64];
@@ -264,7 +264,7 @@ static void
 test_leftover_of_the_group_is_killed(void **state)
 {
 	/* the background sleep keeps stdout open after the shell exits */
-	const char *argv[] = { "/bin/sh", "-c", "/bin/sleep 30 & echo started", NULL };
+	const char *argv[] = {"/bin/sh", "-c", "/bin/sleep 30 & echo started", NULL};
 	struct runcmd_result r;
 	struct mm_err err;
 
@@ -282,19 +282,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_captures_stdout_stderr_and_exit_code),
-		cmocka_unit_test(test_bare_name_is_found_in_the_minimal_path),
-		cmocka_unit_test(test_missing_program_is_an_error),
-		cmocka_unit_test(test_environment_is_minimal),
-		cmocka_unit_test(test_bad_env_entry_is_refused),
-		cmocka_unit_test(test_no_descriptor_leaks_into_the_child),
-		cmocka_unit_test(test_child_leads_its_own_process_group),
-		cmocka_unit_test(test_stdin_is_dev_null),
-		cmocka_unit_test(test_ignored_signals_are_reset),
-		cmocka_unit_test(test_output_past_the_cap_is_dropped_without_blocking),
-		cmocka_unit_test(test_timeout_sends_sigterm),
-		cmocka_unit_test(test_sigterm_ignored_gets_sigkill_after_grace),
-		cmocka_unit_test(test_leftover_of_the_group_is_killed),
+	    cmocka_unit_test(test_captures_stdout_stderr_and_exit_code),
+	    cmocka_unit_test(test_bare_name_is_found_in_the_minimal_path),
+	    cmocka_unit_test(test_missing_program_is_an_error),
+	    cmocka_unit_test(test_environment_is_minimal),
+	    cmocka_unit_test(test_bad_env_entry_is_refused),
+	    cmocka_unit_test(test_no_descriptor_leaks_into_the_child),
+	    cmocka_unit_test(test_child_leads_its_own_process_group),
+	    cmocka_unit_test(test_stdin_is_dev_null),
+	    cmocka_unit_test(test_ignored_signals_are_reset),
+	    cmocka_unit_test(test_output_past_the_cap_is_dropped_without_blocking),
+	    cmocka_unit_test(test_timeout_sends_sigterm),
+	    cmocka_unit_test(test_sigterm_ignored_gets_sigkill_after_grace),
+	    cmocka_unit_test(test_leftover_of_the_group_is_killed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

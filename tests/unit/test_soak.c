@@ -23,30 +23,32 @@
 #include "soak.h"
 
 static const char synth_gates[] =
-	"version: 1\n"
-	"warmup: 60s\n"
-	"metrics:\n"
-	"  lat_seconds: histogram\n"
-	"  ratio: gauge\n"
-	"  trips_total: counter\n"
-	"  absent: gauge\n"
-	"  wrongtype_seconds: histogram\n"
-	"record:\n"
-	"  - name: ratio_series\n"
-	"    metric: ratio\n"
-	"gates:\n"
-	"  - {name: p95, kind: hard, metric: lat_seconds, labels: {stage: a}, aggregate: p95, op: '<=',\n"
-	"     threshold: 0.5, alert: {name: A1, expr: x, for: 0s}}\n"
-	"  - {name: mean, kind: hard, metric: ratio, aggregate: mean, op: '>=', threshold: 0.5,\n"
-	"     alert: {name: A2, expr: x, for: 10m}}\n"
-	"  - {name: trips, kind: hard, metric: trips_total, aggregate: increase, op: '==', threshold: 0,\n"
-	"     alert: {name: A3, expr: x, for: 5m}}\n"
-	"  - {name: ratio_min, kind: soft, metric: ratio, aggregate: min, op: '>=', threshold: 0.6,\n"
-	"     alert: {name: A4, expr: x, for: 5m}}\n"
-	"  - {name: gone, kind: soft, metric: absent, aggregate: max, op: '<=', threshold: 1,\n"
-	"     alert: {name: A5, expr: x, for: 5m}}\n"
-	"  - {name: wrong, kind: soft, metric: wrongtype_seconds, aggregate: p50, op: '<=',\n"
-	"     threshold: 1, alert: {name: A6, expr: x, for: 5m}}\n";
+    "version: 1\n"
+    "warmup: 60s\n"
+    "metrics:\n"
+    "  lat_seconds: histogram\n"
+    "  ratio: gauge\n"
+    "  trips_total: counter\n"
+    "  absent: gauge\n"
+    "  wrongtype_seconds: histogram\n"
+    "record:\n"
+    "  - name: ratio_series\n"
+    "    metric: ratio\n"
+    "gates:\n"
+    "  - {name: p95, kind: hard, metric: lat_seconds, labels: {stage: a}, aggregate: p95, op: "
+    "'<=',\n"
+    "     threshold: 0.5, alert: {name: A1, expr: x, for: 0s}}\n"
+    "  - {name: mean, kind: hard, metric: ratio, aggregate: mean, op: '>=', threshold: 0.5,\n"
+    "     alert: {name: A2, expr: x, for: 10m}}\n"
+    "  - {name: trips, kind: hard, metric: trips_total, aggregate: increase, op: '==', threshold: "
+    "0,\n"
+    "     alert: {name: A3, expr: x, for: 5m}}\n"
+    "  - {name: ratio_min, kind: soft, metric: ratio, aggregate: min, op: '>=', threshold: 0.6,\n"
+    "     alert: {name: A4, expr: x, for: 5m}}\n"
+    "  - {name: gone, kind: soft, metric: absent, aggregate: max, op: '<=', threshold: 1,\n"
+    "     alert: {name: A5, expr: x, for: 5m}}\n"
+    "  - {name: wrong, kind: soft, metric: wrongtype_seconds, aggregate: p50, op: '<=',\n"
+    "     threshold: 1, alert: {name: A6, expr: x, for: 5m}}\n";
 
 static void
 fake_utc(void)
@@ -58,7 +60,7 @@ fake_utc(void)
 static void
 expo(struct buf *b, const double c[4], double ratio, double trips)
 {
-	static const char *const le[] = { "0.1", "0.5", "1", "+Inf" };
+	static const char *const le[] = {"0.1", "0.5", "1", "+Inf"};
 	int i;
 
 	buf_reset(b);
@@ -66,7 +68,8 @@ expo(struct buf *b, const double c[4], double ratio, double trips)
 	for (i = 0; i < 4; i++) {
 		buf_addf(b, "lat_seconds_bucket{stage=\"a\",le=\"%s\"} %.17g\n", le[i], c[i]);
 		/* Another stage that the selector must leave out. */
-		buf_addf(b, "lat_seconds_bucket{stage=\"b\",le=\"%s\"} %.17g\n", le[i], 1000 * c[i]);
+		buf_addf(b, "lat_seconds_bucket{stage=\"b\",le=\"%s\"} %.17g\n", le[i],
+			 1000 * c[i]);
 	}
 	buf_addf(b, "lat_seconds_sum{stage=\"a\"} 1\nlat_seconds_count{stage=\"a\"} %.17g\n", c[3]);
 	buf_addf(b, "# TYPE ratio gauge\nratio %.17g\n", ratio);
@@ -91,16 +94,16 @@ test_feed_aggregates_after_warmup(void **st)
 {
 	struct mm_err err;
 	struct gate_config *cfg;
-	struct soak_opts o = { 0 };
+	struct soak_opts o = {0};
 	struct soak *s;
 	struct soak_report r;
 	struct buf b = BUF_INIT(1 << 20);
-	const double t0 = 1760140800;	/* 2025-10-11T00:00:00Z */
+	const double t0 = 1760140800; /* 2025-10-11T00:00:00Z */
 	const double h[5][4] = {
-		{ 0, 0, 0, 0 }, { 10, 10, 10, 10 }, { 20, 20, 20, 20 }, { 20, 30, 40, 40 }, { 20, 30, 40, 40 },
+	    {0, 0, 0, 0}, {10, 10, 10, 10}, {20, 20, 20, 20}, {20, 30, 40, 40}, {20, 30, 40, 40},
 	};
-	const double ratio[5] = { 0.2, 0.2, 0.8, 0.6, 0.6 };
-	const double trips[5] = { 0, 1, 1, 3, 1 };	/* the last one is a reset */
+	const double ratio[5] = {0.2, 0.2, 0.8, 0.6, 0.6};
+	const double trips[5] = {0, 1, 1, 3, 1}; /* the last one is a reset */
 	int i;
 
 	(void)st;
@@ -161,15 +164,18 @@ test_broken_series_make_their_gate_an_error(void **st)
 	static const struct {
 		const char *hist, *trips, *gate, *why;
 	} t[] = {
-		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} 1\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 2\n",
-		  "0", "p95", "no +Inf bucket" },
-		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} 5\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 3\n"
-		  "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
-		  "0", "p95", "decrease" },
-		{ "lat_seconds_bucket{stage=\"a\",le=\"0.1\"} NaN\nlat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
-		  "0", "p95", "NaN or negative" },
-		{ "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "-3", "trips", "negative value" },
-		{ "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "NaN", "trips", "NaN value" },
+	    {"lat_seconds_bucket{stage=\"a\",le=\"0.1\"} "
+	     "1\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 2\n",
+	     "0", "p95", "no +Inf bucket"},
+	    {"lat_seconds_bucket{stage=\"a\",le=\"0.1\"} "
+	     "5\nlat_seconds_bucket{stage=\"a\",le=\"1\"} 3\n"
+	     "lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
+	     "0", "p95", "decrease"},
+	    {"lat_seconds_bucket{stage=\"a\",le=\"0.1\"} "
+	     "NaN\nlat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n",
+	     "0", "p95", "NaN or negative"},
+	    {"lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "-3", "trips", "negative value"},
+	    {"lat_seconds_bucket{stage=\"a\",le=\"+Inf\"} 5\n", "NaN", "trips", "NaN value"},
 	};
 	size_t k;
 
@@ -178,7 +184,7 @@ test_broken_series_make_their_gate_an_error(void **st)
 	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
 		struct mm_err err;
 		struct gate_config *cfg;
-		struct soak_opts o = { 0 };
+		struct soak_opts o = {0};
 		struct soak *s;
 		struct soak_report r;
 		struct buf b = BUF_INIT(1 << 16);
@@ -198,9 +204,12 @@ test_broken_series_make_their_gate_an_error(void **st)
 		assert_non_null(s);
 		for (i = 0; i < 4; i++) {
 			buf_reset(&b);
-			buf_addf(&b, "# TYPE lat_seconds histogram\n%s# TYPE ratio gauge\nratio 1\n"
-				     "# TYPE trips_total counter\ntrips_total %s\n", t[k].hist, t[k].trips);
-			assert_int_equal(soak_feed_text(s, t0 + 30 * i, b.data, b.len, "t", &err), 0);
+			buf_addf(&b,
+				 "# TYPE lat_seconds histogram\n%s# TYPE ratio gauge\nratio 1\n"
+				 "# TYPE trips_total counter\ntrips_total %s\n",
+				 t[k].hist, t[k].trips);
+			assert_int_equal(soak_feed_text(s, t0 + 30 * i, b.data, b.len, "t", &err),
+					 0);
 		}
 		soak_report(s, t0, &r);
 		g = find_gate(&r, t[k].gate);
@@ -221,7 +230,7 @@ mock_run(double hours, const char *const *faults, size_t nfaults, int abort_on_f
 {
 	struct mm_err err;
 	struct gate_config *cfg;
-	struct soak_opts o = { 0 };
+	struct soak_opts o = {0};
 	struct soak *s;
 
 	fake_utc();
@@ -272,20 +281,20 @@ test_each_fault_fails_its_gate(void **st)
 		const char *fault, *gate;
 		int hard;
 	} cases[] = {
-		{ "latency@2h+2h", "latency_p95", 1 },
-		{ "deadline@2h+2h", "deadline_miss_rate", 1 },
-		{ "edge@2h+2h", "edge_bps", 1 },
-		{ "cache@2h+2h", "hit_ratio", 1 },
-		{ "breaker@2h+20m", "circuit_breaker", 1 },
-		{ "guard@2h", "guard_trips", 1 },
-		{ "taker@2h+2h", "maker_share", 0 },
-		{ "wslag@2h+2h", "ws_lag", 0 },
+	    {"latency@2h+2h", "latency_p95", 1},
+	    {"deadline@2h+2h", "deadline_miss_rate", 1},
+	    {"edge@2h+2h", "edge_bps", 1},
+	    {"cache@2h+2h", "hit_ratio", 1},
+	    {"breaker@2h+20m", "circuit_breaker", 1},
+	    {"guard@2h", "guard_trips", 1},
+	    {"taker@2h+2h", "maker_share", 0},
+	    {"wslag@2h+2h", "ws_lag", 0},
 	};
 	size_t i;
 
 	(void)st;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *f[1] = { cases[i].fault };
+		const char *f[1] = {cases[i].fault};
 		struct soak *s = mock_run(6, f, 1, 0);
 		const struct gate_result *g = find_gate(&rep, cases[i].gate);
 
@@ -303,7 +312,7 @@ test_each_fault_fails_its_gate(void **st)
 static void
 test_abort_on_fail_stops_at_the_first_sustained_hard_breach(void **st)
 {
-	const char *f[1] = { "cache:x5@2h+2h" };
+	const char *f[1] = {"cache:x5@2h+2h"};
 	struct soak *s = mock_run(8, f, 1, 1);
 	const char *why;
 
@@ -369,10 +378,10 @@ dump_results(struct soak_report *r)
 static void
 test_resume_from_an_older_checkpoint_gives_the_same_result(void **st)
 {
-	const char *faults[1] = { "latency:x4@3h+1h" };
+	const char *faults[1] = {"latency:x4@3h+1h"};
 	char dir[] = "/tmp/test_soak.XXXXXX", state[128], old[128], state2[128];
 	struct gate_config *cfg;
-	struct soak_opts o = { 0 };
+	struct soak_opts o = {0};
 	struct soak *s;
 	struct copier cp;
 	struct mm_err err;
@@ -401,7 +410,7 @@ test_resume_from_an_older_checkpoint_gives_the_same_result(void **st)
 	o.checkpoint_every = 1800;
 	cp.from = state;
 	cp.to = old;
-	cp.at = 1000;	/* 4h10m in: the last checkpoint was at 4h */
+	cp.at = 1000; /* 4h10m in: the last checkpoint was at 4h */
 	cp.copied = 0;
 	o.progress = copy_at;
 	o.progress_ctx = &cp;
@@ -423,7 +432,8 @@ test_resume_from_an_older_checkpoint_gives_the_same_result(void **st)
 	assert_int_equal(rep.run.samples, 6 * 240 + 1);
 	b = dump_results(&rep);
 	if (strcmp(a, b) != 0) {
-		FILE *fa = fopen("/tmp/test_soak_a.json", "w"), *fb = fopen("/tmp/test_soak_b.json", "w");
+		FILE *fa = fopen("/tmp/test_soak_a.json", "w"),
+		     *fb = fopen("/tmp/test_soak_b.json", "w");
 
 		if (fa && fb) {
 			fputs(a, fa);
@@ -433,7 +443,8 @@ test_resume_from_an_older_checkpoint_gives_the_same_result(void **st)
 			fclose(fa);
 		if (fb)
 			fclose(fb);
-		fail_msg("the resumed run differs: diff /tmp/test_soak_a.json /tmp/test_soak_b.json");
+		fail_msg(
+		    "the resumed run differs: diff /tmp/test_soak_a.json /tmp/test_soak_b.json");
 	}
 	soak_free(s);
 	gates_free(cfg);
@@ -449,7 +460,7 @@ static void
 test_resume_refuses_a_damaged_checkpoint(void **st)
 {
 	char path[] = "/tmp/test_soak_bad.XXXXXX";
-	struct soak_opts o = { 0 };
+	struct soak_opts o = {0};
 	struct mm_err err;
 	int fd = mkstemp(path);
 
@@ -467,13 +478,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_feed_aggregates_after_warmup),
-		cmocka_unit_test(test_broken_series_make_their_gate_an_error),
-		cmocka_unit_test(test_mock_without_faults_passes_every_gate),
-		cmocka_unit_test(test_each_fault_fails_its_gate),
-		cmocka_unit_test(test_abort_on_fail_stops_at_the_first_sustained_hard_breach),
-		cmocka_unit_test(test_resume_from_an_older_checkpoint_gives_the_same_result),
-		cmocka_unit_test(test_resume_refuses_a_damaged_checkpoint),
+	    cmocka_unit_test(test_feed_aggregates_after_warmup),
+	    cmocka_unit_test(test_broken_series_make_their_gate_an_error),
+	    cmocka_unit_test(test_mock_without_faults_passes_every_gate),
+	    cmocka_unit_test(test_each_fault_fails_its_gate),
+	    cmocka_unit_test(test_abort_on_fail_stops_at_the_first_sustained_hard_breach),
+	    cmocka_unit_test(test_resume_from_an_older_checkpoint_gives_the_same_result),
+	    cmocka_unit_test(test_resume_refuses_a_damaged_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

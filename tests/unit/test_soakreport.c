@@ -19,7 +19,7 @@
 #include "jsontree.h"
 #include "soakreport.h"
 
-#define T0 1760140800.0	/* 2025-10-11T00:00:00Z */
+#define T0 1760140800.0 /* 2025-10-11T00:00:00Z */
 
 static struct gate_def defs[2];
 static struct chart charts[3];
@@ -152,7 +152,7 @@ test_overall_verdict_rules(void **st)
 	assert_int_equal(c[1][VERDICT_FAIL], 1);
 	assert_int_equal(c[0][VERDICT_FAIL], 1);
 	gates[0].res.verdict = VERDICT_PASS;
-	assert_string_equal(soakreport_verdict(&rep), "pass");	/* a soft failure only warns */
+	assert_string_equal(soakreport_verdict(&rep), "pass"); /* a soft failure only warns */
 	rep.run.complete = 0;
 	rep.run.interrupted = 1;
 	assert_string_equal(soakreport_verdict(&rep), "incomplete");
@@ -182,12 +182,13 @@ test_gates_json_shape(void **st)
 	assert_string_equal(jsontree_str(g0, "kind", ""), "hard");
 	assert_string_equal(jsontree_str(g0, "verdict", ""), "fail");
 	assert_string_equal(jsontree_str(g0, "op", ""), "<=");
-	assert_true(jsontree_num(g0, "margin", 0) == 150 - 160.5);	/* negative: outside */
+	assert_true(jsontree_num(g0, "margin", 0) == 150 - 160.5); /* negative: outside */
 	assert_true(jsontree_num(g1, "margin", 0) < 0);
 	assert_string_equal(jsontree_str(g0, "first_breach", ""), "2025-10-11T02:00:30Z");
 	assert_true(jsontree_num(g0, "first_breach_offset_seconds", 0) == 7230);
 	assert_true(json_is_null(json_object_get(g1, "first_breach")));
-	assert_string_equal(jsontree_str(g0, "alert_expr", ""), "histogram_quantile(0.95, x) * 1000 > 150");
+	assert_string_equal(jsontree_str(g0, "alert_expr", ""),
+			    "histogram_quantile(0.95, x) * 1000 > 150");
 	assert_string_equal(jsontree_str(g1, "kind", ""), "soft");
 	text = jsontree_dumps(j);
 	/* Canonical: sorted keys and a trailing newline. */
@@ -207,10 +208,11 @@ test_metrics_json_has_the_aggregates_of_the_type(void **st)
 	a = json_object_get(s, "aggregates");
 	assert_true(jsontree_num(a, "p95", 0) == 160.5);
 	assert_non_null(json_object_get(a, "p999"));
-	assert_true(json_is_null(json_object_get(a, "p999")));	/* NaN is null */
-	assert_null(json_object_get(a, "mean"));	/* not a histogram aggregate */
+	assert_true(json_is_null(json_object_get(a, "p999"))); /* NaN is null */
+	assert_null(json_object_get(a, "mean"));	       /* not a histogram aggregate */
 	assert_string_equal(jsontree_str(json_object_get(s, "labels"), "stage", ""), "tick_total");
-	assert_string_equal(jsontree_str(json_object_get(j, "run"), "start", ""), "2025-10-11T00:00:00Z");
+	assert_string_equal(jsontree_str(json_object_get(j, "run"), "start", ""),
+			    "2025-10-11T00:00:00Z");
 	json_decref(j);
 }
 
@@ -222,7 +224,8 @@ test_markdown_summary(void **st)
 	(void)st;
 	assert_int_equal(soakreport_markdown(&rep, &b), 0);
 	assert_non_null(strstr(b.data, "# Soak results: ❌ FAIL\n"));
-	assert_non_null(strstr(b.data, "| latency_p95 | hard | ❌ fail | 160.5 ms p95 | ≤ 150 ms | -10.5 ms | +2h30s | 1h | SoakLatencyP95High (10m) |"));
+	assert_non_null(strstr(b.data, "| latency_p95 | hard | ❌ fail | 160.5 ms p95 | ≤ 150 ms | "
+				       "-10.5 ms | +2h30s | 1h | SoakLatencyP95High (10m) |"));
 	assert_non_null(strstr(b.data, "> **Warning** (soft gate maker_share): mean 0.8 < 0.85"));
 	/* A pipe in a reason does not break the table. */
 	assert_non_null(strstr(b.data, "ms > 150 \\| \"quoted\""));
@@ -259,10 +262,13 @@ test_junit_one_testcase_per_gate(void **st)
 
 	(void)st;
 	assert_int_equal(soakreport_junit(&rep, &b), 0);
-	assert_non_null(strstr(b.data, "<testsuites name=\"mmops soak\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"1\""));
+	assert_non_null(strstr(b.data, "<testsuites name=\"mmops soak\" tests=\"2\" failures=\"1\" "
+				       "errors=\"0\" skipped=\"1\""));
 	assert_non_null(strstr(b.data, "<testcase classname=\"soak.hard\" name=\"latency_p95\""));
-	assert_non_null(strstr(b.data, "<failure type=\"fail\" message=\"p95 160.5 ms &gt; 150 | &quot;quoted&quot; &amp; &lt;tagged&gt;\">"));
-	assert_non_null(strstr(b.data, "<skipped message=\"soft gate (warning): mean 0.8 &lt; 0.85\"/>"));
+	assert_non_null(strstr(b.data, "<failure type=\"fail\" message=\"p95 160.5 ms &gt; 150 | "
+				       "&quot;quoted&quot; &amp; &lt;tagged&gt;\">"));
+	assert_non_null(
+	    strstr(b.data, "<skipped message=\"soft gate (warning): mean 0.8 &lt; 0.85\"/>"));
 	buf_release(&b);
 }
 
@@ -290,13 +296,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_overall_verdict_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gates_json_shape, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics_json_has_the_aggregates_of_the_type, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_markdown_summary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_html_is_self_contained_with_charts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_junit_one_testcase_per_gate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_writers_are_atomic_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overall_verdict_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gates_json_shape, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_json_has_the_aggregates_of_the_type, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_markdown_summary, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_html_is_self_contained_with_charts, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_junit_one_testcase_per_gate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_writers_are_atomic_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

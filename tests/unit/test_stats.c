@@ -38,7 +38,7 @@ hq(double q, const struct hbucket *in, size_t n)
 static void
 test_histogram_quantile_interpolates_linearly_in_bucket(void **st)
 {
-	const struct hbucket b[] = { { 0.1, 10 }, { 0.2, 20 }, { 0.5, 30 }, { INFINITY, 30 } };
+	const struct hbucket b[] = {{0.1, 10}, {0.2, 20}, {0.5, 30}, {INFINITY, 30}};
 
 	(void)st;
 	/* rank 15 lies in (0.1, 0.2] holding ranks 10..20: halfway. */
@@ -52,7 +52,7 @@ test_histogram_quantile_interpolates_linearly_in_bucket(void **st)
 static void
 test_histogram_quantile_caps_at_highest_finite_bucket(void **st)
 {
-	const struct hbucket b[] = { { 1, 5 }, { 2, 8 }, { INFINITY, 10 } };
+	const struct hbucket b[] = {{1, 5}, {2, 8}, {INFINITY, 10}};
 
 	(void)st;
 	/* rank 9.5 falls in +Inf: Prometheus answers the highest finite bound. */
@@ -63,8 +63,8 @@ test_histogram_quantile_caps_at_highest_finite_bucket(void **st)
 static void
 test_histogram_quantile_lowest_bucket_starts_at_zero(void **st)
 {
-	const struct hbucket b[] = { { 1, 10 }, { INFINITY, 10 } };
-	const struct hbucket neg[] = { { -1, 5 }, { 0, 10 }, { INFINITY, 10 } };
+	const struct hbucket b[] = {{1, 10}, {INFINITY, 10}};
+	const struct hbucket neg[] = {{-1, 5}, {0, 10}, {INFINITY, 10}};
 
 	(void)st;
 	assert_near(hq(0.5, b, 2), 0.5, EPS);
@@ -75,10 +75,10 @@ test_histogram_quantile_lowest_bucket_starts_at_zero(void **st)
 static void
 test_histogram_quantile_special_cases(void **st)
 {
-	const struct hbucket noinf[] = { { 1, 5 }, { 2, 10 } };
-	const struct hbucket empty[] = { { 1, 0 }, { INFINITY, 0 } };
-	const struct hbucket one[] = { { INFINITY, 10 } };
-	const struct hbucket b[] = { { 1, 5 }, { INFINITY, 10 } };
+	const struct hbucket noinf[] = {{1, 5}, {2, 10}};
+	const struct hbucket empty[] = {{1, 0}, {INFINITY, 0}};
+	const struct hbucket one[] = {{INFINITY, 10}};
+	const struct hbucket b[] = {{1, 5}, {INFINITY, 10}};
 
 	(void)st;
 	assert_true(isnan(hq(0.5, noinf, 2)));
@@ -95,9 +95,9 @@ test_histogram_quantile_sorts_coalesces_and_forces_monotonic(void **st)
 {
 	/* Out of order, a duplicated bound (two series summed), a dip. */
 	const struct hbucket b[] = {
-		{ INFINITY, 20 }, { 0.2, 8 }, { 0.1, 4 }, { 0.2, 8 }, { 0.1, 6 }, { 0.5, 14 },
+	    {INFINITY, 20}, {0.2, 8}, {0.1, 4}, {0.2, 8}, {0.1, 6}, {0.5, 14},
 	};
-	const struct hbucket dip[] = { { 0.1, 10 }, { 0.2, 8 }, { 0.5, 12 }, { INFINITY, 12 } };
+	const struct hbucket dip[] = {{0.1, 10}, {0.2, 8}, {0.5, 12}, {INFINITY, 12}};
 
 	(void)st;
 	/* Coalesced: 0.1:10, 0.2:16, 0.5:14->16 (forced), +Inf:20.  rank 15 in (0.1,0.2]. */
@@ -115,7 +115,7 @@ test_quantile_seed_p95_of_1_to_100(void **st)
 
 	(void)st;
 	for (i = 0; i < 100; i++)
-		v[i] = 100 - i;	/* reversed: the function must not assume order */
+		v[i] = 100 - i; /* reversed: the function must not assume order */
 	assert_near(stats_quantile(0.95, v, 100), 95.05, EPS);
 	assert_near(stats_quantile(0.5, v, 100), 50.5, EPS);
 	assert_near(stats_quantile(0.0, v, 100), 1, EPS);
@@ -161,7 +161,7 @@ test_quantile_matches_sorted_reference(void **st)
 static void
 test_quantile_special_cases(void **st)
 {
-	double v[1] = { 7 };
+	double v[1] = {7};
 
 	(void)st;
 	assert_true(isnan(stats_quantile(0.5, v, 0)));
@@ -179,9 +179,9 @@ test_twmean_weights_by_time_held(void **st)
 	stats_twmean_init(&m, 300);
 	assert_true(isnan(stats_twmean_value(&m)));
 	stats_twmean_add(&m, 0, 1);
-	assert_near(stats_twmean_value(&m), 1, EPS);	/* one sample: its value */
-	stats_twmean_add(&m, 10, 3);	/* 1 held for 10 s */
-	stats_twmean_add(&m, 40, 100);	/* 3 held for 30 s; 100 not held yet */
+	assert_near(stats_twmean_value(&m), 1, EPS); /* one sample: its value */
+	stats_twmean_add(&m, 10, 3);		     /* 1 held for 10 s */
+	stats_twmean_add(&m, 40, 100);		     /* 3 held for 30 s; 100 not held yet */
 	assert_near(stats_twmean_value(&m), (1 * 10 + 3 * 30) / 40.0, EPS);
 	/* Out of order and NaN are refused. */
 	assert_int_equal(stats_twmean_add(&m, 40, 5), -1);
@@ -217,7 +217,7 @@ test_ema_seed_case_matches_textbook_after_warmup(void **st)
 		double x;
 
 		seed = seed * 1664525u + 1013904223u;
-		x = 2 + (double)(seed >> 8) / (double)(1u << 24) * 4;	/* edge 2..6 bps */
+		x = 2 + (double)(seed >> 8) / (double)(1u << 24) * 4; /* edge 2..6 bps */
 		if (i == 0) {
 			book = x;
 		} else {
@@ -291,7 +291,7 @@ test_ema_holds_through_a_gap_then_follows_new_data(void **st)
 		stats_ema_add(&e, t, 5);
 	/* Ten hours without data, then the value is 1. */
 	stats_ema_add(&e, 7200 + 36000, 1);
-	assert_near(stats_ema_value(&e), 5, 1e-9);	/* no jump, no decay towards a stale 5 */
+	assert_near(stats_ema_value(&e), 5, 1e-9); /* no jump, no decay towards a stale 5 */
 	for (t = 7200 + 36001; t <= 7200 + 36000 + 600; t += 1)
 		stats_ema_add(&e, t, 1);
 	/* The old data aged 10 h is worth e^-10 of new: 10 min of new data dominates. */
@@ -309,7 +309,7 @@ test_counter_increase_handles_resets(void **st)
 	stats_counter_add(&c, 0);
 	stats_counter_add(&c, 5);
 	stats_counter_add(&c, 10);
-	assert_near(stats_counter_add(&c, 2), 2, EPS);	/* reset: 2 since zero */
+	assert_near(stats_counter_add(&c, 2), 2, EPS); /* reset: 2 since zero */
 	stats_counter_add(&c, 4);
 	assert_near(c.increase, 14, EPS);
 	assert_int_equal(c.resets, 1);
@@ -319,15 +319,15 @@ static void
 test_hist_accumulates_bucket_increases_with_resets(void **st)
 {
 	struct stats_hist h;
-	struct hbucket s1[] = { { 0.1, 10 }, { INFINITY, 20 } };
-	struct hbucket s2[] = { { INFINITY, 50 }, { 0.1, 30 } };	/* any order */
-	struct hbucket s3[] = { { 0.1, 4 }, { INFINITY, 5 } };	/* restarted */
+	struct hbucket s1[] = {{0.1, 10}, {INFINITY, 20}};
+	struct hbucket s2[] = {{INFINITY, 50}, {0.1, 30}}; /* any order */
+	struct hbucket s3[] = {{0.1, 4}, {INFINITY, 5}};   /* restarted */
 	struct hbucket out[4];
 
 	(void)st;
 	stats_hist_init(&h);
 	stats_hist_add(&h, s1, 2, 1);
-	assert_near(stats_hist_count(&h), 0, EPS);	/* the first scrape is the baseline */
+	assert_near(stats_hist_count(&h), 0, EPS); /* the first scrape is the baseline */
 	stats_hist_add(&h, s2, 2, 1);
 	stats_hist_add(&h, s3, 2, 1);
 	assert_int_equal(stats_hist_get(&h, out), 2);
@@ -350,20 +350,20 @@ static void
 test_hist_new_bucket_layout_is_a_new_baseline(void **st)
 {
 	struct stats_hist h;
-	struct hbucket a[] = { { 0.1, 1 }, { INFINITY, 2 } };
-	struct hbucket b[] = { { 0.1, 3 }, { INFINITY, 4 } };
-	struct hbucket c[] = { { 0.05, 1 }, { 0.1, 5 }, { INFINITY, 9 } };
-	struct hbucket d[] = { { 0.05, 2 }, { 0.1, 7 }, { INFINITY, 12 } };
+	struct hbucket a[] = {{0.1, 1}, {INFINITY, 2}};
+	struct hbucket b[] = {{0.1, 3}, {INFINITY, 4}};
+	struct hbucket c[] = {{0.05, 1}, {0.1, 5}, {INFINITY, 9}};
+	struct hbucket d[] = {{0.05, 2}, {0.1, 7}, {INFINITY, 12}};
 
 	(void)st;
 	stats_hist_init(&h);
 	stats_hist_add(&h, a, 2, 1);
 	stats_hist_add(&h, b, 2, 1);
-	stats_hist_add(&h, c, 3, 1);	/* re-deployed with another bucket: baseline */
+	stats_hist_add(&h, c, 3, 1); /* re-deployed with another bucket: baseline */
 	stats_hist_add(&h, d, 3, 1);
 	assert_int_equal(h.n, 3);
 	assert_near(h.inc[0], 1, EPS);
-	assert_near(h.inc[1], 2 + 2, EPS);	/* kept across the change */
+	assert_near(h.inc[1], 2 + 2, EPS); /* kept across the change */
 	assert_near(h.inc[2], 2 + 3, EPS);
 	stats_hist_release(&h);
 }
@@ -372,23 +372,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_histogram_quantile_interpolates_linearly_in_bucket),
-		cmocka_unit_test(test_histogram_quantile_caps_at_highest_finite_bucket),
-		cmocka_unit_test(test_histogram_quantile_lowest_bucket_starts_at_zero),
-		cmocka_unit_test(test_histogram_quantile_special_cases),
-		cmocka_unit_test(test_histogram_quantile_sorts_coalesces_and_forces_monotonic),
-		cmocka_unit_test(test_quantile_seed_p95_of_1_to_100),
-		cmocka_unit_test(test_quantile_matches_sorted_reference),
-		cmocka_unit_test(test_quantile_special_cases),
-		cmocka_unit_test(test_twmean_weights_by_time_held),
-		cmocka_unit_test(test_twmean_gap_counts_only_until_stale),
-		cmocka_unit_test(test_ema_seed_case_matches_textbook_after_warmup),
-		cmocka_unit_test(test_ema_step_response_is_one_minus_e),
-		cmocka_unit_test(test_ema_is_independent_of_sampling_irregularity),
-		cmocka_unit_test(test_ema_holds_through_a_gap_then_follows_new_data),
-		cmocka_unit_test(test_counter_increase_handles_resets),
-		cmocka_unit_test(test_hist_accumulates_bucket_increases_with_resets),
-		cmocka_unit_test(test_hist_new_bucket_layout_is_a_new_baseline),
+	    cmocka_unit_test(test_histogram_quantile_interpolates_linearly_in_bucket),
+	    cmocka_unit_test(test_histogram_quantile_caps_at_highest_finite_bucket),
+	    cmocka_unit_test(test_histogram_quantile_lowest_bucket_starts_at_zero),
+	    cmocka_unit_test(test_histogram_quantile_special_cases),
+	    cmocka_unit_test(test_histogram_quantile_sorts_coalesces_and_forces_monotonic),
+	    cmocka_unit_test(test_quantile_seed_p95_of_1_to_100),
+	    cmocka_unit_test(test_quantile_matches_sorted_reference),
+	    cmocka_unit_test(test_quantile_special_cases),
+	    cmocka_unit_test(test_twmean_weights_by_time_held),
+	    cmocka_unit_test(test_twmean_gap_counts_only_until_stale),
+	    cmocka_unit_test(test_ema_seed_case_matches_textbook_after_warmup),
+	    cmocka_unit_test(test_ema_step_response_is_one_minus_e),
+	    cmocka_unit_test(test_ema_is_independent_of_sampling_irregularity),
+	    cmocka_unit_test(test_ema_holds_through_a_gap_then_follows_new_data),
+	    cmocka_unit_test(test_counter_increase_handles_resets),
+	    cmocka_unit_test(test_hist_accumulates_bucket_increases_with_resets),
+	    cmocka_unit_test(test_hist_new_bucket_layout_is_a_new_baseline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

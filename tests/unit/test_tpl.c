@@ -63,8 +63,8 @@ test_tpl_variables_are_substituted_and_secrets_masked(void **state)
 static void
 test_tpl_fields_render_from_the_alert_json_escaped(void **state)
 {
-	struct alert_label lab[] = { { (char *)"alertname", (char *)"Soak\"X" },
-				     { (char *)"severity", (char *)"critical" } };
+	struct alert_label lab[] = {{(char *)"alertname", (char *)"Soak\"X"},
+				    {(char *)"severity", (char *)"critical"}};
 	struct buf out = BUF_INIT(4096);
 	struct tpl_ctx c;
 	struct alert a;
@@ -81,9 +81,11 @@ test_tpl_fields_render_from_the_alert_json_escaped(void **state)
 	c.decision = "rollback";
 	c.gate = "hard";
 	c.rollback_id = 7;
-	assert_int_equal(tpl_parse("{\"a\":\"{{ alertname }}\",\"s\":\"{{labels.severity}}\","
-				   "\"d\":\"{{decision}}\",\"r\":{{rollback_id}},\"n\":\"{{labels.none}}\"}",
-				   lookup, NULL, 1, &t, NULL, &err), 0);
+	assert_int_equal(
+	    tpl_parse("{\"a\":\"{{ alertname }}\",\"s\":\"{{labels.severity}}\","
+		      "\"d\":\"{{decision}}\",\"r\":{{rollback_id}},\"n\":\"{{labels.none}}\"}",
+		      lookup, NULL, 1, &t, NULL, &err),
+	    0);
 	assert_false(tpl_is_literal(&t));
 	assert_int_equal(tpl_render(&t, &c, 0, 1, &out), 0);
 	assert_string_equal(out.data, "{\"a\":\"Soak\\\"X\",\"s\":\"critical\",\"d\":\"rollback\","
@@ -117,9 +119,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tpl_variables_are_substituted_and_secrets_masked),
-		cmocka_unit_test(test_tpl_fields_render_from_the_alert_json_escaped),
-		cmocka_unit_test(test_tpl_refusals_say_what_is_wrong),
+	    cmocka_unit_test(test_tpl_variables_are_substituted_and_secrets_masked),
+	    cmocka_unit_test(test_tpl_fields_render_from_the_alert_json_escaped),
+	    cmocka_unit_test(test_tpl_refusals_say_what_is_wrong),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,12 @@
 
 #include "twosample.h"
 
-static const double ex_x[] = { 1.1, 2.5, 3.7 };
-static const double ex_y[] = { 0.5, 1.9, 2.2, 4.8 };
-static const double tie_x[] = { 1.0, 2.0, 2.0, 3.0, 3.0, 3.0 };
-static const double tie_y[] = { 2.0, 3.0, 3.0, 4.0, 4.0, 5.0, 5.0 };
-static const double ten_x[] = { 0.3, 1.2, 2.2, 3.1, 4.5, 5.0, 6.6, 7.1, 8.9, 9.4 };
-static const double ten_y[] = { 1.0, 2.0, 3.5, 4.0, 5.5, 6.0, 7.5, 8.0, 9.5, 10.5 };
+static const double ex_x[] = {1.1, 2.5, 3.7};
+static const double ex_y[] = {0.5, 1.9, 2.2, 4.8};
+static const double tie_x[] = {1.0, 2.0, 2.0, 3.0, 3.0, 3.0};
+static const double tie_y[] = {2.0, 3.0, 3.0, 4.0, 4.0, 5.0, 5.0};
+static const double ten_x[] = {0.3, 1.2, 2.2, 3.1, 4.5, 5.0, 6.6, 7.1, 8.9, 9.4};
+static const double ten_y[] = {1.0, 2.0, 3.5, 4.0, 5.5, 6.0, 7.5, 8.0, 9.5, 10.5};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -92,16 +92,66 @@ static const struct {
 	size_t m;
 	double u, p;
 } exact_cases[] = {
-	{ { 0.38 }, 1, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847, 4.83 }, 10, 0.0, 0.18181818181818182 },
-	{ { 0.38, 1.5 }, 2, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847 }, 9, 3.0, 0.21818181818181817 },
-	{ { 0.38, 1.5, 3.36 }, 3, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024 }, 8, 8.0, 0.496969696969697 },
-	{ { 0.38, 1.5, 3.36, 5.96 }, 4, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161 }, 7, 15.0, 0.9272727272727272 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0 }, 5, { 1.043, 2.646, 5.309, 2.932, 1.615, 1.358 }, 6, 16.0, 0.9307359307359306 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08 }, 6, { 1.043, 2.646, 5.309, 2.932, 1.615 }, 5, 17.0, 0.7922077922077921 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6 }, 7, { 1.043, 2.646, 5.309, 2.932 }, 4, 16.0, 0.7878787878787878 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86 }, 8, { 1.043, 2.646, 5.309 }, 3, 13.0, 0.9212121212121214 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86 }, 9, { 1.043, 2.646 }, 2, 11.0, 0.7272727272727273 },
-	{ { 0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86, 0.6 }, 10, { 1.043 }, 1, 7.0, 0.7272727272727273 },
+    {{0.38},
+     1,
+     {1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847, 4.83},
+     10,
+     0.0,
+     0.18181818181818182},
+    {{0.38, 1.5},
+     2,
+     {1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024, 0.847},
+     9,
+     3.0,
+     0.21818181818181817},
+    {{0.38, 1.5, 3.36},
+     3,
+     {1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161, 4.024},
+     8,
+     8.0,
+     0.496969696969697},
+    {{0.38, 1.5, 3.36, 5.96},
+     4,
+     {1.043, 2.646, 5.309, 2.932, 1.615, 1.358, 2.161},
+     7,
+     15.0,
+     0.9272727272727272},
+    {{0.38, 1.5, 3.36, 5.96, 2.0},
+     5,
+     {1.043, 2.646, 5.309, 2.932, 1.615, 1.358},
+     6,
+     16.0,
+     0.9307359307359306},
+    {{0.38, 1.5, 3.36, 5.96, 2.0, 6.08},
+     6,
+     {1.043, 2.646, 5.309, 2.932, 1.615},
+     5,
+     17.0,
+     0.7922077922077921},
+    {{0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6},
+     7,
+     {1.043, 2.646, 5.309, 2.932},
+     4,
+     16.0,
+     0.7878787878787878},
+    {{0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86},
+     8,
+     {1.043, 2.646, 5.309},
+     3,
+     13.0,
+     0.9212121212121214},
+    {{0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86},
+     9,
+     {1.043, 2.646},
+     2,
+     11.0,
+     0.7272727272727273},
+    {{0.38, 1.5, 3.36, 5.96, 2.0, 6.08, 3.6, 1.86, 0.86, 0.6},
+     10,
+     {1.043},
+     1,
+     7.0,
+     0.7272727272727273},
 };
 
 static void
@@ -154,7 +204,7 @@ test_mwu_n1_to_10_exact_distribution_matches_enumeration(void **state)
 	for (n = 1; n <= 6; n++)
 		for (m = 1; m <= 10 - n; m++) {
 			size_t tot = n + m, k;
-			unsigned long mask, count[128] = { 0 }, all = 0;
+			unsigned long mask, count[128] = {0}, all = 0;
 
 			for (mask = 0; mask < (1ul << tot); mask++) {
 				unsigned long u = 0, below = 0;
@@ -177,8 +227,8 @@ test_mwu_n1_to_10_exact_distribution_matches_enumeration(void **state)
 
 				for (j = 0; j <= k; j++)
 					cum += count[j];
-				assert_rel(twosample_mwu_cdf((long)k, n, m), (double)cum / (double)all,
-					   1e-12);
+				assert_rel(twosample_mwu_cdf((long)k, n, m),
+					   (double)cum / (double)all, 1e-12);
 			}
 		}
 }
@@ -186,8 +236,8 @@ test_mwu_n1_to_10_exact_distribution_matches_enumeration(void **state)
 static void
 test_mwu_identical_and_all_zero_samples_give_p_one(void **state)
 {
-	static const double five[] = { 5, 5, 5, 5 };
-	double zeros[12] = { 0 };
+	static const double five[] = {5, 5, 5, 5};
+	double zeros[12] = {0};
 	struct mwu_result r;
 
 	(void)state;
@@ -202,7 +252,7 @@ test_mwu_identical_and_all_zero_samples_give_p_one(void **state)
 static void
 test_nan_makes_every_result_nan(void **state)
 {
-	double x[] = { 1, 2, NAN }, y[] = { 1, 2, 3 };
+	double x[] = {1, 2, NAN}, y[] = {1, 2, 3};
 	struct mwu_result u;
 	struct ks_result k;
 	struct hl_result h;
@@ -264,14 +314,14 @@ static void
 test_kolmogorov_sf_each_region(void **state)
 {
 	(void)state;
-	assert_rel(twosample_kolmogorov_sf(0.15, 5), 0.9988, 1e-9);	/* Ruben-Gambino t <= 1 */
-	assert_rel(twosample_kolmogorov_sf(0.05, 100), 0.9532159710635725, 1e-9);	/* Durbin */
-	assert_rel(twosample_kolmogorov_sf(0.3, 100), 1.7719869892662917e-08, 1e-6);	/* Smirnov */
-	assert_rel(twosample_kolmogorov_sf(0.02, 1000), 0.8108971656895577, 1e-9);	/* Pelz-Good */
-	assert_rel(twosample_kolmogorov_sf(0.06, 1000), 0.001428597887952891, 1e-6);	/* 2 smirnov */
+	assert_rel(twosample_kolmogorov_sf(0.15, 5), 0.9988, 1e-9); /* Ruben-Gambino t <= 1 */
+	assert_rel(twosample_kolmogorov_sf(0.05, 100), 0.9532159710635725, 1e-9);    /* Durbin */
+	assert_rel(twosample_kolmogorov_sf(0.3, 100), 1.7719869892662917e-08, 1e-6); /* Smirnov */
+	assert_rel(twosample_kolmogorov_sf(0.02, 1000), 0.8108971656895577, 1e-9);   /* Pelz-Good */
+	assert_rel(twosample_kolmogorov_sf(0.06, 1000), 0.001428597887952891, 1e-6); /* 2 smirnov */
 	assert_rel(twosample_kolmogorov_sf(0.004, 50000), 0.3994316646755731, 1e-9);
 	assert_rel(twosample_kolmogorov_sf(0.01, 200), 1.0, 0);
-	assert_rel(twosample_kolmogorov_sf(0.9, 20), 2.0006866455078037e-20, 1e-6);	/* t >= n-1 */
+	assert_rel(twosample_kolmogorov_sf(0.9, 20), 2.0006866455078037e-20, 1e-6); /* t >= n-1 */
 }
 
 static int
@@ -292,7 +342,7 @@ test_diff_select_equals_sorting_all_differences(void **state)
 
 	(void)state;
 	for (i = 0; i < 37; i++)
-		x[i] = floor(sin((double)i) * 20) / 4;	/* many ties, negatives */
+		x[i] = floor(sin((double)i) * 20) / 4; /* many ties, negatives */
 	for (j = 0; j < 23; j++)
 		y[j] = floor(cos((double)j * 1.7) * 16) / 4;
 	twosample_sort(x, 37);
@@ -312,7 +362,7 @@ test_hl_exact_interval(void **state)
 {
 	/* diffs sorted (numpy): D(3) = -2.2, D(18) = 2.1, median 0.5; scipy's exact
 	 * cdf(4,5): P(U<=2) = 0.0317 <= 0.05 < P(U<=3) = 0.0556, so k = 3 at 90% */
-	double x[] = { 1.1, 2.5, 3.7, 4.0 }, y[] = { 0.5, 1.9, 2.2, 4.8, 3.3 };
+	double x[] = {1.1, 2.5, 3.7, 4.0}, y[] = {0.5, 1.9, 2.2, 4.8, 3.3};
 	struct hl_result h;
 
 	(void)state;
@@ -331,7 +381,8 @@ test_hl_normal_interval_and_identical_samples(void **state)
 	/* k = floor(N/2 - z * sqrt(N (n+m+1) / 12)) with z = 2.326347874 (98%):
 	 * N = 300*200 = 60000 -> 30000 - 2.326347874 * sqrt(60000 * 501 / 12) = 26318.3 */
 	size_t n = 300, m = 200, i;
-	double *x = malloc(n * sizeof(*x)), *y = malloc(m * sizeof(*y)), five[6] = { 5, 5, 5, 5, 5, 5 };
+	double *x = malloc(n * sizeof(*x)), *y = malloc(m * sizeof(*y)),
+	       five[6] = {5, 5, 5, 5, 5, 5};
 	struct hl_result h;
 
 	(void)state;
@@ -354,7 +405,7 @@ static void
 test_norm_isf(void **state)
 {
 	(void)state;
-	assert_rel(twosample_norm_isf(0.01), 2.3263478740408408, 1e-12);	/* scipy norm.isf(0.01) */
+	assert_rel(twosample_norm_isf(0.01), 2.3263478740408408, 1e-12); /* scipy norm.isf(0.01) */
 	assert_rel(twosample_norm_isf(0.025), 1.959963984540054, 1e-12);
 	assert_rel(twosample_norm_isf(1e-10), 6.361340902404056, 1e-10);
 }
@@ -363,20 +414,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mwu_exact_small_without_ties),
-		cmocka_unit_test(test_mwu_exact_n1_to_10_against_scipy),
-		cmocka_unit_test(test_mwu_ties_use_the_corrected_normal_approximation),
-		cmocka_unit_test(test_mwu_both_above_eight_is_asymptotic),
-		cmocka_unit_test(test_mwu_n1_to_10_exact_distribution_matches_enumeration),
-		cmocka_unit_test(test_mwu_identical_and_all_zero_samples_give_p_one),
-		cmocka_unit_test(test_nan_makes_every_result_nan),
-		cmocka_unit_test(test_ks_exact_unequal_and_ties),
-		cmocka_unit_test(test_ks_and_mwu_large_samples_asymptotic),
-		cmocka_unit_test(test_kolmogorov_sf_each_region),
-		cmocka_unit_test(test_diff_select_equals_sorting_all_differences),
-		cmocka_unit_test(test_hl_exact_interval),
-		cmocka_unit_test(test_hl_normal_interval_and_identical_samples),
-		cmocka_unit_test(test_norm_isf),
+	    cmocka_unit_test(test_mwu_exact_small_without_ties),
+	    cmocka_unit_test(test_mwu_exact_n1_to_10_against_scipy),
+	    cmocka_unit_test(test_mwu_ties_use_the_corrected_normal_approximation),
+	    cmocka_unit_test(test_mwu_both_above_eight_is_asymptotic),
+	    cmocka_unit_test(test_mwu_n1_to_10_exact_distribution_matches_enumeration),
+	    cmocka_unit_test(test_mwu_identical_and_all_zero_samples_give_p_one),
+	    cmocka_unit_test(test_nan_makes_every_result_nan),
+	    cmocka_unit_test(test_ks_exact_unequal_and_ties),
+	    cmocka_unit_test(test_ks_and_mwu_large_samples_asymptotic),
+	    cmocka_unit_test(test_kolmogorov_sf_each_region),
+	    cmocka_unit_test(test_diff_select_equals_sorting_all_differences),
+	    cmocka_unit_test(test_hl_exact_interval),
+	    cmocka_unit_test(test_hl_normal_interval_and_identical_samples),
+	    cmocka_unit_test(test_norm_isf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,8 +40,8 @@ struct admin {
 	int n;
 	char calls[MAX_CALLS][64];
 	char bodies[MAX_CALLS][256];
-	int hold_scale;		/* /admin/scale waits while this is set */
-	int scale_waiting;	/* a /admin/scale request is being held */
+	int hold_scale;	   /* /admin/scale waits while this is set */
+	int scale_waiting; /* a /admin/scale request is being held */
 	int scale_done;
 };
 
@@ -57,7 +57,7 @@ admin_handler(const struct httpd_req *req, struct httpd_resp *resp, void *ctx)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 20;	/* a safety net: the test always releases sooner */
+		ts.tv_sec += 20; /* a safety net: the test always releases sooner */
 		a->scale_waiting = 1;
 		pthread_cond_broadcast(&a->cv);
 		while (a->hold_scale)
@@ -109,26 +109,27 @@ static struct policy *
 seed_policy(double cooldown)
 {
 	char *text = xasprintf(
-		"cooldown: %gs\n"
-		"variables:\n"
-		"  admin: {value: 'http://127.0.0.1:%d'}\n"
-		"hard:\n"
-		"  alertnames: [SoakLatencyP95High, SoakDeadlineMissRate, SoakEdgeDegradation,\n"
-		"               SoakMDCacheHitRatio, SoakCircuitBreakerOpen, SoakGuardTrip]\n"
-		"  matchers: ['gate=\"hard\"']\n"
-		"soft:\n"
-		"  alertnames: [SoakMakerTakerImbalance, SoakWSLagHigh]\n"
-		"actions:\n"
-		"  - name: scale_strategy_to_zero\n"
-		"    http: {url: '${admin}/admin/scale', body: '{\"replicas\": 0}'}\n"
-		"  - name: open_circuit_breaker\n"
-		"    http: {url: '${admin}/admin/breaker', body: '{\"open\": true}'}\n"
-		"  - name: freeze_order_placements\n"
-		"    http: {url: '${admin}/admin/freeze', body: '{\"frozen\": true}'}\n"
-		"  - name: notify\n"
-		"    on: [rollback, notify]\n"
-		"    http: {url: '${admin}/notify', body: '{\"text\": \"{{decision}} {{alertname}}\"}'}\n",
-		cooldown, adm->port);
+	    "cooldown: %gs\n"
+	    "variables:\n"
+	    "  admin: {value: 'http://127.0.0.1:%d'}\n"
+	    "hard:\n"
+	    "  alertnames: [SoakLatencyP95High, SoakDeadlineMissRate, SoakEdgeDegradation,\n"
+	    "               SoakMDCacheHitRatio, SoakCircuitBreakerOpen, SoakGuardTrip]\n"
+	    "  matchers: ['gate=\"hard\"']\n"
+	    "soft:\n"
+	    "  alertnames: [SoakMakerTakerImbalance, SoakWSLagHigh]\n"
+	    "actions:\n"
+	    "  - name: scale_strategy_to_zero\n"
+	    "    http: {url: '${admin}/admin/scale', body: '{\"replicas\": 0}'}\n"
+	    "  - name: open_circuit_breaker\n"
+	    "    http: {url: '${admin}/admin/breaker', body: '{\"open\": true}'}\n"
+	    "  - name: freeze_order_placements\n"
+	    "    http: {url: '${admin}/admin/freeze', body: '{\"frozen\": true}'}\n"
+	    "  - name: notify\n"
+	    "    on: [rollback, notify]\n"
+	    "    http: {url: '${admin}/notify', body: '{\"text\": \"{{decision}} "
+	    "{{alertname}}\"}'}\n",
+	    cooldown, adm->port);
 	struct mm_err err;
 	struct policy *p = policy_loadb(text, strlen(text), "seed.yaml", &err);
 
@@ -249,10 +250,12 @@ decision(const struct reply *r, size_t i)
 static char *
 payload(const char *status, const char *name, const char *fp, const char *starts)
 {
-	return xasprintf("{\"version\":\"4\",\"status\":\"%s\",\"receiver\":\"mmops\",\"groupKey\":\"g\","
-			 "\"alerts\":[{\"status\":\"%s\",\"labels\":{\"alertname\":\"%s\",\"gate\":\"hard\"},"
-			 "\"annotations\":{},\"startsAt\":\"%s\",\"endsAt\":\"0001-01-01T00:00:00Z\","
-			 "\"fingerprint\":\"%s\"}]}", status, status, name, starts, fp);
+	return xasprintf(
+	    "{\"version\":\"4\",\"status\":\"%s\",\"receiver\":\"mmops\",\"groupKey\":\"g\","
+	    "\"alerts\":[{\"status\":\"%s\",\"labels\":{\"alertname\":\"%s\",\"gate\":\"hard\"},"
+	    "\"annotations\":{},\"startsAt\":\"%s\",\"endsAt\":\"0001-01-01T00:00:00Z\","
+	    "\"fingerprint\":\"%s\"}]}",
+	    status, status, name, starts, fp);
 }
 
 static int
@@ -270,8 +273,8 @@ static void
 test_seed_hard_gate_rolls_back_exactly_once(void **state)
 {
 	struct fx *f = *state;
-	char *body = payload("firing", "SoakLatencyP95High", "ee622b2e520ab31e",
-			     "2025-10-11T10:00:00Z");
+	char *body =
+	    payload("firing", "SoakLatencyP95High", "ee622b2e520ab31e", "2025-10-11T10:00:00Z");
 	struct reply r;
 	json_t *a0, *acts;
 
@@ -310,11 +313,15 @@ test_decides_each_alert_on_its_own_labels(void **state)
 	struct fx *f = *state;
 	/* group status "resolved", but one alert in it is firing and hard */
 	static const char body[] =
-		"{\"status\":\"resolved\",\"commonLabels\":{\"gate\":\"soft\"},\"alerts\":["
-		"{\"status\":\"resolved\",\"labels\":{\"alertname\":\"SoakWSLagHigh\"},\"fingerprint\":\"1\"},"
-		"{\"status\":\"firing\",\"labels\":{\"alertname\":\"SoakWSLagHigh\"},\"fingerprint\":\"2\"},"
-		"{\"status\":\"firing\",\"labels\":{\"alertname\":\"Anything\",\"gate\":\"hard\"},\"fingerprint\":\"3\"},"
-		"{\"status\":\"firing\",\"labels\":{\"alertname\":\"Watchdog\"},\"fingerprint\":\"4\"}]}";
+	    "{\"status\":\"resolved\",\"commonLabels\":{\"gate\":\"soft\"},\"alerts\":["
+	    "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"SoakWSLagHigh\"},\"fingerprint\":"
+	    "\"1\"},"
+	    "{\"status\":\"firing\",\"labels\":{\"alertname\":\"SoakWSLagHigh\"},\"fingerprint\":"
+	    "\"2\"},"
+	    "{\"status\":\"firing\",\"labels\":{\"alertname\":\"Anything\",\"gate\":\"hard\"},"
+	    "\"fingerprint\":\"3\"},"
+	    "{\"status\":\"firing\",\"labels\":{\"alertname\":\"Watchdog\"},\"fingerprint\":\"4\"}]"
+	    "}";
 	struct reply r;
 
 	start(f, 0, NULL, NULL);
@@ -368,7 +375,7 @@ test_answer_does_not_wait_for_actions_and_one_rollback_at_a_time(void **state)
 	struct timespec ts;
 
 	policy_free(f->pol);
-	f->pol = seed_policy(0);	/* no cooldown: only "in progress" can hold the second */
+	f->pol = seed_policy(0); /* no cooldown: only "in progress" can hold the second */
 	pthread_mutex_lock(&adm->mu);
 	adm->hold_scale = 1;
 	pthread_mutex_unlock(&adm->mu);
@@ -388,8 +395,9 @@ test_answer_does_not_wait_for_actions_and_one_rollback_at_a_time(void **state)
 	hook(f, b2, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(decision(&r, 0), "cooldown");
-	assert_non_null(strstr(jsontree_str(json_array_get(json_object_get(r.json, "alerts"), 0),
-					 "reason", ""), "rollback 1 is in progress"));
+	assert_non_null(
+	    strstr(jsontree_str(json_array_get(json_object_get(r.json, "alerts"), 0), "reason", ""),
+		   "rollback 1 is in progress"));
 	json_decref(r.json);
 	pthread_mutex_lock(&adm->mu);
 	assert_int_equal(adm->scale_done, 0);
@@ -428,8 +436,8 @@ test_restart_neither_repeats_nor_forgets(void **state)
 	json_decref(r.json);
 	request(f, "GET", "/status", NULL, NULL, 0, NULL, &r);
 	st = r.json;
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "last_rollback"),
-							     "id")), 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(st, "last_rollback"), "id")), 1);
 	assert_true(json_number_value(json_object_get(st, "cooldown_remaining_seconds")) > 0);
 	assert_true(json_array_size(json_object_get(st, "recent_decisions")) >= 2);
 	json_decref(st);
@@ -482,7 +490,8 @@ test_resolved_never_undoes_a_rollback(void **state)
 	json_decref(r.json);
 	hook(f, res, NULL, &r);
 	assert_string_equal(decision(&r, 0), "ignored");
-	assert_null(json_object_get(json_array_get(json_object_get(r.json, "alerts"), 0), "actions"));
+	assert_null(
+	    json_object_get(json_array_get(json_object_get(r.json, "alerts"), 0), "actions"));
 	json_decref(r.json);
 	assert_int_equal(watch_wait_idle(f->w, 20), 0);
 	assert_int_equal(admin_calls(), 4);
@@ -593,7 +602,7 @@ test_unwritable_audit_log_refuses_to_start(void **state)
 	c.listen = "127.0.0.1:0";
 	c.policy = f->pol;
 	c.state_dir = f->state_dir;
-	c.audit_path = "/dev/full";	/* every write fails with ENOSPC */
+	c.audit_path = "/dev/full"; /* every write fails with ENOSPC */
 	assert_null(watch_start(&c, &err));
 	assert_int_equal(err.code, MM_E_WRITE);
 	assert_non_null(strstr(err.msg, "No space left on device"));
@@ -673,8 +682,9 @@ test_metrics_count_what_happened(void **state)
 	assert_non_null(strstr(m.data, "mmops_watch_dedup_hits_total 1\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_cooldown_skips_total 1\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_http_requests_total{code=\"405\"} 1\n"));
-	assert_non_null(strstr(m.data, "mmops_watch_actions_total{action=\"scale_strategy_to_zero\","
-				       "result=\"ok\"} 1\n"));
+	assert_non_null(strstr(m.data,
+			       "mmops_watch_actions_total{action=\"scale_strategy_to_zero\","
+			       "result=\"ok\"} 1\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_action_duration_seconds_count{action="
 				       "\"open_circuit_breaker\"} 1\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_jobs_completed_total{kind=\"rollback\"} 1\n"));
@@ -682,8 +692,10 @@ test_metrics_count_what_happened(void **state)
 	assert_non_null(strstr(m.data, "mmops_watch_request_duration_seconds_count 3\n"));
 	/* mmops's share: three decisions made durable, one rollback started */
 	assert_non_null(strstr(m.data, "mmops_watch_decision_seconds_count 3\n"));
-	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"rollback\"} 1\n"));
-	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"notify\"} 0\n"));
+	assert_non_null(
+	    strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"rollback\"} 1\n"));
+	assert_non_null(
+	    strstr(m.data, "mmops_watch_action_start_seconds_count{kind=\"notify\"} 0\n"));
 	assert_non_null(strstr(m.data, "mmops_watch_action_start_seconds_bucket{kind=\"rollback\","
 				       "le=\"+Inf\"} 1\n"));
 	buf_release(&m);
@@ -695,21 +707,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_seed_hard_gate_rolls_back_exactly_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_decides_each_alert_on_its_own_labels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dry_run_reports_and_runs_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_answer_does_not_wait_for_actions_and_one_rollback_at_a_time,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_neither_repeats_nor_forgets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unfinished_rollback_is_resumed_at_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolved_never_undoes_a_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bearer_and_basic_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable_audit_log_refuses_to_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undurable_decision_is_answered_500_and_runs_nothing,
-						setup, teardown),
-		cmocka_unit_test(test_constant_time_compare),
-		cmocka_unit_test_setup_teardown(test_metrics_count_what_happened, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seed_hard_gate_rolls_back_exactly_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_decides_each_alert_on_its_own_labels, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dry_run_reports_and_runs_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_answer_does_not_wait_for_actions_and_one_rollback_at_a_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_neither_repeats_nor_forgets, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_unfinished_rollback_is_resumed_at_start, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_resolved_never_undoes_a_rollback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bearer_and_basic_auth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unwritable_audit_log_refuses_to_start, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_undurable_decision_is_answered_500_and_runs_nothing, setup, teardown),
+	    cmocka_unit_test(test_constant_time_compare),
+	    cmocka_unit_test_setup_teardown(test_metrics_count_what_happened, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -40,7 +40,7 @@ test_yaml_tree_keeps_positions(void **state)
 static void
 test_yaml_unknown_key_is_positioned(void **state)
 {
-	static const char *const allowed[] = { "name", "threshold", NULL };
+	static const char *const allowed[] = {"name", "threshold", NULL};
 	struct mm_err err;
 	struct ydoc *d = load("name: x\nthreshhold: 3\n", &err);
 
@@ -76,7 +76,8 @@ static void
 test_yaml_typed_getters(void **state)
 {
 	struct mm_err err;
-	struct ydoc *d = load("n: 12\nq: \"12\"\nb: true\nd: 15m\nz: ~\nbig: 99\nf: 1.5e2\nx: abc\n", &err);
+	struct ydoc *d =
+	    load("n: 12\nq: \"12\"\nb: true\nd: 15m\nz: ~\nbig: 99\nf: 1.5e2\nx: abc\n", &err);
 	const char *s;
 	double v;
 	long l;
@@ -123,11 +124,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml_tree_keeps_positions),
-		cmocka_unit_test(test_yaml_unknown_key_is_positioned),
-		cmocka_unit_test(test_yaml_refuses_duplicates_aliases_and_syntax_errors),
-		cmocka_unit_test(test_yaml_typed_getters),
-		cmocka_unit_test(test_yaml_empty_document),
+	    cmocka_unit_test(test_yaml_tree_keeps_positions),
+	    cmocka_unit_test(test_yaml_unknown_key_is_positioned),
+	    cmocka_unit_test(test_yaml_refuses_duplicates_aliases_and_syntax_errors),
+	    cmocka_unit_test(test_yaml_typed_getters),
+	    cmocka_unit_test(test_yaml_empty_document),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
