@@ -3,7 +3,7 @@
  * live against a /metrics endpoint or a Prometheus, or after the fact from
  * Prometheus's history), judge the gates of deploy/gates/soak.yaml and write
  * the reports.  Options, progress, signals and exit codes live here; the
- * engine is lib/soak, the gates lib/gates, the files lib/report.
+ * engine is lib/soak, the gates lib/gates, the files lib/soakreport.
  */
 #include <errno.h>
 #include <math.h>
