@@ -202,3 +202,44 @@ out:
 		close(fd);
 	return ret;
 }
+
+int
+buf_add_html(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		case '\'':
+			buf_adds(b, "&#39;");
+			break;
+		default:
+			buf_addc(b, *s);
+		}
+	}
+	return buf_failed(b) ? -1 : 0;
+}
+
+int
+buf_add_mdcell(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			buf_adds(b, "\\|");
+		else if (*s == '\n' || *s == '\r')
+			buf_addc(b, ' ');
+		else
+			buf_addc(b, *s);
+	}
+	return buf_failed(b) ? -1 : 0;
+}

@@ -58,6 +58,10 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Text for reports: s escaped as HTML text or attribute (< > & " '), or as one
+ * Markdown table cell ('|' escaped, line breaks become spaces). */
+int buf_add_html(struct buf *b, const char *s);
+int buf_add_mdcell(struct buf *b, const char *s);
 
 /* Make room for n more bytes; -1 past the cap (which fails the buffer). */
 int buf_grow(struct buf *b, size_t n);

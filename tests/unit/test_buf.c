@@ -48,6 +48,26 @@ test_buf_refuses_to_pass_its_cap(void **state)
 
 /* Issue 10: a refusal must not leave a hole that a later append papers over. */
 static void
+test_buf_report_text_escapes(void **state)
+{
+	struct buf b = BUF_INIT(1024), small = BUF_INIT(8);
+
+	(void)state;
+	assert_int_equal(buf_add_html(&b, "a<b & 'c' > \"d\""), 0);
+	assert_int_equal(buf_addc(&b, '\0'), 0);
+	assert_string_equal(b.data, "a&lt;b &amp; &#39;c&#39; &gt; &quot;d&quot;");
+	buf_release(&b);
+	assert_int_equal(buf_add_mdcell(&b, "x|y\nz\r"), 0);
+	assert_int_equal(buf_addc(&b, '\0'), 0);
+	assert_string_equal(b.data, "x\\|y z ");
+	buf_release(&b);
+	/* an escape that passes the cap fails the buffer, as every append does */
+	assert_int_equal(buf_add_html(&small, "<<<"), -1);
+	assert_true(buf_failed(&small));
+	buf_release(&small);
+}
+
+static void
 test_buf_refusal_is_sticky(void **state)
 {
 	struct buf b = BUF_INIT(10);
@@ -143,6 +163,7 @@ main(void)
 	    cmocka_unit_test(test_buf_appends_and_stays_nul_terminated),
 	    cmocka_unit_test(test_buf_refuses_to_pass_its_cap),
 	    cmocka_unit_test(test_buf_refusal_is_sticky),
+	    cmocka_unit_test(test_buf_report_text_escapes),
 	    cmocka_unit_test(test_buf_detach_hands_over_contents),
 	    cmocka_unit_test(test_buf_read_file_reads_whole_file_and_enforces_cap),
 	    cmocka_unit_test(test_buf_read_file_exactly_at_cap),
