@@ -215,10 +215,16 @@ jsontree_dumps_compact(const json_t *j)
 int
 jsontree_write_file(const char *path, const json_t *j, struct mm_err *err)
 {
-	char *s = jsontree_dumps(j);
-	int r = atomicfile_write_atomic(path, s, strlen(s), err);
+	struct buf b = BUF_INIT(DUMP_MAX);
+	int r;
 
-	free(s);
+	/* the file writers get an error, not the abort of jsontree_dumps() */
+	if (jsontree_dump_buf(j, &b, 0) < 0)
+		r = mm_errf(err, MM_E_WRITE, "cannot write '%s': the JSON is larger than %zu bytes",
+			    path, DUMP_MAX);
+	else
+		r = atomicfile_write_atomic(path, b.data, b.len, err);
+	buf_release(&b);
 	return r;
 }
 
